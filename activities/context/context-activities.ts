@@ -1,0 +1,57 @@
+import type { PublishedPlaybook } from '../../domain/model/playbook';
+import type { TenantPolicy } from '../../domain/model/policy';
+import type { Preferences } from '../../domain/model/preferences';
+import type { RecentSignal } from '../../domain/model/signal';
+
+/** The narrow slices of the repositories that context assembly reads. */
+export interface ContextDeps {
+  policies: { get(tenantId: string): Promise<TenantPolicy> };
+  preferences: { get(tenantId: string, actorId: string): Promise<Preferences> };
+  playbooks: { listPublished(tenantId: string): Promise<PublishedPlaybook[]> };
+  signals: { recent(tenantId: string, actorId: string, limit?: number): Promise<RecentSignal[]> };
+}
+
+export interface LoadContextInput {
+  tenant_id: string;
+  actor_id: string;
+}
+
+export interface LoadedContext {
+  policy: TenantPolicy;
+  preferences: Preferences;
+  playbooks: PublishedPlaybook[];
+  recent_signals: RecentSignal[];
+  degraded_reasons: string[];
+}
+
+/** Recent signals are context, not a precondition: the UBI store gets 1 s (FR-2) and a miss degrades, never fails. */
+const UBI_BUDGET_MS = 1000;
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    }),
+  ]);
+}
+
+export function createContextActivities(deps: ContextDeps) {
+  return {
+    /** Everything the decision needs, read in parallel in one local activity to keep history and latency small. */
+    async loadDecisionContext(input: LoadContextInput): Promise<LoadedContext> {
+      const degraded: string[] = [];
+      const [policy, preferences, playbooks, recent] = await Promise.all([
+        deps.policies.get(input.tenant_id),
+        deps.preferences.get(input.tenant_id, input.actor_id),
+        deps.playbooks.listPublished(input.tenant_id),
+        withTimeout(deps.signals.recent(input.tenant_id, input.actor_id, 10), UBI_BUDGET_MS).catch(() => {
+          degraded.push('ubi_signals_unavailable');
+          return [] as RecentSignal[];
+        }),
+      ]);
+      return { policy, preferences, playbooks, recent_signals: recent, degraded_reasons: degraded };
+    },
+  };
+}

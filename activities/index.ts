@@ -1,0 +1,19 @@
+import { createContextActivities, type ContextDeps } from './context/context-activities';
+import { createDecisionActivities, type DecisionStoreDeps } from './decisions/decision-activities';
+import { createFatigueActivities } from './fatigue/fatigue-activities';
+import type { FatigueStore } from './fatigue/fatigue-store';
+
+export interface ActivityDeps {
+  repos: ContextDeps & DecisionStoreDeps;
+  fatigueStore: FatigueStore;
+}
+
+/** Every activity the decision worker registers, built from injected dependencies. */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createContextActivities(deps.repos),
+    ...createFatigueActivities({ fatigueStore: deps.fatigueStore }),
+    ...createDecisionActivities(deps.repos),
+  };
+}
+export type Activities = ReturnType<typeof createActivities>;

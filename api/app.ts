@@ -1,0 +1,82 @@
+import crypto from 'node:crypto';
+import express, { type Express } from 'express';
+import { AppError } from '../domain/errors';
+import type { Repositories } from '../db/database';
+import type { Logger } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
+import { authenticate, type TokenVerifier } from './auth';
+import type { DecideService } from './decide-service';
+import { errorHandler } from './error-handler';
+import { buildOpenApi } from './openapi';
+import type { DependencyCheck } from './readiness';
+import { mountRoutes, type RouteSpec } from './route';
+import { decisionRoutes } from './routes/decision-routes';
+import { opsRoutes } from './routes/ops-routes';
+import { playbookRoutes, policyRoutes } from './routes/admin-routes';
+import { preferenceRoutes } from './routes/preference-routes';
+import { receiptRoutes } from './routes/receipt-routes';
+
+export interface AppDeps {
+  repos: Pick<Repositories, 'decisions' | 'ledger' | 'preferences' | 'playbooks' | 'policies'>;
+  decide: DecideService;
+  verifier: TokenVerifier;
+  metrics: Metrics;
+  logger: Logger;
+  checks: DependencyCheck[];
+  version: string;
+}
+
+/** Contract: oversized bodies get 413 with the envelope. Decide bodies are small; playbooks are the largest. */
+const BODY_LIMIT = '256kb';
+
+export function allRoutes(deps: AppDeps): RouteSpec[] {
+  return [
+    ...decisionRoutes({ decide: deps.decide, decisions: deps.repos.decisions, metrics: deps.metrics }),
+    ...receiptRoutes({ ledger: deps.repos.ledger }),
+    ...preferenceRoutes({ preferences: deps.repos.preferences }),
+    ...playbookRoutes({ playbooks: deps.repos.playbooks }),
+    ...policyRoutes({ policies: deps.repos.policies }),
+    ...opsRoutes({ checks: deps.checks, metrics: deps.metrics, version: deps.version }),
+  ];
+}
+
+/** Builds the Express app from injected dependencies; it does not listen (api/server.ts does). */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+
+  app.use((req, res, next) => {
+    const incoming = req.header('x-request-id');
+    const requestId = incoming && /^[\w.-]{1,64}$/.test(incoming) ? incoming : crypto.randomUUID();
+    res.locals.requestId = requestId;
+    res.setHeader('X-Request-Id', requestId);
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const route = (res.locals.route as string | undefined) ?? 'unmatched';
+      deps.metrics.httpDuration.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);
+      deps.logger.debug({ request_id: requestId, method: req.method, route, status: res.statusCode, ms: seconds * 1000 }, 'request');
+    });
+    next();
+  });
+  app.use(express.json({ limit: BODY_LIMIT, strict: true, type: ['application/json', 'application/*+json'] }));
+
+  const routes = allRoutes(deps);
+  const router = express.Router();
+  mountRoutes(router, routes, authenticate(deps.verifier));
+  app.use(router);
+
+  const openapi = buildOpenApi(routes, { title: 'MMM engine and UBI', version: deps.version });
+  app.get('/v1/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.setHeader('Content-Type', deps.metrics.registry.contentType);
+    res.send(await deps.metrics.registry.metrics());
+  });
+
+  app.use((req, _res, next) => next(new AppError(404, 'route_not_found', `no route for ${req.method} ${req.path}`)));
+  app.use(errorHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,112 @@
+import crypto from 'node:crypto';
+import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client } from '@temporalio/client';
+import { AppError, ConflictError, DependencyUnavailableError } from '../domain/errors';
+import { canonicalJson, sha256Hex } from '../activities/receipts/receipt-crypto';
+import type { Decision, DecideRequest } from '../domain/model/decision';
+import type { StoredDecision } from '../db/repositories/decision-repository';
+import { ACTOR_ID_ATTR, SURFACE_ATTR, TENANT_ID_ATTR } from '../temporal/search-attributes';
+import { decideWorkflowId } from '../temporal/workflow-ids';
+import type { decideWorkflow } from '../workflows/decision/workflow';
+import type { DecideWorkflowInput } from '../workflows/decision/contract';
+
+export interface DecideServiceDeps {
+  client: Client;
+  taskQueue: string;
+  eagerStart: boolean;
+  decisions: {
+    findByIdempotencyKey(tenantId: string, key: string): Promise<StoredDecision | null>;
+  };
+  /** How long a caller waits for a decision before getting a 503 (the workflow itself carries on). */
+  resultTimeoutMs?: number;
+}
+
+export interface DecideOutcome {
+  decision: Decision;
+  replayed: boolean;
+}
+
+/** Starts the decision workflow and waits for its result: the API never decides anything itself. */
+export function createDecideService(deps: DecideServiceDeps) {
+  const resultTimeoutMs = deps.resultTimeoutMs ?? 10_000;
+
+  async function replay(tenantId: string, key: string, requestSha: string): Promise<DecideOutcome | null> {
+    const stored = await deps.decisions.findByIdempotencyKey(tenantId, key);
+    if (!stored) return null;
+    if (stored.requestSha256 !== requestSha)
+      throw new ConflictError('idempotency_key_reused', 'this Idempotency-Key was used with a different request body', {
+        fields: [{ field: 'Idempotency-Key', message: 'already used for another request' }],
+      });
+    return { decision: stored.decision, replayed: true };
+  }
+
+  return {
+    async decide(request: DecideRequest, opts: { idempotencyKey: string | null; actorRoles: string[]; receivedAtMs: number }): Promise<DecideOutcome> {
+      const requestSha = sha256Hex(canonicalJson(request));
+      if (opts.idempotencyKey) {
+        const prior = await replay(request.tenant_id, opts.idempotencyKey, requestSha);
+        if (prior) return prior;
+      }
+      const unique = opts.idempotencyKey ? `idem-${sha256Hex(opts.idempotencyKey).slice(0, 40)}` : crypto.randomUUID();
+      const workflowId = decideWorkflowId(request.tenant_id, unique);
+      const input: DecideWorkflowInput = {
+        request,
+        actor_roles: opts.actorRoles,
+        received_at_ms: opts.receivedAtMs,
+        idempotency_key: opts.idempotencyKey,
+        request_sha256: requestSha,
+      };
+      try {
+        const handle = await deps.client.workflow.start<typeof decideWorkflow>('decideWorkflow', {
+          taskQueue: deps.taskQueue,
+          workflowId,
+          args: [input],
+          // A concurrent retry with the same key joins the running decision; a finished one is never re-run.
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          requestEagerStart: deps.eagerStart,
+          workflowTaskTimeout: '5 seconds',
+          workflowExecutionTimeout: '2 minutes',
+          typedSearchAttributes: [
+            { key: TENANT_ID_ATTR, value: request.tenant_id },
+            { key: ACTOR_ID_ATTR, value: request.actor_id },
+            { key: SURFACE_ATTR, value: request.surface },
+          ],
+        });
+        const decision = await withDeadline(handle.result(), resultTimeoutMs, workflowId);
+        // Two requests racing with one key both land here; only the one whose body matches may see the decision.
+        if (opts.idempotencyKey) {
+          const stored = await replay(request.tenant_id, opts.idempotencyKey, requestSha);
+          if (stored && stored.decision.decision_id !== decision.decision_id) return stored;
+        }
+        return { decision, replayed: false };
+      } catch (err) {
+        if (err instanceof WorkflowExecutionAlreadyStartedError && opts.idempotencyKey) {
+          const prior = await replay(request.tenant_id, opts.idempotencyKey, requestSha);
+          if (prior) return prior;
+        }
+        if (err instanceof AppError) throw err;
+        if (err instanceof WorkflowFailedError)
+          throw new DependencyUnavailableError('decision_workflow', 'the decision could not be completed; retry with the same Idempotency-Key', { cause: err });
+        throw new DependencyUnavailableError('temporal', 'the decision service is unavailable; retry with the same Idempotency-Key', { cause: err });
+      }
+    },
+  };
+}
+export type DecideService = ReturnType<typeof createDecideService>;
+
+async function withDeadline<T>(p: Promise<T>, ms: number, workflowId: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<T>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new AppError(503, 'decision_timeout', `no decision within ${ms} ms; it continues as workflow ${workflowId}`, { workflow_id: workflowId })),
+          ms,
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,80 @@
+import type { Request, Response, Router } from 'express';
+import { z } from 'zod';
+import { ValidationError } from '../domain/errors';
+import type { AuthContext } from './auth';
+import { fieldsFromZod } from './error-handler';
+
+type Method = 'get' | 'post' | 'put' | 'delete';
+
+export interface HandlerContext<P, Q, B> {
+  params: P;
+  query: Q;
+  body: B;
+  auth: AuthContext;
+  req: Request;
+  res: Response;
+}
+
+export interface HandlerResult {
+  status?: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+/**
+ * One declaration per route: the zod schemas it validates with are also what the OpenAPI document is generated from,
+ * so the two cannot drift. `access` is documentation of who may call; the handler enforces it.
+ */
+export interface RouteSpec<P extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType> {
+  method: Method;
+  path: string;
+  summary: string;
+  tag: string;
+  access: string;
+  public?: boolean;
+  params?: P;
+  query?: Q;
+  body?: B;
+  headers?: Array<{ name: string; description: string }>;
+  response: z.ZodType;
+  status?: number;
+  handler: (ctx: HandlerContext<z.infer<P>, z.infer<Q>, z.infer<B>>) => Promise<HandlerResult>;
+}
+
+export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>(spec: RouteSpec<P, Q, B>): RouteSpec {
+  return spec as unknown as RouteSpec;
+}
+
+function parsePart<T>(schema: z.ZodType<T> | undefined, value: unknown, part: 'path' | 'query' | 'body'): T {
+  if (!schema) return value as T;
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const status = part === 'body' ? 422 : 400;
+    throw new ValidationError(`the request ${part} is not valid`, fieldsFromZod(parsed.error, part === 'body' ? undefined : part), status);
+  }
+  return parsed.data;
+}
+
+export function mountRoutes(router: Router, routes: RouteSpec[], authMiddleware: (req: Request, res: Response, next: (err?: unknown) => void) => void): void {
+  for (const route of routes) {
+    const handlers = [
+      ...(route.public ? [] : [authMiddleware]),
+      async (req: Request, res: Response) => {
+        res.locals.route = route.path;
+        if (route.body && (req.body === undefined || !req.is('application/json')) && route.method !== 'get')
+          throw new ValidationError('the request body must be JSON (Content-Type: application/json)', [{ field: '(body)', message: 'missing JSON body' }], 415);
+        const result = await route.handler({
+          params: parsePart(route.params, req.params, 'path'),
+          query: parsePart(route.query, req.query, 'query'),
+          body: parsePart(route.body, req.body, 'body'),
+          auth: req.auth as AuthContext,
+          req,
+          res,
+        });
+        for (const [k, v] of Object.entries(result.headers ?? {})) res.setHeader(k, v);
+        res.status(result.status ?? route.status ?? 200).json(result.body);
+      },
+    ];
+    router[route.method](route.path, ...handlers);
+  }
+}

@@ -1,0 +1,62 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The one configuration schema. Parsed once at start-up; every other module receives the parsed object.
+ * Unset external addresses mean "start the embedded default" (ARCHITECTURE.md, Embedded defaults).
+ */
+const port = z.coerce.number().int().min(0).max(65535);
+/** Unset or empty means "not configured" (use the embedded default). */
+const optionalUrl = z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.url().optional());
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+export const configSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: port.default(8080),
+  HOST: z.string().default('127.0.0.1'),
+  DATA_DIR: z.string().default('./.data'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  AUTH_JWT_SECRET: z.string().min(16, 'AUTH_JWT_SECRET must be at least 16 characters').optional(),
+  IAM_BASE_URL: optionalUrl,
+
+  DATABASE_URL: optionalUrl,
+  DATABASE_POOL_MIN: z.coerce.number().int().min(0).default(2),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).default(20),
+  EMBEDDED_POSTGRES_PORT: port.default(54329),
+
+  REDIS_URL: optionalUrl,
+  /** `memory` is the single-node fallback when no redis-server is available. */
+  REDIS_MODE: z.enum(['auto', 'redis', 'memory']).default('auto'),
+
+  TEMPORAL_ADDRESS: z.string().optional(),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_DEV_PORT: port.default(7233),
+  TEMPORAL_UI_PORT: port.default(8233),
+  TEMPORAL_CLI_PATH: z.string().optional(),
+  TEMPORAL_TASK_QUEUE: z.string().default('mmm-decisions'),
+  /** Eager start needs the worker in this process (the embedded default); a separate API tier turns it off. */
+  TEMPORAL_EAGER_START: bool.default(true),
+  RUN_WORKER: bool.default(true),
+  RUN_API: bool.default(true),
+
+  RECEIPT_SIGNING_KEY_PEM: z.string().optional(),
+
+  SEED_DEMO: bool.default(true),
+  DEMO_TENANT_ID: z.string().default('demo'),
+});
+export type AppConfig = z.infer<typeof configSchema> & { dataDir: string };
+
+export class ConfigError extends Error {}
+
+/** Fails fast, naming every bad variable, before anything is started. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return { ...parsed.data, dataDir: path.resolve(parsed.data.DATA_DIR) };
+}

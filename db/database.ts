@@ -1,0 +1,28 @@
+import type { Sequelize } from 'sequelize';
+import { defineModels } from './models';
+import { createAuditLog } from './repositories/audit-log';
+import { createDecisionRepository } from './repositories/decision-repository';
+import { createPlaybookRepository } from './repositories/playbook-repository';
+import { createPolicyRepository } from './repositories/policy-repository';
+import { createPreferencesRepository } from './repositories/preferences-repository';
+import { createReceiptLedger } from './repositories/receipt-ledger';
+import { createSignalReader } from './repositories/signal-reader';
+
+/** Builds every repository over one Sequelize instance. */
+export function createRepositories(sequelize: Sequelize, opts: { receiptSigningKeyPem?: string } = {}) {
+  const models = defineModels(sequelize);
+  const audit = createAuditLog(models);
+  const ledger = createReceiptLedger(sequelize, models, { configuredPrivateKeyPem: opts.receiptSigningKeyPem });
+  return {
+    sequelize,
+    models,
+    audit,
+    ledger,
+    policies: createPolicyRepository(sequelize, models, audit),
+    preferences: createPreferencesRepository(models),
+    playbooks: createPlaybookRepository(sequelize, models, audit),
+    decisions: createDecisionRepository(sequelize, models, ledger),
+    signals: createSignalReader(sequelize),
+  };
+}
+export type Repositories = ReturnType<typeof createRepositories>;

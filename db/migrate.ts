@@ -1,0 +1,28 @@
+import type { Sequelize } from 'sequelize';
+import * as m001 from './migrations/001-initial';
+
+const MIGRATIONS: Array<{ name: string; up: string }> = [m001];
+
+/** Arbitrary constant: the advisory lock that makes concurrent replicas migrate one at a time. */
+const MIGRATION_LOCK = 727_001;
+
+/** Applies pending migrations in order, each in its own transaction, under an advisory lock. */
+export async function migrate(sequelize: Sequelize): Promise<string[]> {
+  const applied: string[] = [];
+  await sequelize.transaction(async (tx) => {
+    await sequelize.query('SELECT pg_advisory_xact_lock(:lock)', { replacements: { lock: MIGRATION_LOCK }, transaction: tx });
+    await sequelize.query(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
+      { transaction: tx },
+    );
+    const [rows] = await sequelize.query('SELECT name FROM schema_migrations', { transaction: tx });
+    const done = new Set((rows as Array<{ name: string }>).map((r) => r.name));
+    for (const mig of MIGRATIONS) {
+      if (done.has(mig.name)) continue;
+      await sequelize.query(mig.up, { transaction: tx });
+      await sequelize.query('INSERT INTO schema_migrations (name) VALUES (:name)', { replacements: { name: mig.name }, transaction: tx });
+      applied.push(mig.name);
+    }
+  });
+  return applied;
+}

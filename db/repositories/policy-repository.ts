@@ -1,0 +1,49 @@
+import type { Sequelize } from 'sequelize';
+import {
+  DEFAULT_TENANT_POLICY,
+  policySnapshotId,
+  tenantPolicyInputSchema,
+  type TenantPolicy,
+  type TenantPolicyInput,
+} from '../../domain/model/policy';
+import type { Models, TenantPolicyRow } from '../models';
+import type { AuditLog } from './audit-log';
+
+function toPolicy(tenantId: string, row: TenantPolicyRow | null): TenantPolicy {
+  // Stored JSON went through the schema when written; parsing again fills defaults added since.
+  const input = row ? tenantPolicyInputSchema.parse(row.policy) : DEFAULT_TENANT_POLICY;
+  const version = row?.version ?? 0;
+  return {
+    ...input,
+    tenant_id: tenantId,
+    version,
+    policy_snapshot_id: policySnapshotId(tenantId, version),
+    updated_at: row ? row.updated_at.toISOString() : null,
+  };
+}
+
+export function createPolicyRepository(sequelize: Sequelize, models: Models, audit: AuditLog) {
+  return {
+    /** A tenant without a stored policy runs on the defaults (version 0). */
+    async get(tenantId: string): Promise<TenantPolicy> {
+      const row = await models.TenantPolicy.findByPk(tenantId);
+      return toPolicy(tenantId, row ? row.get({ plain: true }) : null);
+    },
+
+    async put(tenantId: string, input: TenantPolicyInput, actorSub: string): Promise<TenantPolicy> {
+      return sequelize.transaction(async (transaction) => {
+        const existing = await models.TenantPolicy.findByPk(tenantId, { transaction, lock: transaction.LOCK.UPDATE });
+        const before = existing ? toPolicy(tenantId, existing.get({ plain: true })) : null;
+        const version = (before?.version ?? 0) + 1;
+        await models.TenantPolicy.upsert({ tenant_id: tenantId, version, policy: input, updated_at: new Date() }, { transaction });
+        const after = toPolicy(tenantId, { tenant_id: tenantId, version, policy: input, updated_at: new Date() });
+        await audit.record(
+          { tenantId, actorSub, action: 'policy.put', resourceType: 'tenant_policy', resourceId: tenantId, before, after },
+          transaction,
+        );
+        return after;
+      });
+    },
+  };
+}
+export type PolicyRepository = ReturnType<typeof createPolicyRepository>;

@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { actionTypeSchema, hhmmSchema, timeZoneSchema } from './common';
+
+export const quietHoursSchema = z.strictObject({
+  start: hhmmSchema,
+  end: hhmmSchema,
+  timezone: timeZoneSchema,
+});
+export type QuietHours = z.infer<typeof quietHoursSchema>;
+
+/** The body of PUT /v1/mmm/tenants/{tenant_id}/policy. Every field has a default so a partial PUT is well defined. */
+export const tenantPolicyInputSchema = z.strictObject({
+  max_nudges_per_window: z.number().int().min(0).max(1000).default(3),
+  window_minutes: z.number().int().min(1).max(7 * 24 * 60).default(60),
+  quiet_hours: quietHoursSchema.nullable().default(null),
+  cooldown_minutes: z.number().int().min(0).max(7 * 24 * 60).default(30),
+  safety_critical: z.boolean().default(false),
+  approval_timeout_minutes: z.number().int().min(1).max(30 * 24 * 60).default(60),
+  llm_enabled: z.boolean().default(false),
+  allowed_action_types: z.array(actionTypeSchema).max(3).default(['mirror', 'mentor', 'multiplier']),
+});
+export type TenantPolicyInput = z.infer<typeof tenantPolicyInputSchema>;
+
+export const tenantPolicySchema = tenantPolicyInputSchema.extend({
+  tenant_id: z.string(),
+  version: z.number().int(),
+  policy_snapshot_id: z.string(),
+  updated_at: z.string().nullable(),
+});
+export type TenantPolicy = z.infer<typeof tenantPolicySchema>;
+
+export const DEFAULT_TENANT_POLICY: TenantPolicyInput = tenantPolicyInputSchema.parse({});
+
+/** A snapshot id names exactly one policy version of one tenant, so a receipt can point at what was in force. */
+export function policySnapshotId(tenantId: string, version: number): string {
+  return `pol_${tenantId}_v${version}`;
+}

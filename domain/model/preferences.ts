@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { isoDateTimeSchema, surfaceSchema, timeZoneSchema } from './common';
+
+export const preferencesInputSchema = z.strictObject({
+  opt_out_categories: z.array(z.string().min(1).max(64)).max(50).default([]),
+  snooze_until: isoDateTimeSchema.nullable().default(null),
+  preferred_surfaces: z.array(surfaceSchema).max(4).default([]),
+  /** The actor's own time zone: quiet hours are evaluated in it when set (else the tenant's). */
+  timezone: timeZoneSchema.nullable().default(null),
+});
+export type PreferencesInput = z.infer<typeof preferencesInputSchema>;
+
+export const preferencesSchema = preferencesInputSchema.extend({
+  tenant_id: z.string(),
+  actor_id: z.string(),
+  updated_at: z.string().nullable(),
+});
+export type Preferences = z.infer<typeof preferencesSchema>;
+
+export const snoozeInputSchema = z
+  .strictObject({
+    duration_minutes: z.number().int().min(1).max(30 * 24 * 60).optional(),
+    until: isoDateTimeSchema.optional(),
+  })
+  .refine((v) => (v.duration_minutes === undefined) !== (v.until === undefined), {
+    message: 'give exactly one of duration_minutes or until',
+    path: ['duration_minutes'],
+  });
+export type SnoozeInput = z.infer<typeof snoozeInputSchema>;
+
+export const DEFAULT_PREFERENCES: PreferencesInput = preferencesInputSchema.parse({});

@@ -1,0 +1,29 @@
+import { z } from 'zod';
+import { idSchema, isoDateTimeSchema, scalarSchema, severitySchema } from './common';
+
+export const signalSourceSchema = z.enum(['ubi', 'detection', 'release', 'incident', 'test']);
+export type SignalSource = z.infer<typeof signalSourceSchema>;
+
+/** The normalised signal envelope every source is mapped to (FR-1). */
+export const signalSchema = z.strictObject({
+  signal_id: idSchema,
+  source: signalSourceSchema,
+  kind: z.string().min(1).max(64).regex(/^[a-z][a-z0-9_.-]*$/, 'must be lower_snake_case'),
+  severity: severitySchema,
+  occurred_at: isoDateTimeSchema,
+  payload: z
+    .record(z.string().min(1).max(64).regex(/^[A-Za-z0-9_]+$/, 'payload keys are letters, digits and _'), scalarSchema)
+    .refine((p) => Object.keys(p).length <= 32, 'at most 32 payload keys')
+    .default({}),
+});
+export type Signal = z.infer<typeof signalSchema>;
+
+/** A behavioural signal as the UBI store holds it (read by context assembly). */
+export interface RecentSignal {
+  signal_id: string;
+  dimension: string;
+  signal_type: string;
+  severity: string;
+  score: number;
+  created_at: string;
+}

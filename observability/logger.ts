@@ -1,0 +1,16 @@
+import pino from 'pino';
+
+export type Logger = pino.Logger;
+
+/** Structured JSON logs; secrets and tokens are redacted wherever they might appear. */
+export function createLogger(level: string, base: Record<string, unknown> = {}): Logger {
+  return pino({
+    level,
+    base: { service: 'mmm-ubi', ...base },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: {
+      paths: ['authorization', 'req.headers.authorization', 'token', '*.token', 'secret', '*.secret', 'private_key'],
+      censor: '[redacted]',
+    },
+  });
+}

@@ -1,0 +1,147 @@
+#!/usr/bin/env node
+// Makes sure everything `npm start|test|bench|token` needs is on this machine, then optionally runs a command.
+// Plain Node ESM with no npm dependencies on purpose: it runs before `npm ci` has installed anything.
+//
+//   node scripts/ensure.mjs <start|test|bench|token> [-- command args...]
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const TEMPORAL_CLI_VERSION = '1.5.1';
+// v1.5.1 is the newest CLI tag whose go.mod has no replace directive; later tags refuse `go install`.
+const TEMPORAL_CLI_MODULE = `github.com/temporalio/cli/cmd/temporal@v${TEMPORAL_CLI_VERSION}`;
+const MODES = ['start', 'test', 'bench', 'token'];
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+const log = (message) => console.log(`[ensure] ${message}`);
+const fail = (message) => {
+  console.error(`[ensure] ERROR: ${message}`);
+  process.exit(1);
+};
+
+function isExecutableFile(file) {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** First executable called `name` on the PATH, like `which`. */
+export function findOnPath(name) {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (dir && isExecutableFile(path.join(dir, name))) return path.join(dir, name);
+  }
+  return undefined;
+}
+
+/** Per-user cache outside the clone, so fresh clones and CI runs reuse one (slow) build. */
+export function temporalCliCacheDir() {
+  const cacheHome = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(cacheHome, 'mmm-engine', `temporal-cli-${TEMPORAL_CLI_VERSION}`);
+}
+
+/** Lookup order (keep in sync with resolveTemporalCliPath in temporal/dev-server.ts): env, PATH, cache. */
+export function findTemporalCli() {
+  const fromEnv = process.env.TEMPORAL_CLI_PATH;
+  if (fromEnv && isExecutableFile(fromEnv)) return fromEnv;
+  if (fromEnv) log(`warning: TEMPORAL_CLI_PATH=${fromEnv} is not an executable file, looking elsewhere`);
+  const cached = path.join(temporalCliCacheDir(), 'temporal');
+  return findOnPath('temporal') ?? (isExecutableFile(cached) ? cached : undefined);
+}
+
+function ensureNpmPackages() {
+  const marker = path.join(projectRoot, 'node_modules', '.package-lock.json');
+  const lock = path.join(projectRoot, 'package-lock.json');
+  // npm rewrites node_modules/.package-lock.json on every install, so a lock file newer than it means a stale tree.
+  if (fs.existsSync(marker) && fs.statSync(marker).mtimeMs >= fs.statSync(lock).mtimeMs) {
+    return log('npm packages: ok (already installed)');
+  }
+  log('npm packages: running npm ci ...');
+  const result = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: projectRoot, stdio: 'inherit' });
+  if (result.status !== 0) fail('npm ci failed (see above); fix it and run again');
+  log('npm packages: ok (installed)');
+}
+
+function ensureTemporalCli() {
+  if (process.env.TEMPORAL_ADDRESS) {
+    log(`Temporal CLI: skipped (TEMPORAL_ADDRESS=${process.env.TEMPORAL_ADDRESS} is used)`);
+    return undefined;
+  }
+  const found = findTemporalCli();
+  if (found) {
+    log(`Temporal CLI: ok (${found})`);
+    return found;
+  }
+  if (!findOnPath('go')) {
+    log('warning: Temporal CLI not found and Go is not installed; the Temporal SDK will try to download the');
+    log(`  dev server itself, which needs the internet. To work offline install Go >= 1.21 (it fetches the`);
+    log(`  Go 1.25 toolchain the CLI needs from the module proxy; Debian 12's golang-go 1.19 is too old),`);
+    log(`  or put the Temporal CLI v${TEMPORAL_CLI_VERSION} on the PATH, or set TEMPORAL_CLI_PATH.`);
+    return undefined;
+  }
+  const gobin = temporalCliCacheDir();
+  log(`Temporal CLI: building v${TEMPORAL_CLI_VERSION} into ${gobin} with Go (one-time build, takes several minutes) ...`);
+  fs.mkdirSync(gobin, { recursive: true });
+  const result = spawnSync('go', ['install', TEMPORAL_CLI_MODULE], { stdio: 'inherit', env: { ...process.env, GOBIN: gobin } });
+  const built = path.join(gobin, 'temporal');
+  if (result.status !== 0 || !isExecutableFile(built)) {
+    fail(
+      `go install ${TEMPORAL_CLI_MODULE} failed (it needs Go >= 1.21 and the Go module proxy); ` +
+        `install the Temporal CLI v${TEMPORAL_CLI_VERSION} yourself and set TEMPORAL_CLI_PATH`,
+    );
+  }
+  log(`Temporal CLI: ok (built ${built})`);
+  return built;
+}
+
+function ensureRedisServer(mode) {
+  if (process.env.REDIS_URL) return log(`redis-server: skipped (REDIS_URL is set)`);
+  if (findOnPath('redis-server')) return log(`redis-server: ok (${findOnPath('redis-server')})`);
+  if (process.getuid?.() === 0 && findOnPath('apt-get')) {
+    log('redis-server: not found, installing with apt-get ...');
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    spawnSync('apt-get', ['update'], { stdio: 'inherit', env });
+    spawnSync('apt-get', ['install', '-y', 'redis-server'], { stdio: 'inherit', env });
+    if (findOnPath('redis-server')) return log(`redis-server: ok (installed ${findOnPath('redis-server')})`);
+  }
+  if (mode === 'test') fail('tests need a real redis-server: apt-get install redis-server (or set REDIS_URL)');
+  log('warning: redis-server not found (apt-get install redis-server); the in-process single-node store will be used');
+}
+
+function runCommand(command, args, temporalCliPath) {
+  const env = { ...process.env };
+  if (temporalCliPath) env.TEMPORAL_CLI_PATH = temporalCliPath;
+  const child = spawn(command, args, { stdio: 'inherit', shell: false, env, cwd: process.cwd() });
+  // The child shares our terminal, so Ctrl-C reaches it directly too; forwarding covers `kill <our pid>`.
+  const forward = (signal) => child.kill(signal);
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
+  child.on('error', (err) => fail(`could not run ${command}: ${err.message}`));
+  child.on('exit', (code, signal) => {
+    process.exit(code ?? 128 + (os.constants.signals[signal] ?? 1));
+  });
+}
+
+function main(argv) {
+  const dashes = argv.indexOf('--');
+  const [mode] = dashes === -1 ? argv : argv.slice(0, dashes);
+  const command = dashes === -1 ? [] : argv.slice(dashes + 1);
+  if (!MODES.includes(mode)) fail(`usage: node scripts/ensure.mjs <${MODES.join('|')}> [-- command args...]`);
+
+  ensureNpmPackages();
+  // Minting a token needs neither Temporal nor Redis, so don't make it wait for a Go build.
+  const temporalCliPath = mode === 'token' ? undefined : ensureTemporalCli();
+  if (mode !== 'token') ensureRedisServer(mode);
+
+  if (command.length === 0) process.exit(0);
+  runCommand(command[0], command.slice(1), temporalCliPath);
+}
+
+// Only act when run as a script, so tests and tools can import findTemporalCli() without side effects.
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  main(process.argv.slice(2));
+}

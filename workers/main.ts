@@ -1,0 +1,47 @@
+import { ConfigError, loadConfig } from '../config/config';
+import { createLogger } from '../observability/logger';
+import { startRuntime } from './runtime';
+
+/** `npm start`: everything in one process with embedded defaults for whatever is not configured. */
+async function main() {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger(config.LOG_LEVEL);
+  const runtime = await startRuntime(config, logger);
+  const lines = [
+    '',
+    'MMM engine + UBI is running',
+    `  API:              ${runtime.apiUrl ?? '(API disabled)'}`,
+    `  OpenAPI:          ${runtime.apiUrl ? `${runtime.apiUrl}/v1/openapi.json` : '-'}`,
+    `  Temporal address: ${runtime.temporalAddress} (namespace ${config.TEMPORAL_NAMESPACE})`,
+    `  Temporal UI:      ${runtime.temporalUiUrl ?? '(external cluster)'}`,
+    `  Fatigue store:    ${runtime.redisMode}`,
+    `  Demo tenant:      ${config.SEED_DEMO ? config.DEMO_TENANT_ID : '(not seeded)'}`,
+    '  A token:          npm run token -- --tenant demo --sub dev-1 --roles service',
+    '',
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    await runtime.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((err) => {
+  console.error('failed to start:', err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,187 @@
+import path from 'node:path';
+import Redis from 'ioredis';
+import type { Worker } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { createMemoryFatigueStore } from '../activities/fatigue/memory-fatigue-store';
+import { createRedisFatigueStore } from '../activities/fatigue/redis-fatigue-store';
+import type { FatigueStore } from '../activities/fatigue/fatigue-store';
+import { createApp } from '../api/app';
+import { createHs256Verifier } from '../api/auth';
+import { createDecideService } from '../api/decide-service';
+import type { DependencyCheck } from '../api/readiness';
+import { startServer, type RunningServer } from '../api/server';
+import type { AppConfig } from '../config/config';
+import { createRepositories, type Repositories } from '../db/database';
+import { startEmbeddedPostgres } from '../db/embedded-postgres';
+import { migrate } from '../db/migrate';
+import { seedDemoTenant } from '../db/seed-demo';
+import { createSequelize } from '../db/sequelize';
+import type { Logger } from '../observability/logger';
+import { createMetrics, type Metrics } from '../observability/metrics';
+import { WORKFLOW_BUNDLE_PATH } from '../temporal/bundle-workflows';
+import { connectTemporal, ensureSearchAttributes, type TemporalHandles } from '../temporal/connection';
+import { resolveTemporalCliPath, startTemporalDevServer } from '../temporal/dev-server';
+import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
+import { createDecisionWorker } from './decision-worker';
+import { resolveJwtSecret } from './dev-secret';
+import { findRedisServer, startRedisServer } from './embedded-redis';
+
+export interface Runtime {
+  apiUrl: string | null;
+  temporalAddress: string;
+  temporalUiUrl: string | null;
+  databaseUrl: string;
+  redisMode: string;
+  repos: Repositories;
+  temporal: TemporalHandles;
+  metrics: Metrics;
+  jwtSecret: string;
+  stop(): Promise<void>;
+}
+
+const VERSION = '0.1.0';
+
+/**
+ * The composition root: starts (or connects to) PostgreSQL, Redis and Temporal, then builds repositories,
+ * activities, the worker and the API from them. Embedded defaults start only for what is not configured.
+ */
+export async function startRuntime(config: AppConfig, logger: Logger): Promise<Runtime> {
+  const stops: Array<() => Promise<unknown>> = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch((err) => logger.warn({ err }, 'error while stopping'));
+  };
+  try {
+    // PostgreSQL
+    let databaseUrl = config.DATABASE_URL;
+    if (!databaseUrl) {
+      logger.info('starting embedded PostgreSQL');
+      const pg = await startEmbeddedPostgres({
+        dataDir: path.join(config.dataDir, 'postgres'),
+        port: config.EMBEDDED_POSTGRES_PORT,
+        database: 'mmm',
+      });
+      stops.push(() => pg.stop());
+      databaseUrl = pg.url;
+    }
+    const sequelize = createSequelize({ url: databaseUrl, poolMin: config.DATABASE_POOL_MIN, poolMax: config.DATABASE_POOL_MAX });
+    stops.push(() => sequelize.close());
+    const applied = await migrate(sequelize);
+    if (applied.length) logger.info({ applied }, 'database migrations applied');
+    const repos = createRepositories(sequelize, { receiptSigningKeyPem: config.RECEIPT_SIGNING_KEY_PEM });
+    await repos.ledger.signingKey();
+
+    // Redis (fatigue state)
+    let fatigueStore: FatigueStore;
+    let redisMode: string;
+    let redis: Redis | undefined;
+    let redisUrl = config.REDIS_URL;
+    if (!redisUrl && config.REDIS_MODE !== 'memory' && findRedisServer()) {
+      const server = await startRedisServer({ dataDir: path.join(config.dataDir, 'redis') });
+      stops.push(() => server.stop());
+      redisUrl = server.url;
+    }
+    if (redisUrl) {
+      // No offline queue and a short command timeout: when Redis is away, fatigue fails fast and safe.
+      redis = new Redis(redisUrl, { enableOfflineQueue: false, commandTimeout: 500, maxRetriesPerRequest: 1, lazyConnect: true });
+      redis.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
+      await redis.connect();
+      const r = redis;
+      stops.push(async () => r.quit());
+      fatigueStore = createRedisFatigueStore(redis);
+      redisMode = 'redis';
+    } else {
+      if (config.REDIS_MODE === 'redis') throw new Error('REDIS_MODE=redis but no REDIS_URL and no redis-server on the PATH');
+      fatigueStore = createMemoryFatigueStore();
+      redisMode = 'memory (single node only: fatigue counts are not shared between processes)';
+      logger.warn('no Redis available: fatigue state is in-process, single node only');
+    }
+
+    // Temporal
+    let temporalAddress = config.TEMPORAL_ADDRESS;
+    let temporalUiUrl: string | null = null;
+    if (!temporalAddress) {
+      logger.info('starting embedded Temporal dev server');
+      const dev = await startTemporalDevServer({
+        cliPath: resolveTemporalCliPath(config.TEMPORAL_CLI_PATH),
+        port: config.TEMPORAL_DEV_PORT,
+        uiPort: config.TEMPORAL_UI_PORT,
+        dbFilename: path.join(config.dataDir, 'temporal.db'),
+        namespace: config.TEMPORAL_NAMESPACE,
+        searchAttributes: DEV_SERVER_SEARCH_ATTRIBUTES,
+      });
+      stops.push(() => dev.stop());
+      temporalAddress = dev.address;
+      temporalUiUrl = dev.uiUrl;
+    }
+    const temporal = await connectTemporal(temporalAddress, config.TEMPORAL_NAMESPACE);
+    stops.push(() => temporal.close());
+    if (config.TEMPORAL_ADDRESS) await ensureSearchAttributes(temporal.client, config.TEMPORAL_NAMESPACE);
+
+    const metrics = createMetrics();
+
+    let worker: Worker | undefined;
+    if (config.RUN_WORKER) {
+      worker = await createDecisionWorker({
+        connection: temporal.connection,
+        namespace: config.TEMPORAL_NAMESPACE,
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        activities: createActivities({ repos, fatigueStore }),
+        workflowBundlePath: process.env.WORKFLOW_BUNDLE_PATH ?? WORKFLOW_BUNDLE_PATH,
+      });
+      const running = worker.run();
+      const w = worker;
+      stops.push(async () => {
+        if (w.getState() === 'RUNNING') w.shutdown();
+        await running;
+      });
+    }
+
+    if (config.SEED_DEMO) {
+      const seeded = await seedDemoTenant(repos, config.DEMO_TENANT_ID);
+      if (seeded) logger.info({ tenant_id: config.DEMO_TENANT_ID, playbooks: seeded }, 'demo tenant seeded');
+    }
+
+    const { secret } = resolveJwtSecret(config.AUTH_JWT_SECRET, config.dataDir);
+    let server: RunningServer | undefined;
+    if (config.RUN_API) {
+      const checks: DependencyCheck[] = [
+        { name: 'postgres', required: true, check: async () => void (await sequelize.query('SELECT 1')) },
+        { name: 'redis', required: true, mode: redisMode, check: () => fatigueStore.ping() },
+        { name: 'temporal', required: true, check: async () => void (await temporal.client.workflowService.getSystemInfo({})) },
+      ];
+      const app = createApp({
+        repos,
+        decide: createDecideService({
+          client: temporal.client,
+          taskQueue: config.TEMPORAL_TASK_QUEUE,
+          eagerStart: config.TEMPORAL_EAGER_START && config.RUN_WORKER,
+          decisions: repos.decisions,
+        }),
+        verifier: createHs256Verifier(secret),
+        metrics,
+        logger,
+        checks,
+        version: VERSION,
+      });
+      server = await startServer(app, config.PORT, config.HOST);
+      const s = server;
+      stops.push(() => s.close());
+    }
+
+    return {
+      apiUrl: server?.url ?? null,
+      temporalAddress,
+      temporalUiUrl,
+      databaseUrl,
+      redisMode,
+      repos,
+      temporal,
+      metrics,
+      jwtSecret: secret,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

@@ -1,0 +1,17 @@
+import { z } from 'zod';
+import { decideRequestSchema } from '../../domain/model/decision';
+
+export { decideRequestSchema, decisionSchema, type Decision, type DecideRequest } from '../../domain/model/decision';
+
+/** What the API hands the decision workflow: the validated request plus what only the API knows. */
+export const decideWorkflowInputSchema = z.object({
+  request: decideRequestSchema,
+  /** Roles of the caller when the caller is the actor (context.actor_roles); empty for service callers. */
+  actor_roles: z.array(z.string()),
+  received_at_ms: z.number(),
+  idempotency_key: z.string().nullable(),
+  request_sha256: z.string(),
+});
+export type DecideWorkflowInput = z.infer<typeof decideWorkflowInputSchema>;
+
+export const DECIDE_WORKFLOW_TYPE = 'decideWorkflow';
