@@ -10,6 +10,7 @@ import { fillTemplate, type TemplateValues } from './templates';
 /** Every ASCII punctuation CommonMark/GFM gives meaning to in inline text, plus & so entities like &#64; stay literal. */
 const MARKDOWN_SPECIAL = /[\\`*_{}[\]()#+\-.!|<>~&$]/g;
 /** C0/C1 control characters and Unicode bidi overrides, which can reorder how a comment reads. */
+// eslint-disable-next-line no-control-regex -- stripping control characters is the point of this pattern
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
 const LINE_BREAKS = /[\t\r\n]+/g;
 /** Zero-width joiner after "@" keeps the text readable but stops GitHub/Slack from resolving a mention. */

@@ -15,7 +15,8 @@ const TEMPORAL_CLI_MODULE = `github.com/temporalio/cli/cmd/temporal@v${TEMPORAL_
 const MODES = ['start', 'test', 'bench', 'token'];
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-const log = (message) => console.log(`[ensure] ${message}`);
+// Progress goes to stderr so commands like `npm run token --silent` print only their own output on stdout.
+const log = (message) => console.error(`[ensure] ${message}`);
 const fail = (message) => {
   console.error(`[ensure] ERROR: ${message}`);
   process.exit(1);

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
 
 /**
  * Pre-bundles the workflow code once (build time, test global set-up), so workers start in milliseconds instead of
@@ -10,7 +10,7 @@ export const WORKFLOW_BUNDLE_PATH = path.resolve(__dirname, '..', '.tools', 'wor
 
 export async function writeWorkflowBundle(outPath = WORKFLOW_BUNDLE_PATH): Promise<string> {
   const workflowsPath = require.resolve('../workflows');
-  const { code } = await bundleWorkflowCode({ workflowsPath, logger: undefined });
+  const { code } = await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
   fs.mkdirSync(path.dirname(outPath), { recursive: true });
   fs.writeFileSync(outPath, code);
   return outPath;

@@ -21,6 +21,7 @@ import { createMetrics, type Metrics } from '../observability/metrics';
 import { WORKFLOW_BUNDLE_PATH } from '../temporal/bundle-workflows';
 import { connectTemporal, ensureSearchAttributes, type TemporalHandles } from '../temporal/connection';
 import { resolveTemporalCliPath, startTemporalDevServer } from '../temporal/dev-server';
+import { installSdkLogging } from '../temporal/sdk-logging';
 import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import { createDecisionWorker } from './decision-worker';
 import { resolveJwtSecret } from './dev-secret';
@@ -50,6 +51,7 @@ export async function startRuntime(config: AppConfig, logger: Logger): Promise<R
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch((err) => logger.warn({ err }, 'error while stopping'));
   };
+  installSdkLogging(logger);
   try {
     // PostgreSQL
     let databaseUrl = config.DATABASE_URL;

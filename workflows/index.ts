@@ -1,2 +1,3 @@
 /** Everything the worker's workflow bundle exports. */
 export { decideWorkflow } from './decision/workflow';
+export { pingWorkflow } from './ping/workflow';

@@ -9,6 +9,8 @@ import type { FatigueStore } from './fatigue-store';
  * KEYS[1] nudge log (sorted set, score = time), KEYS[2] this decision's stored verdicts, KEYS[3..] cool-down keys.
  * ARGV: now, window_ms, max, decision_id, result_ttl_ms, then one cool-down ms per candidate.
  * A retried activity finds KEYS[2] and gets the same verdicts back without reserving twice.
+ * Cool-downs hold "decision|until" and are judged against the decision's own `now`, like the pure rule, rather than
+ * against Redis's clock; the key's TTL only cleans up (it outlives `until`, so the value decides).
  */
 const RESERVE_SCRIPT = `
 local prior = redis.call('GET', KEYS[2])
@@ -23,14 +25,20 @@ local out = {}
 for i = 3, #KEYS do
   local cooldown = tonumber(ARGV[6 + i - 3])
   local holder = redis.call('GET', KEYS[i])
-  if cooldown > 0 and holder and holder ~= decision then
+  local holder_decision, holder_until = nil, 0
+  if holder then
+    local sep = string.find(holder, '|', 1, true)
+    holder_decision = string.sub(holder, 1, sep - 1)
+    holder_until = tonumber(string.sub(holder, sep + 1))
+  end
+  if cooldown > 0 and holder and holder_until > now and holder_decision ~= decision then
     out[#out + 1] = 'cooldown'
   elseif used >= max then
     out[#out + 1] = 'fatigue_limit'
   else
     used = used + 1
     redis.call('ZADD', KEYS[1], now, decision .. ':' .. (i - 3))
-    if cooldown > 0 then redis.call('SET', KEYS[i], decision, 'PX', cooldown) end
+    if cooldown > 0 then redis.call('SET', KEYS[i], decision .. '|' .. (now + cooldown), 'PX', cooldown + window) end
     out[#out + 1] = 'granted'
   end
 end

@@ -30,7 +30,9 @@ export function createPolicyRepository(sequelize: Sequelize, models: Models, aud
       return toPolicy(tenantId, row ? row.get({ plain: true }) : null);
     },
 
-    async put(tenantId: string, input: TenantPolicyInput, actorSub: string): Promise<TenantPolicy> {
+    async put(tenantId: string, given: TenantPolicyInput, actorSub: string): Promise<TenantPolicy> {
+      // Only the policy's own fields are stored, whatever else a caller's object carries.
+      const input = tenantPolicyInputSchema.parse(given);
       return sequelize.transaction(async (transaction) => {
         const existing = await models.TenantPolicy.findByPk(tenantId, { transaction, lock: transaction.LOCK.UPDATE });
         const before = existing ? toPolicy(tenantId, existing.get({ plain: true })) : null;

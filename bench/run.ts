@@ -1,0 +1,150 @@
+/**
+ * `npm run bench`: decide latency and throughput through the HTTP API at concurrency 1, 8 and 32, next to a no-op
+ * workflow round trip on the same Temporal server, so Temporal's share of the cost is visible as a ratio.
+ * Everything is local and embedded (PostgreSQL, Redis, Temporal dev server with its SQLite file). Figures go to
+ * stdout as JSON; progress goes to stderr.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { signDevToken } from '../api/auth';
+import { loadConfig } from '../config/config';
+import { createLogger } from '../observability/logger';
+import { startRuntime } from '../workers/runtime';
+import type { pingWorkflow } from '../workflows/ping/workflow';
+
+const LEVELS = [1, 8, 32];
+const REQUESTS: Record<number, number> = { 1: 200, 8: 800, 32: 1600 };
+const WARMUP = 100;
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const idx = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
+  return Math.round(sorted[Math.max(0, idx)] * 10) / 10;
+}
+
+function summarise(latencies: number[], wallMs: number) {
+  const s = [...latencies].sort((a, b) => a - b);
+  return {
+    requests: s.length,
+    p50_ms: percentile(s, 50),
+    p95_ms: percentile(s, 95),
+    p99_ms: percentile(s, 99),
+    max_ms: percentile(s, 100),
+    throughput_per_s: Math.round((s.length / wallMs) * 1000 * 10) / 10,
+  };
+}
+
+async function runLoad(concurrency: number, total: number, one: (i: number) => Promise<number>) {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        const i = next++;
+        latencies.push(await one(i));
+      }
+    }),
+  );
+  return { latencies, wallMs: performance.now() - started };
+}
+
+async function main() {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mmm-bench-'));
+  fs.chmodSync(dataDir, 0o755);
+  const config = loadConfig({
+    ...process.env,
+    DATA_DIR: dataDir,
+    PORT: '0',
+    TEMPORAL_DEV_PORT: '0',
+    TEMPORAL_UI_PORT: '0',
+    EMBEDDED_POSTGRES_PORT: '0',
+    LOG_LEVEL: 'warn',
+    SEED_DEMO: 'true',
+    DEMO_TENANT_ID: 'bench',
+  });
+  const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
+  log('starting embedded PostgreSQL, Redis, Temporal, worker and API ...');
+  const rt = await startRuntime(config, createLogger('warn'));
+  try {
+    // A policy that never suppresses for fatigue, so every decision runs the whole path (match, reserve, record).
+    const { tenant_id: _t, version: _v, policy_snapshot_id: _p, updated_at: _u, ...policy } = await rt.repos.policies.get('bench');
+    await rt.repos.policies.put('bench', { ...policy, max_nudges_per_window: 1000, cooldown_minutes: 0 }, 'bench');
+    const token = signDevToken(rt.jwtSecret, { sub: 'bench', tenant_id: 'bench', roles: ['service'] }, 3600);
+    const signal = { signal_id: 'x', source: 'ubi', kind: 'build_failures', severity: 'medium', occurred_at: new Date().toISOString(), payload: { failed_builds: 4, failing_step: 'unit-tests' } };
+    const serverLatencies: number[] = [];
+    const outcomes: Record<string, number> = {};
+    const decideOnce = async (i: number) => {
+      const body = JSON.stringify({
+        tenant_id: 'bench', actor_id: `actor-${i % 500}`, actor_type: i % 5 === 0 ? 'ai_agent' : 'human', surface: 'ide',
+        repo_id: 'payments', branch: 'main', signal: { ...signal, signal_id: `s-${crypto.randomUUID()}` },
+      });
+      const t = performance.now();
+      const res = await fetch(`${rt.apiUrl}/v1/mmm/decide`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body });
+      const json = (await res.json()) as { outcome?: string; latency_ms?: number };
+      const ms = performance.now() - t;
+      if (res.status !== 200) throw new Error(`decide answered ${res.status}: ${JSON.stringify(json)}`);
+      serverLatencies.push(json.latency_ms ?? NaN);
+      outcomes[json.outcome ?? '?'] = (outcomes[json.outcome ?? '?'] ?? 0) + 1;
+      return ms;
+    };
+    const pingOnce = async () => {
+      const t = performance.now();
+      await rt.temporal.client.workflow.execute<typeof pingWorkflow>('pingWorkflow', {
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        workflowId: `ping/${crypto.randomUUID()}`,
+        requestEagerStart: true,
+      });
+      return performance.now() - t;
+    };
+
+    log(`warming up (${WARMUP} decisions, ${WARMUP} pings)`);
+    await runLoad(8, WARMUP, decideOnce);
+    await runLoad(8, WARMUP, pingOnce);
+    serverLatencies.length = 0;
+
+    const decide: Record<string, unknown> = {};
+    const noop: Record<string, unknown> = {};
+    const ratio: Record<string, unknown> = {};
+    for (const c of LEVELS) {
+      log(`decide at concurrency ${c} (${REQUESTS[c]} requests)`);
+      serverLatencies.length = 0;
+      const d = await runLoad(c, REQUESTS[c], decideOnce);
+      const ds = summarise(d.latencies, d.wallMs);
+      const recorded = [...serverLatencies].sort((a, b) => a - b);
+      decide[`c${c}`] = { ...ds, recorded_latency_p95_ms: percentile(recorded, 95) };
+      log(`no-op workflow at concurrency ${c}`);
+      const n = await runLoad(c, REQUESTS[c], pingOnce);
+      const ns = summarise(n.latencies, n.wallMs);
+      noop[`c${c}`] = ns;
+      ratio[`c${c}`] = { p50: Math.round((ds.p50_ms / ns.p50_ms) * 100) / 100, p95: Math.round((ds.p95_ms / ns.p95_ms) * 100) / 100 };
+    }
+
+    // History size of one decision, as ops would see it.
+    const [row] = await rt.repos.sequelize.query<{ workflow_id: string }>(`SELECT workflow_id FROM decisions WHERE tenant_id = 'bench' LIMIT 1`, { type: 'SELECT' as never });
+    const history = await rt.temporal.client.workflow.getHandle(row.workflow_id).fetchHistory();
+
+    const out = {
+      bench: 'decide',
+      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version },
+      setup: 'HTTP API -> decideWorkflow (eager start, local activities) -> PostgreSQL + Redis, all embedded on this machine',
+      target: 'decide p95 <= 150 ms at concurrency 8',
+      decide,
+      noop_workflow: noop,
+      decide_over_noop: ratio,
+      decision_outcomes: outcomes,
+      decision_history_events: history.events?.length ?? null,
+    };
+    process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+  } finally {
+    await rt.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,42 @@
+// ESLint flat config. The workflow rules enforce the Temporal sandbox: no Node built-ins, no I/O clients and no value
+// imports of activities/db/api/workers inside workflows/ (type imports are fine), no wall-clock or randomness there or
+// in domain/ (pure rules that workflows run).
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const NODE_BUILTINS = ['assert', 'buffer', 'child_process', 'cluster', 'crypto', 'dgram', 'dns', 'events', 'fs', 'http', 'http2', 'https', 'net', 'os', 'path', 'perf_hooks', 'process', 'readline', 'stream', 'timers', 'tls', 'url', 'util', 'v8', 'vm', 'worker_threads', 'zlib'];
+const sandboxPatterns = [
+  { group: ['node:*', ...NODE_BUILTINS, ...NODE_BUILTINS.map((m) => `${m}/*`)], message: 'Node built-ins do not run in the workflow sandbox.' },
+  { group: ['**/activities', '**/activities/*', '**/activities/**', '**/db/**', '**/api/**', '**/workers/**', '**/observability/**', '**/config/**'], allowTypeImports: true, message: 'Workflows may only import types from activities, db, api and workers.' },
+  { group: ['ioredis', 'sequelize', 'pg', 'express', 'pino', 'prom-client', 'jsonwebtoken', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'], allowTypeImports: true, message: 'No I/O clients in the workflow sandbox.' },
+];
+const noClockOrRandom = [
+  { object: 'Date', property: 'now', message: 'Time comes in as an argument (or from the workflow clock).' },
+  { object: 'Math', property: 'random', message: 'Use uuid4() from @temporalio/workflow or an injected id factory.' },
+];
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'dist/**', '.data/**', '.tools/**', 'coverage/**', '**/*.js', '**/*.mjs', 'tests/replay/histories/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/no-explicit-any': 'off',
+    },
+  },
+  {
+    files: ['workflows/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: sandboxPatterns }],
+      'no-restricted-properties': ['error', ...noClockOrRandom],
+    },
+  },
+  {
+    files: ['domain/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: sandboxPatterns.slice(0, 1).concat(sandboxPatterns.slice(2)) }],
+      'no-restricted-properties': ['error', ...noClockOrRandom],
+    },
+  },
+);

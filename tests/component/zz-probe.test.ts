@@ -1,0 +1,48 @@
+import { startTestApp, uniqueId, type TestApp } from '../support/harness';
+
+let app: TestApp;
+beforeAll(async () => { app = await startTestApp(); });
+afterAll(async () => { await app?.stop(); });
+
+it('probe', async () => {
+  const tenant = uniqueId('t');
+  const svc = app.token({ tenant_id: tenant, sub: 'svc', roles: ['service'] });
+  const admin = app.token({ tenant_id: tenant, sub: 'adm', roles: ['tenant_admin'] });
+  const base = { tenant_id: tenant, actor_id: 'a1', actor_type: 'human', surface: 'ide' };
+  const show = (label: string, r: any) => console.log(label, r.status, JSON.stringify(r.body).slice(0, 600));
+  show('extra', await app.request('POST', '/v1/mmm/decide', { token: svc, body: { ...base, evil: 1 } }));
+  show('proto', await app.request('POST', '/v1/mmm/decide', { token: svc, rawBody: JSON.stringify(base).replace('{', '{"__proto__":{"admin":true},') }));
+  show('proto-payload', await app.request('POST', '/v1/mmm/decide', { token: svc, rawBody: JSON.stringify({ ...base, signal: { signal_id: 's1', source: 'ubi', kind: 'k', severity: 'low', occurred_at: new Date().toISOString(), payload: { x: 1 } } }).replace('"payload":{', '"payload":{"__proto__":"x",') }));
+  show('constructor-payload', await app.request('POST', '/v1/mmm/decide', { token: svc, body: { ...base, signal: { signal_id: 's1', source: 'ubi', kind: 'k', severity: 'low', occurred_at: new Date().toISOString(), payload: { constructor: 'x' } } } }));
+  show('text', await app.request('POST', '/v1/mmm/decide', { token: svc, rawBody: 'hello', headers: { 'content-type': 'text/plain' } }));
+  show('textjson', await app.request('POST', '/v1/mmm/decide', { token: svc, rawBody: JSON.stringify(base), headers: { 'content-type': 'text/plain' } }));
+  show('empty', await app.request('POST', '/v1/mmm/decide', { token: svc }));
+  show('array', await app.request('POST', '/v1/mmm/decide', { token: svc, body: [base] }));
+  show('null', await app.request('POST', '/v1/mmm/decide', { token: svc, rawBody: 'null' }));
+  show('str', await app.request('POST', '/v1/mmm/decide', { token: svc, rawBody: '"x"' }));
+  show('malformed', await app.request('POST', '/v1/mmm/decide', { token: svc, rawBody: '{"a":' }));
+  show('big', await app.request('POST', '/v1/mmm/decide', { token: svc, body: { ...base, branch: 'x'.repeat(300 * 1024) } }));
+  show('badid', await app.request('GET', '/v1/mmm/decisions/%27%20OR%201%3D1', { token: svc }));
+  show('unicode-actor', await app.request('POST', '/v1/mmm/decide', { token: svc, body: { ...base, actor_id: 'ålice' } }));
+  const pb = (cond: any) => ({ name: 'n', category: 'c', triggers: [{ kind: 'request' }], conditions: [cond], actions: [{ type: 'mirror', title: 't', body: 'b' }] });
+  show('regex1', await app.request('POST', '/v1/mmm/playbooks', { token: admin, body: pb({ field: 'branch', op: 'matches', value: '(a+)+$' }) }));
+  show('regex2', await app.request('POST', '/v1/mmm/playbooks', { token: admin, body: pb({ field: 'branch', op: 'matches', value: '^(a|a)*$' }) }));
+  show('regex3', await app.request('POST', '/v1/mmm/playbooks', { token: admin, body: pb({ field: 'branch', op: 'matches', value: '^(a|aa)+$' }) }));
+  show('regex4', await app.request('POST', '/v1/mmm/playbooks', { token: admin, body: pb({ field: 'branch', op: 'matches', value: '^(\\w+\\s?)*$' }) }));
+  show('regex5', await app.request('POST', '/v1/mmm/playbooks', { token: admin, body: pb({ field: 'branch', op: 'matches', value: '(?:a+)+$' }) }));
+  show('regex6', await app.request('POST', '/v1/mmm/playbooks', { token: admin, body: pb({ field: 'branch', op: 'matches', value: '^(a*)*$' }) }));
+  show('regex7', await app.request('POST', '/v1/mmm/playbooks', { token: admin, body: pb({ field: 'branch', op: 'matches', value: '^([a-z]+)+$' }) }));
+  show('regex8', await app.request('POST', '/v1/mmm/playbooks', { token: admin, body: pb({ field: 'branch', op: 'matches', value: '^(a(b)?)+$' }) }));
+  show('should', await app.request('POST', '/v1/mmm/playbooks', { token: admin, body: { ...pb({ field: 'branch', op: 'eq', value: 'x' }), actions: [{ type: 'mirror', title: 't', body: 'you should fix it' }] } }));
+  show('unknown route', await app.request('GET', '/v1/nope', { token: svc }));
+  show('snooze both', await app.request('POST', '/v1/mmm/actors/a1/preferences/snooze', { token: admin, body: { duration_minutes: 5, until: new Date().toISOString() } }));
+  show('snooze none', await app.request('POST', '/v1/mmm/actors/a1/preferences/snooze', { token: admin, body: {} }));
+  show('policy', await app.request('GET', `/v1/mmm/tenants/${tenant}/policy`, { token: admin }));
+  show('keys', await app.request('GET', `/v1/mmm/receipts/keys`, {}));
+  show('ready', await app.request('GET', `/v1/mmm/ready`, {}));
+  show('pb-proto', await app.request('POST', '/v1/mmm/playbooks', { token: admin, rawBody: JSON.stringify(pb({ field: 'branch', op: 'eq', value: 'x' })).replace('{', '{"__proto__":{"status":"published"},') }));
+  show('cond-proto', await app.request('POST', '/v1/mmm/playbooks', { token: admin, body: pb({ field: 'signal.payload.__proto__', op: 'eq', value: 'x' }) }));
+  show('placeholder-proto', await app.request('POST', '/v1/mmm/playbooks', { token: admin, body: { ...pb({ field: 'branch', op: 'eq', value: 'x' }), actions: [{ type: 'mirror', title: '{{constructor}}', body: 'b' }] } }));
+  show('nan', await app.request('POST', '/v1/mmm/playbooks', { token: admin, rawBody: JSON.stringify(pb({ field: 'signal.payload.x', op: 'gte', value: 1 })).replace('"value":1', '"value":1e400') }));
+  show('deep', await app.request('POST', '/v1/mmm/decide', { token: svc, rawBody: '['.repeat(50000) + ']'.repeat(50000) }));
+});

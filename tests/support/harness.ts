@@ -1,0 +1,80 @@
+/**
+ * Starts the real runtime (API + decision worker) against the suite's shared servers, on a free port and with its
+ * own task queue, and gives tests small helpers: unique tenants, tokens, and a JSON HTTP client.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { signDevToken } from '../../api/auth';
+import { loadConfig } from '../../config/config';
+import { createLogger } from '../../observability/logger';
+import { startRuntime, type Runtime } from '../../workers/runtime';
+
+export const TEST_JWT_SECRET = 'test-secret-for-the-suite-only-0123456789';
+
+export function requireEnv(name: string): string {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set: run the tests through jest (tests/support/global-setup.ts)`);
+  return v;
+}
+
+export function uniqueId(prefix: string): string {
+  return `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
+}
+
+export interface TestApp {
+  runtime: Runtime;
+  url: string;
+  taskQueue: string;
+  token(claims: { tenant_id: string; sub: string; roles?: string[] }, ttlSeconds?: number): string;
+  request(method: string, path: string, opts?: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  stop(): Promise<void>;
+}
+
+export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const taskQueue = uniqueId('tq');
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mmm-app-'));
+  const config = loadConfig({
+    DATABASE_URL: requireEnv('TEST_DATABASE_URL'),
+    REDIS_URL: requireEnv('TEST_REDIS_URL'),
+    TEMPORAL_ADDRESS: requireEnv('TEST_TEMPORAL_ADDRESS'),
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    PORT: '0',
+    DATA_DIR: dataDir,
+    AUTH_JWT_SECRET: TEST_JWT_SECRET,
+    SEED_DEMO: 'false',
+    LOG_LEVEL: 'silent',
+    DATABASE_POOL_MAX: '10',
+    ...env,
+  });
+  const runtime = await startRuntime(config, createLogger(config.LOG_LEVEL));
+  const url = runtime.apiUrl as string;
+  return {
+    runtime,
+    url,
+    taskQueue,
+    token: (claims, ttl) => signDevToken(TEST_JWT_SECRET, { roles: [], ...claims }, ttl),
+    async request(method, p, opts = {}) {
+      const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+      if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+      let body: string | undefined;
+      if (opts.rawBody !== undefined) body = opts.rawBody;
+      else if (opts.body !== undefined) body = JSON.stringify(opts.body);
+      if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
+      const res = await fetch(url + p, { method, headers, body });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        /* non-JSON bodies (e.g. /metrics) stay text */
+      }
+      return { status: res.status, body: parsed, headers: res.headers };
+    },
+    async stop() {
+      await runtime.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,107 @@
+/**
+ * Decision workflows against the suite's real Temporal dev server: the pre-built workflow bundle, the real activity
+ * code over in-memory fakes, and one worker per fatigue-store flavour on its own task queue. Shared by the workflow
+ * tests and the replay tests (which record their histories with it).
+ */
+import type { WorkflowHandle } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { createActivities } from '../../activities';
+import type { FatigueStore } from '../../activities/fatigue/fatigue-store';
+import { createMemoryFatigueStore } from '../../activities/fatigue/memory-fatigue-store';
+import { canonicalJson, sha256Hex } from '../../activities/receipts/receipt-crypto';
+import { ACTOR_ID_ATTR, SURFACE_ATTR, TENANT_ID_ATTR } from '../../temporal/search-attributes';
+import { decideWorkflowId } from '../../temporal/workflow-ids';
+import { DECIDE_WORKFLOW_TYPE, decideWorkflowInputSchema, type DecideRequest, type DecideWorkflowInput } from '../../workflows/decision/contract';
+import type { decideWorkflow } from '../../workflows/decision/workflow';
+import { createFakeRepos, createFakeUnavailableFatigueStore, type FakeRepos } from '../support/fakes';
+import { requireEnv, uniqueId } from '../support/harness';
+
+export interface DecisionTestEnv {
+  env: TestWorkflowEnvironment;
+  repos: FakeRepos;
+  /** Task queue served by a worker whose fatigue store works (the in-memory one). */
+  taskQueue: string;
+  /** Task queue served by a worker whose fatigue store throws on every call. */
+  unavailableFatigueTaskQueue: string;
+  startDecision(request: DecideRequest, opts?: { taskQueue?: string }): Promise<WorkflowHandle<typeof decideWorkflow>>;
+  teardown(): Promise<void>;
+}
+
+/** Worker state changes are logged at INFO; a passing test run should print only the test results. */
+export function quietSdkLogs(level: 'WARN' | 'ERROR' = 'WARN'): void {
+  // One Runtime per process (per test file under jest): one that already exists keeps its logger.
+  if (!Runtime._instance)
+    Runtime.install({ logger: new DefaultLogger(level), telemetryOptions: { logging: { filter: { core: level, other: level } } } });
+}
+
+async function startWorker(env: TestWorkflowEnvironment, taskQueue: string, repos: FakeRepos, fatigueStore: FatigueStore) {
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    workflowBundle: { codePath: requireEnv('WORKFLOW_BUNDLE_PATH') },
+    activities: createActivities({ repos, fatigueStore }),
+  });
+  const running = worker.run();
+  return async () => {
+    worker.shutdown();
+    await running;
+  };
+}
+
+/** The workflow input the API builds (api/decide-service.ts), validated against the current contract. */
+export function decideInput(request: DecideRequest): DecideWorkflowInput {
+  return decideWorkflowInputSchema.parse({
+    request,
+    actor_roles: [],
+    received_at_ms: Date.now(),
+    idempotency_key: null,
+    request_sha256: sha256Hex(canonicalJson(request)),
+  });
+}
+
+export async function startDecisionTestEnv(): Promise<DecisionTestEnv> {
+  quietSdkLogs();
+  const env = await TestWorkflowEnvironment.createFromExistingServer({ address: requireEnv('TEST_TEMPORAL_ADDRESS') });
+  const repos = createFakeRepos();
+  const taskQueue = uniqueId('tq-decide');
+  const unavailableFatigueTaskQueue = uniqueId('tq-decide-nofatigue');
+  const stops = await Promise.all([
+    startWorker(env, taskQueue, repos, createMemoryFatigueStore()),
+    startWorker(env, unavailableFatigueTaskQueue, repos, createFakeUnavailableFatigueStore()),
+  ]);
+  return {
+    env,
+    repos,
+    taskQueue,
+    unavailableFatigueTaskQueue,
+    async startDecision(request, opts = {}) {
+      // The same start options as api/decide-service.ts, so search attributes and timeouts are the production ones.
+      return env.client.workflow.start<typeof decideWorkflow>(DECIDE_WORKFLOW_TYPE, {
+        taskQueue: opts.taskQueue ?? taskQueue,
+        workflowId: decideWorkflowId(request.tenant_id, uniqueId('wf')),
+        args: [decideInput(request)],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        workflowTaskTimeout: '5 seconds',
+        workflowExecutionTimeout: '2 minutes',
+        typedSearchAttributes: [
+          { key: TENANT_ID_ATTR, value: request.tenant_id },
+          { key: ACTOR_ID_ATTR, value: request.actor_id },
+          { key: SURFACE_ATTR, value: request.surface },
+        ],
+      });
+    },
+    async teardown() {
+      await Promise.all(stops.map((stop) => stop()));
+      await env.teardown();
+    },
+  };
+}
+
+/** Quiet hours (UTC) from an hour before to an hour after `now`, so the window surely holds the workflow's clock. */
+export function quietHoursAround(now = new Date()): { start: string; end: string; timezone: string } {
+  const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
+  return { start: hhmm(now.getTime() - 60 * 60_000), end: hhmm(now.getTime() + 60 * 60_000), timezone: 'UTC' };
+}
