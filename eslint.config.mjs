@@ -9,6 +9,8 @@ const sandboxPatterns = [
   { group: ['node:*', ...NODE_BUILTINS, ...NODE_BUILTINS.map((m) => `${m}/*`)], message: 'Node built-ins do not run in the workflow sandbox.' },
   { group: ['**/activities', '**/activities/*', '**/activities/**', '**/db/**', '**/api/**', '**/workers/**', '**/observability/**', '**/config/**'], allowTypeImports: true, message: 'Workflows may only import types from activities, db, api and workers.' },
   { group: ['ioredis', 'sequelize', 'pg', 'express', 'pino', 'prom-client', 'jsonwebtoken', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'], allowTypeImports: true, message: 'No I/O clients in the workflow sandbox.' },
+  // Workflow modules are initialised per workflow run: zod schemas would be rebuilt for every decision.
+  { group: ['zod', '**/model/*', '!**/model/constants', '**/contract'], allowTypeImports: true, message: 'Workflow code takes only types from zod models and contracts; values only from domain/model/constants (no zod in the bundle).' },
 ];
 const noClockOrRandom = [
   { object: 'Date', property: 'now', message: 'Time comes in as an argument (or from the workflow clock).' },
@@ -27,15 +29,31 @@ export default tseslint.config(
   },
   {
     files: ['workflows/**/*.ts'],
+    ignores: ['workflows/**/contract.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': ['error', { patterns: sandboxPatterns }],
       'no-restricted-properties': ['error', ...noClockOrRandom],
     },
   },
   {
-    files: ['domain/**/*.ts'],
+    // Contracts hold the zod schemas the API validates with; workflows import only their types.
+    files: ['workflows/**/contract.ts'],
     rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', { patterns: sandboxPatterns.slice(0, 1).concat(sandboxPatterns.slice(2)) }],
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [sandboxPatterns[0], sandboxPatterns[2]] }],
+    },
+  },
+  {
+    // The rules workflows run (everything in domain/ but the zod models and errors) follow the workflow's import rules.
+    files: ['domain/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [sandboxPatterns[0], sandboxPatterns[2], sandboxPatterns[3]] }],
+      'no-restricted-properties': ['error', ...noClockOrRandom],
+    },
+  },
+  {
+    files: ['domain/model/**/*.ts', 'domain/errors/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [sandboxPatterns[0], sandboxPatterns[2]] }],
       'no-restricted-properties': ['error', ...noClockOrRandom],
     },
   },

@@ -1,6 +1,5 @@
 import { createContextActivities, type ContextDeps } from './context/context-activities';
 import { createDecisionActivities, type DecisionStoreDeps } from './decisions/decision-activities';
-import { createFatigueActivities } from './fatigue/fatigue-activities';
 import type { FatigueStore } from './fatigue/fatigue-store';
 
 export interface ActivityDeps {
@@ -12,8 +11,7 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createContextActivities(deps.repos),
-    ...createFatigueActivities({ fatigueStore: deps.fatigueStore }),
-    ...createDecisionActivities(deps.repos),
+    ...createDecisionActivities({ ...deps.repos, fatigueStore: deps.fatigueStore }),
   };
 }
 export type Activities = ReturnType<typeof createActivities>;

@@ -8,10 +8,13 @@ export interface ErrorBody {
 }
 
 export function fieldsFromZod(err: z.ZodError, prefix?: string): Array<{ field: string; message: string }> {
-  return err.issues.map((i) => ({
-    field: [prefix, ...i.path.map(String)].filter((p) => p !== undefined && p !== '').join('.') || (prefix ?? '(body)'),
-    message: i.message,
-  }));
+  const name = (path: PropertyKey[]) => [prefix, ...path.map(String)].filter((p) => p !== undefined && p !== '').join('.') || (prefix ?? '(body)');
+  // An unknown key is named itself (`signal.is_admin`), not its parent object.
+  return err.issues.flatMap((i) =>
+    i.code === 'unrecognized_keys'
+      ? i.keys.map((k) => ({ field: name([...i.path, k]), message: 'unknown field' }))
+      : [{ field: name(i.path), message: i.message }],
+  );
 }
 
 /** Body-parser failures carry a `type`; map them to 400/413 with the envelope rather than Express's HTML page. */

@@ -37,6 +37,13 @@ export function buildOpenApi(routes: RouteSpec[], info: { title: string; version
       responses,
     };
   }
+  // Served outside the route table (they are not JSON resources), described here so the document is complete.
+  paths['/metrics'] = {
+    get: { summary: 'Prometheus metrics (text exposition format)', tags: ['ops'], security: [], responses: { 200: { description: 'OK', content: { 'text/plain': { schema: { type: 'string' } } } } } },
+  };
+  paths['/v1/openapi.json'] = {
+    get: { summary: 'This document', tags: ['ops'], security: [], responses: { 200: { description: 'OK', content: { 'application/json': { schema: { type: 'object' } } } } } },
+  };
   return {
     openapi: '3.0.3',
     info,

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
+import { Worker as Thread } from 'node:worker_threads';
 import { signDevToken } from '../api/auth';
 import { loadConfig } from '../config/config';
 import { createLogger } from '../observability/logger';
@@ -15,8 +16,10 @@ import { startRuntime } from '../workers/runtime';
 import type { pingWorkflow } from '../workflows/ping/workflow';
 
 const LEVELS = [1, 8, 32];
-const REQUESTS: Record<number, number> = { 1: 200, 8: 800, 32: 1600 };
-const WARMUP = 100;
+/** BENCH_SCALE (default 1) shrinks or grows every run, e.g. 0.25 for a quick look. */
+const SCALE = Number(process.env.BENCH_SCALE ?? '1') || 1;
+const REQUESTS: Record<number, number> = { 1: Math.round(200 * SCALE), 8: Math.round(800 * SCALE), 32: Math.round(1600 * SCALE) };
+const WARMUP = Math.round(100 * SCALE);
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -51,6 +54,30 @@ async function runLoad(concurrency: number, total: number, one: (i: number) => P
   return { latencies, wallMs: performance.now() - started };
 }
 
+/** The load generator thread (plain JS, evaluated as a worker). */
+const LOAD_THREAD = `
+const { workerData, parentPort } = require('node:worker_threads');
+const { url, token, signal, concurrency, total, offset } = workerData;
+const latencies = [], recorded = [], outcomes = {};
+let next = 0;
+async function one(i) {
+  const n = offset + i;
+  const body = JSON.stringify({ tenant_id: 'bench', actor_id: 'actor-' + (n % 500), actor_type: n % 5 === 0 ? 'ai_agent' : 'human',
+    surface: 'ide', repo_id: 'payments', branch: 'main', signal: { ...signal, signal_id: 's-' + n } });
+  const t = performance.now();
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer ' + token }, body });
+  const json = await res.json();
+  const ms = performance.now() - t;
+  if (res.status !== 200) throw new Error('decide answered ' + res.status + ': ' + JSON.stringify(json));
+  latencies.push(ms); recorded.push(json.latency_ms); outcomes[json.outcome] = (outcomes[json.outcome] || 0) + 1;
+}
+(async () => {
+  const started = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, async () => { while (next < total) await one(next++); }));
+  parentPort.postMessage({ latencies, recorded, outcomes, wallMs: performance.now() - started });
+})().catch((err) => { throw err; });
+`;
+
 async function main() {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mmm-bench-'));
   fs.chmodSync(dataDir, 0o755);
@@ -74,22 +101,16 @@ async function main() {
     await rt.repos.policies.put('bench', { ...policy, max_nudges_per_window: 1000, cooldown_minutes: 0 }, 'bench');
     const token = signDevToken(rt.jwtSecret, { sub: 'bench', tenant_id: 'bench', roles: ['service'] }, 3600);
     const signal = { signal_id: 'x', source: 'ubi', kind: 'build_failures', severity: 'medium', occurred_at: new Date().toISOString(), payload: { failed_builds: 4, failing_step: 'unit-tests' } };
-    const serverLatencies: number[] = [];
-    const outcomes: Record<string, number> = {};
-    const decideOnce = async (i: number) => {
-      const body = JSON.stringify({
-        tenant_id: 'bench', actor_id: `actor-${i % 500}`, actor_type: i % 5 === 0 ? 'ai_agent' : 'human', surface: 'ide',
-        repo_id: 'payments', branch: 'main', signal: { ...signal, signal_id: `s-${crypto.randomUUID()}` },
+    /**
+     * The HTTP load runs in its own thread, like a real client would be another process: its JSON and socket work
+     * does not share the event loop of the API and worker being measured.
+     */
+    const decideLoad = (concurrency: number, total: number, offset: number) =>
+      new Promise<{ latencies: number[]; recorded: number[]; outcomes: Record<string, number>; wallMs: number }>((resolve, reject) => {
+        const t = new Thread(LOAD_THREAD, { eval: true, workerData: { url: `${rt.apiUrl}/v1/mmm/decide`, token, signal, concurrency, total, offset } });
+        t.once('message', resolve);
+        t.once('error', reject);
       });
-      const t = performance.now();
-      const res = await fetch(`${rt.apiUrl}/v1/mmm/decide`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body });
-      const json = (await res.json()) as { outcome?: string; latency_ms?: number };
-      const ms = performance.now() - t;
-      if (res.status !== 200) throw new Error(`decide answered ${res.status}: ${JSON.stringify(json)}`);
-      serverLatencies.push(json.latency_ms ?? NaN);
-      outcomes[json.outcome ?? '?'] = (outcomes[json.outcome ?? '?'] ?? 0) + 1;
-      return ms;
-    };
     const pingOnce = async () => {
       const t = performance.now();
       await rt.temporal.client.workflow.execute<typeof pingWorkflow>('pingWorkflow', {
@@ -101,19 +122,21 @@ async function main() {
     };
 
     log(`warming up (${WARMUP} decisions, ${WARMUP} pings)`);
-    await runLoad(8, WARMUP, decideOnce);
+    await decideLoad(8, WARMUP, 0);
     await runLoad(8, WARMUP, pingOnce);
-    serverLatencies.length = 0;
+    const outcomes: Record<string, number> = {};
+    let offset = WARMUP;
 
     const decide: Record<string, unknown> = {};
     const noop: Record<string, unknown> = {};
     const ratio: Record<string, unknown> = {};
     for (const c of LEVELS) {
       log(`decide at concurrency ${c} (${REQUESTS[c]} requests)`);
-      serverLatencies.length = 0;
-      const d = await runLoad(c, REQUESTS[c], decideOnce);
+      const d = await decideLoad(c, REQUESTS[c], offset);
+      offset += REQUESTS[c];
+      for (const [k, v] of Object.entries(d.outcomes)) outcomes[k] = (outcomes[k] ?? 0) + v;
       const ds = summarise(d.latencies, d.wallMs);
-      const recorded = [...serverLatencies].sort((a, b) => a - b);
+      const recorded = [...d.recorded].sort((a, b) => a - b);
       decide[`c${c}`] = { ...ds, recorded_latency_p95_ms: percentile(recorded, 95) };
       log(`no-op workflow at concurrency ${c}`);
       const n = await runLoad(c, REQUESTS[c], pingOnce);

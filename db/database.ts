@@ -1,6 +1,7 @@
 import type { Sequelize } from 'sequelize';
 import { defineModels } from './models';
 import { createAuditLog } from './repositories/audit-log';
+import { createDecisionContextReader } from './repositories/decision-context-reader';
 import { createDecisionRepository } from './repositories/decision-repository';
 import { createPlaybookRepository } from './repositories/playbook-repository';
 import { createPolicyRepository } from './repositories/policy-repository';
@@ -22,6 +23,7 @@ export function createRepositories(sequelize: Sequelize, opts: { receiptSigningK
     preferences: createPreferencesRepository(models),
     playbooks: createPlaybookRepository(sequelize, models, audit),
     decisions: createDecisionRepository(sequelize, models, ledger),
+    decisionInputs: createDecisionContextReader(sequelize),
     signals: createSignalReader(sequelize),
   };
 }

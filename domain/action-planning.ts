@@ -3,7 +3,7 @@
  * state and are settled afterwards by reserving slots (domain/fatigue.ts) for the candidates returned here.
  */
 import type { ActionType, Surface } from './model/common';
-import { SURFACES } from './model/common';
+import { SURFACE_VALUES as SURFACES } from './model/constants';
 import type { Action, DecisionOutcome, Suppressed, SuppressionReason } from './model/decision';
 import type { PlaybookAction } from './model/playbook';
 import type { TenantPolicyInput } from './model/policy';

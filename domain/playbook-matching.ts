@@ -3,9 +3,8 @@
  * can run it in its sandbox and a test can pin every rule.
  */
 import type { ActorType, Scalar, Surface } from './model/common';
-import { SEVERITY_RANK } from './model/common';
+import { REQUEST_TRIGGER_KIND, SEVERITY_RANK } from './model/constants';
 import type { Condition, PlaybookInput, PublishedPlaybook, Trigger } from './model/playbook';
-import { REQUEST_TRIGGER_KIND } from './model/playbook';
 import type { Signal } from './model/signal';
 
 export interface MatchInput {
@@ -59,10 +58,13 @@ export function readField(input: MatchInput, field: string): Scalar | undefined 
   return undefined;
 }
 
+/** `matches` reads at most this many characters: with the dialect of regexProblem() it bounds backtracking. */
+export const MATCHES_MAX_INPUT = 256;
+
 function regexMatches(pattern: string, value: string): boolean {
   try {
     // No flags: a 'g' regex keeps lastIndex between calls and would make the result depend on history.
-    return new RegExp(pattern).test(value);
+    return new RegExp(pattern).test(value.slice(0, MATCHES_MAX_INPUT));
   } catch {
     // Stored playbooks are validated on write; a pattern this runtime rejects simply does not match.
     return false;

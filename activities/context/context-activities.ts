@@ -5,9 +5,8 @@ import type { RecentSignal } from '../../domain/model/signal';
 
 /** The narrow slices of the repositories that context assembly reads. */
 export interface ContextDeps {
-  policies: { get(tenantId: string): Promise<TenantPolicy> };
-  preferences: { get(tenantId: string, actorId: string): Promise<Preferences> };
-  playbooks: { listPublished(tenantId: string): Promise<PublishedPlaybook[]> };
+  /** Policy, preferences and published playbooks, read together (one round trip in the database implementation). */
+  decisionInputs: { load(tenantId: string, actorId: string): Promise<{ policy: TenantPolicy; preferences: Preferences; playbooks: PublishedPlaybook[] }> };
   signals: { recent(tenantId: string, actorId: string, limit?: number): Promise<RecentSignal[]> };
 }
 
@@ -42,10 +41,8 @@ export function createContextActivities(deps: ContextDeps) {
     /** Everything the decision needs, read in parallel in one local activity to keep history and latency small. */
     async loadDecisionContext(input: LoadContextInput): Promise<LoadedContext> {
       const degraded: string[] = [];
-      const [policy, preferences, playbooks, recent] = await Promise.all([
-        deps.policies.get(input.tenant_id),
-        deps.preferences.get(input.tenant_id, input.actor_id),
-        deps.playbooks.listPublished(input.tenant_id),
+      const [{ policy, preferences, playbooks }, recent] = await Promise.all([
+        deps.decisionInputs.load(input.tenant_id, input.actor_id),
         withTimeout(deps.signals.recent(input.tenant_id, input.actor_id, 10), UBI_BUDGET_MS).catch(() => {
           degraded.push('ubi_signals_unavailable');
           return [] as RecentSignal[];

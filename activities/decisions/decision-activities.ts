@@ -1,30 +1,86 @@
-import { isOverBudget } from '../../domain/decision-assembly';
-import type { Decision } from '../../domain/model/decision';
+import { decisionOutcome, type ActionPlan } from '../../domain/action-planning';
+import { applyFatigueVerdicts, isOverBudget, receiptPayload } from '../../domain/decision-assembly';
+import type { FatigueVerdict } from '../../domain/fatigue';
+import type { DecideRequest, Decision, DecisionContext } from '../../domain/model/decision';
 import type { RecordDecision } from '../../db/repositories/decision-repository';
+import { createFatigueActivities } from '../fatigue/fatigue-activities';
+import type { FatigueStore } from '../fatigue/fatigue-store';
 
 export interface DecisionStoreDeps {
   decisions: { record(input: RecordDecision): Promise<Decision> };
   now?: () => number;
 }
 
-export interface RecordDecisionInput extends Omit<RecordDecision, 'decision'> {
-  decision: Omit<Decision, 'receipt_id' | 'latency_ms' | 'latency_warning'>;
+export interface CommitDecisionInput {
+  decision_id: string;
+  workflow_id: string;
+  created_at: string;
+  request: DecideRequest;
+  context: DecisionContext;
+  plan: ActionPlan;
+  fatigue: { window_ms: number; max: number };
+  degraded_reasons: string[];
+  idempotency_key: string | null;
+  request_sha256: string;
   received_at_ms: number;
 }
 
-export function createDecisionActivities(deps: DecisionStoreDeps) {
+export function createDecisionActivities(deps: DecisionStoreDeps & { fatigueStore: FatigueStore }) {
   const now = deps.now ?? Date.now;
+  const { reserveNudges } = createFatigueActivities({ fatigueStore: deps.fatigueStore });
   return {
     /**
-     * Stores the decision and appends its signed receipt in one transaction. Latency is measured here, from the API
-     * receiving the request to the moment the decision is durable: that is what the surface waits for.
+     * Reserves the nudges the plan wants (Redis, atomic) and stores the decision with its signed receipt (PostgreSQL,
+     * one transaction). One local activity for both keeps a decision to two activations of the workflow. A retry is
+     * safe: both the reservation and the record are keyed by decision id and return what the first attempt did.
+     * Latency is measured here, from the API receiving the request to the decision being durable.
      */
-    async recordDecision(input: RecordDecisionInput): Promise<Decision> {
+    async commitDecision(input: CommitDecisionInput): Promise<Decision> {
+      const degraded = [...input.degraded_reasons];
+      let verdicts: FatigueVerdict[] | 'unavailable' = [];
+      if (input.plan.candidates.length > 0) {
+        const reserved = await reserveNudges({
+          tenant_id: input.request.tenant_id,
+          actor_id: input.request.actor_id,
+          decision_id: input.decision_id,
+          now: Date.parse(input.created_at),
+          window_ms: input.fatigue.window_ms,
+          max: input.fatigue.max,
+          candidates: input.plan.candidates.map((c) => ({ key: c.cooldown_key, cooldown_ms: c.cooldown_ms })),
+        });
+        if (reserved.available) verdicts = reserved.verdicts;
+        else {
+          verdicts = 'unavailable';
+          degraded.push('fatigue_store_unavailable');
+        }
+      }
+      const { actions, suppressed } = applyFatigueVerdicts(input.plan, verdicts);
+      const outcome = decisionOutcome(actions, suppressed);
       const latency = Math.max(0, now() - input.received_at_ms);
-      const surface = input.decision.context.surface;
+      const policySnapshotId = input.context.policy_snapshot_id;
       return deps.decisions.record({
-        ...input,
-        decision: { ...input.decision, latency_ms: latency, latency_warning: isOverBudget(surface, latency) },
+        decision: {
+          decision_id: input.decision_id,
+          tenant_id: input.request.tenant_id,
+          actor_id: input.request.actor_id,
+          created_at: input.created_at,
+          context: input.context,
+          actions,
+          suppressed,
+          outcome,
+          policy_snapshot_id: policySnapshotId,
+          latency_ms: latency,
+          latency_warning: isOverBudget(input.request.surface, latency),
+          degraded_mode: degraded.length > 0,
+          degraded_reasons: degraded,
+          workflow_id: input.workflow_id,
+        },
+        surface: input.request.surface,
+        idempotencyKey: input.idempotency_key,
+        requestSha256: input.request_sha256,
+        receiptPayload: receiptPayload({
+          request: input.request, outcome, actions, suppressed, policySnapshotId, degradedReasons: degraded, workflowId: input.workflow_id,
+        }),
       });
     },
   };

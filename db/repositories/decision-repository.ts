@@ -1,4 +1,4 @@
-import { QueryTypes, type Sequelize } from 'sequelize';
+import { QueryTypes, UniqueConstraintError, type Sequelize } from 'sequelize';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../domain/errors';
 import type { Decision } from '../../domain/model/decision';
 import type { Models } from '../models';
@@ -22,30 +22,35 @@ export function createDecisionRepository(sequelize: Sequelize, models: Models, l
   return {
     async record(input: RecordDecision): Promise<Decision> {
       return sequelize.transaction(async (transaction) => {
+        const tenantId = input.decision.tenant_id;
+        // Taking the chain lock first also serialises a retried activity behind its own earlier attempt.
+        const head = await ledger.lockHead(tenantId, transaction);
         // A retried activity finds its own earlier commit and returns it: one decision, one receipt.
-        const existing = await models.Decision.findByPk(input.decision.decision_id, { transaction });
-        if (existing) return existing.get('body') as Decision;
-        const receipt = await ledger.append(
-          {
-            tenantId: input.decision.tenant_id,
-            decisionId: input.decision.decision_id,
-            kind: 'decision',
-            payload: input.receiptPayload,
-            createdAt: new Date(input.decision.created_at),
-          },
+        const [existing] = await sequelize.query<{ body: Decision }>('SELECT body FROM decisions WHERE decision_id = :id', {
+          replacements: { id: input.decision.decision_id },
           transaction,
-        );
-        const decision: Decision = { ...input.decision, receipt_id: receipt.receipt_id };
-        await models.Decision.create(
+          type: QueryTypes.SELECT,
+        });
+        if (existing) return existing.body;
+        const decisionRow = (rid: string) => ({ ...input.decision, receipt_id: rid }) as Decision;
+        const receipt = await ledger.append(
+          { tenantId, decisionId: input.decision.decision_id, kind: 'decision', payload: input.receiptPayload, createdAt: new Date(input.decision.created_at) },
+          transaction,
+          head,
           {
-            decision_id: decision.decision_id, tenant_id: decision.tenant_id, actor_id: decision.actor_id,
-            surface: input.surface, outcome: decision.outcome, idempotency_key: input.idempotencyKey,
-            request_sha256: input.requestSha256, workflow_id: decision.workflow_id, receipt_id: receipt.receipt_id,
-            latency_ms: decision.latency_ms, body: decision, created_at: new Date(decision.created_at),
+            sql: `INSERT INTO decisions (decision_id, tenant_id, actor_id, surface, outcome, idempotency_key, request_sha256, workflow_id,
+                                         receipt_id, latency_ms, body, created_at)
+                  VALUES (:d_id, :d_tenant, :d_actor, :d_surface, :d_outcome, :d_idem, :d_sha, :d_wf, :receiptId, :d_latency,
+                          jsonb_set(CAST(:d_body AS jsonb), '{receipt_id}', to_jsonb(CAST(:receiptId AS text))), :d_created)`,
+            replacements: {
+              d_id: input.decision.decision_id, d_tenant: tenantId, d_actor: input.decision.actor_id, d_surface: input.surface,
+              d_outcome: input.decision.outcome, d_idem: input.idempotencyKey, d_sha: input.requestSha256,
+              d_wf: input.decision.workflow_id, d_latency: input.decision.latency_ms,
+              d_body: JSON.stringify(decisionRow('')), d_created: input.decision.created_at,
+            },
           },
-          { transaction },
         );
-        return decision;
+        return decisionRow(receipt.receipt_id);
       });
     },
 
@@ -65,13 +70,14 @@ export function createDecisionRepository(sequelize: Sequelize, models: Models, l
       const decision = await this.get(tenantId, decisionId);
       if (!decision.actions.some((a) => a.action_id === actionId))
         throw new ValidationError('this decision has no such action', [{ field: 'action_id', message: `not an action of decision ${decisionId}` }]);
-      const [count] = await sequelize.query<{ n: string }>(
-        'SELECT count(*) AS n FROM decision_outcomes WHERE decision_id = :decisionId AND action_id = :actionId',
-        { replacements: { decisionId, actionId }, type: QueryTypes.SELECT },
-      );
-      if (Number(count?.n ?? 0) > 0) throw new ConflictError('outcome_already_recorded', 'an outcome for this action is already recorded');
-      const row = await models.DecisionOutcome.create({ tenant_id: tenantId, decision_id: decisionId, action_id: actionId, outcome, recorded_by: recordedBy });
-      return { decision_id: decisionId, action_id: actionId, outcome, recorded_at: (row.get('recorded_at') as Date).toISOString() };
+      try {
+        const row = await models.DecisionOutcome.create({ tenant_id: tenantId, decision_id: decisionId, action_id: actionId, outcome, recorded_by: recordedBy });
+        return { decision_id: decisionId, action_id: actionId, outcome, recorded_at: (row.get('recorded_at') as Date).toISOString() };
+      } catch (err) {
+        // The unique index (migration 002) settles concurrent reports: exactly one is stored.
+        if (err instanceof UniqueConstraintError) throw new ConflictError('outcome_already_recorded', 'an outcome for this action is already recorded');
+        throw err;
+      }
     },
   };
 }

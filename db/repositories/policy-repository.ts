@@ -9,7 +9,7 @@ import {
 import type { Models, TenantPolicyRow } from '../models';
 import type { AuditLog } from './audit-log';
 
-function toPolicy(tenantId: string, row: TenantPolicyRow | null): TenantPolicy {
+export function toPolicy(tenantId: string, row: TenantPolicyRow | null): TenantPolicy {
   // Stored JSON went through the schema when written; parsing again fills defaults added since.
   const input = row ? tenantPolicyInputSchema.parse(row.policy) : DEFAULT_TENANT_POLICY;
   const version = row?.version ?? 0;
@@ -34,11 +34,15 @@ export function createPolicyRepository(sequelize: Sequelize, models: Models, aud
       // Only the policy's own fields are stored, whatever else a caller's object carries.
       const input = tenantPolicyInputSchema.parse(given);
       return sequelize.transaction(async (transaction) => {
-        const existing = await models.TenantPolicy.findByPk(tenantId, { transaction, lock: transaction.LOCK.UPDATE });
+        // A row lock cannot serialise the first write (there is no row yet), so writers of one tenant take an
+        // advisory lock: concurrent PUTs get distinct versions and each snapshot id names exactly one policy.
+        await sequelize.query("SELECT pg_advisory_xact_lock(hashtext('tenant_policy:' || :tenantId))", { replacements: { tenantId }, transaction });
+        const existing = await models.TenantPolicy.findByPk(tenantId, { transaction });
         const before = existing ? toPolicy(tenantId, existing.get({ plain: true })) : null;
         const version = (before?.version ?? 0) + 1;
-        await models.TenantPolicy.upsert({ tenant_id: tenantId, version, policy: input, updated_at: new Date() }, { transaction });
-        const after = toPolicy(tenantId, { tenant_id: tenantId, version, policy: input, updated_at: new Date() });
+        const row = { tenant_id: tenantId, version, policy: input, updated_at: new Date() };
+        await models.TenantPolicy.upsert(row, { transaction });
+        const after = toPolicy(tenantId, row);
         await audit.record(
           { tenantId, actorSub, action: 'policy.put', resourceType: 'tenant_policy', resourceId: tenantId, before, after },
           transaction,

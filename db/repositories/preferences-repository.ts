@@ -6,7 +6,7 @@ import {
 } from '../../domain/model/preferences';
 import type { ActorPreferencesRow, Models } from '../models';
 
-function toPreferences(tenantId: string, actorId: string, row: ActorPreferencesRow | null): Preferences {
+export function toPreferences(tenantId: string, actorId: string, row: ActorPreferencesRow | null): Preferences {
   const input = row ? preferencesInputSchema.parse(row.preferences) : DEFAULT_PREFERENCES;
   return { ...input, tenant_id: tenantId, actor_id: actorId, updated_at: row ? row.updated_at.toISOString() : null };
 }

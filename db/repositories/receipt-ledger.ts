@@ -26,8 +26,28 @@ export interface AppendReceipt {
  * chain head row is locked for the few microseconds an append takes, so concurrent decisions of one tenant form one
  * unbroken chain while tenants never wait on each other.
  */
+export interface ChainHead {
+  seq: number;
+  lastHash: string | null;
+}
+
 export function createReceiptLedger(sequelize: Sequelize, models: Models, opts: { configuredPrivateKeyPem?: string }) {
   let active: Promise<SigningKey> | undefined;
+
+  /**
+   * Creates the tenant's chain head on first use and locks it in one statement (the no-op DO UPDATE takes the row
+   * lock), so concurrent appends of one tenant queue here and form one unbroken chain.
+   */
+  async function lockHead(tenantId: string, transaction: Transaction): Promise<ChainHead> {
+    const [head] = await sequelize.query<{ seq: string; last_hash: string | null }>(
+      `INSERT INTO receipt_chain_heads (tenant_id, seq) VALUES (:tenantId, 0)
+       ON CONFLICT (tenant_id) DO UPDATE SET seq = receipt_chain_heads.seq
+       RETURNING seq, last_hash`,
+      { replacements: { tenantId }, transaction, type: QueryTypes.SELECT },
+    );
+    if (!head) throw new Error('receipt chain head missing');
+    return { seq: Number(head.seq), lastHash: head.last_hash };
+  }
 
   async function loadOrCreateKey(): Promise<SigningKey> {
     if (opts.configuredPrivateKeyPem) {
@@ -61,18 +81,20 @@ export function createReceiptLedger(sequelize: Sequelize, models: Models, opts: 
   return {
     signingKey,
 
-    async append(entry: AppendReceipt, transaction: Transaction): Promise<Receipt> {
+    /**
+     * Appends a receipt inside the caller's transaction. `lockedHead` comes from lockHead() in the same transaction;
+     * `alsoInsert` lets the caller write its own row (the decision) in the same statement, so a decision costs one
+     * lock round trip and one write round trip.
+     */
+    async append(
+      entry: AppendReceipt,
+      transaction: Transaction,
+      lockedHead?: ChainHead,
+      alsoInsert?: { sql: string; replacements: Record<string, unknown> },
+    ): Promise<Receipt> {
       const key = await signingKey();
-      await sequelize.query('INSERT INTO receipt_chain_heads (tenant_id, seq) VALUES (:tenantId, 0) ON CONFLICT DO NOTHING', {
-        replacements: { tenantId: entry.tenantId },
-        transaction,
-      });
-      const [head] = await sequelize.query<{ seq: string; last_hash: string | null }>(
-        'SELECT seq, last_hash FROM receipt_chain_heads WHERE tenant_id = :tenantId FOR UPDATE',
-        { replacements: { tenantId: entry.tenantId }, transaction, type: QueryTypes.SELECT },
-      );
-      if (!head) throw new Error('receipt chain head missing');
-      const seq = Number(head.seq) + 1;
+      const head = lockedHead ?? (await lockHead(entry.tenantId, transaction));
+      const seq = head.seq + 1;
       const unsigned: UnsignedReceipt = {
         receipt_id: `rcpt_${crypto.randomUUID()}`,
         tenant_id: entry.tenantId,
@@ -80,25 +102,33 @@ export function createReceiptLedger(sequelize: Sequelize, models: Models, opts: 
         kind: entry.kind,
         payload: entry.payload,
         payload_sha256: sha256Hex(canonicalJson(entry.payload)),
-        prev_receipt_hash: head.last_hash,
+        prev_receipt_hash: head.lastHash,
         created_at: entry.createdAt.toISOString(),
         key_id: key.keyId,
       };
       const receipt = signReceipt(unsigned, key);
       const hash = receiptHash(receipt);
-      await models.Receipt.create(
-        {
-          receipt_id: receipt.receipt_id, tenant_id: entry.tenantId, decision_id: entry.decisionId, kind: entry.kind,
-          seq, receipt_hash: hash, body: receipt, created_at: entry.createdAt,
-        },
-        { transaction },
-      );
       await sequelize.query(
-        'UPDATE receipt_chain_heads SET seq = :seq, last_hash = :hash, last_receipt_id = :id WHERE tenant_id = :tenantId',
-        { replacements: { seq, hash, id: receipt.receipt_id, tenantId: entry.tenantId }, transaction },
+        `WITH receipt AS (
+           INSERT INTO receipts (receipt_id, tenant_id, decision_id, kind, seq, receipt_hash, body, created_at)
+           VALUES (:receiptId, :tenantId, :decisionId, :kind, :seq, :hash, :body, :createdAt)
+         ), head AS (
+           UPDATE receipt_chain_heads SET seq = :seq, last_hash = :hash, last_receipt_id = :receiptId WHERE tenant_id = :tenantId
+         )
+         ${alsoInsert ? alsoInsert.sql : 'SELECT 1'}`,
+        {
+          replacements: {
+            ...(alsoInsert?.replacements ?? {}),
+            receiptId: receipt.receipt_id, tenantId: entry.tenantId, decisionId: entry.decisionId, kind: entry.kind,
+            seq, hash, body: JSON.stringify(receipt), createdAt: entry.createdAt.toISOString(),
+          },
+          transaction,
+        },
       );
       return receipt;
     },
+
+    lockHead,
 
     async get(tenantId: string, receiptId: string): Promise<Receipt> {
       const row = await models.Receipt.findByPk(receiptId);

@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { SEVERITY_VALUES, SURFACE_VALUES } from './constants';
+
+export { SEVERITY_RANK } from './constants';
 
 /** Identifiers travel in URLs, Redis keys and Temporal workflow ids, so they are kept to a safe alphabet. */
 export const idSchema = z
@@ -10,13 +13,12 @@ export const idSchema = z
 export const actorTypeSchema = z.enum(['human', 'ai_agent']);
 export type ActorType = z.infer<typeof actorTypeSchema>;
 
-export const surfaceSchema = z.enum(['ide', 'ci', 'pr', 'alert']);
+export const surfaceSchema = z.enum(SURFACE_VALUES);
 export type Surface = z.infer<typeof surfaceSchema>;
-export const SURFACES: readonly Surface[] = surfaceSchema.options;
+export const SURFACES: readonly Surface[] = SURFACE_VALUES;
 
-export const severitySchema = z.enum(['info', 'low', 'medium', 'high', 'critical']);
+export const severitySchema = z.enum(SEVERITY_VALUES);
 export type Severity = z.infer<typeof severitySchema>;
-export const SEVERITY_RANK: Record<Severity, number> = { info: 0, low: 1, medium: 2, high: 3, critical: 4 };
 
 export const actionTypeSchema = z.enum(['mirror', 'mentor', 'multiplier']);
 export type ActionType = z.infer<typeof actionTypeSchema>;

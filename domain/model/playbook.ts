@@ -3,8 +3,7 @@ import { actionTypeSchema, actorTypeSchema, idSchema, scalarSchema, severitySche
 import { signalSourceSchema } from './signal';
 import { findPrescriptiveLanguage, findUnknownPlaceholders } from '../templates';
 
-/** `kind: "request"` matches a surface request that carries no signal. */
-export const REQUEST_TRIGGER_KIND = 'request';
+export { REQUEST_TRIGGER_KIND } from './constants';
 
 export const triggerSchema = z.strictObject({
   source: signalSourceSchema.optional(),
@@ -16,16 +15,27 @@ export type Trigger = z.infer<typeof triggerSchema>;
 
 export const CONDITION_FIELD = /^(actor_type|branch|repo_id|surface|file_path|signal\.(kind|source|severity)|signal\.payload\.[A-Za-z0-9_]{1,64})$/;
 
-/** A regex for `matches` stays short and free of nested quantifiers, the usual shape of catastrophic backtracking. */
-function isSafeRegex(pattern: string): boolean {
-  if (pattern.length > 200) return false;
-  if (/\([^)]*[+*][^)]*\)\s*[+*{]/.test(pattern)) return false;
+/**
+ * `matches` takes a deliberately small regular-expression dialect, because JavaScript regexes backtrack and a playbook
+ * is evaluated on every decision against caller-supplied text: no quantified groups (`(a|a)*`, `(a+)+`), no
+ * back-references or look-arounds, and at most two unbounded quantifiers (`*`, `+`, `{n,}`). Matching also reads
+ * at most MATCHES_MAX_INPUT characters (domain/playbook-matching.ts), which bounds the worst case to milliseconds.
+ */
+export function regexProblem(pattern: string): string | null {
+  if (pattern.length > 200) return 'at most 200 characters';
   try {
     new RegExp(pattern);
-    return true;
   } catch {
-    return false;
+    return 'not a valid regular expression';
   }
+  // Strip escapes and character classes first, so `\(` or `[(+]` are not read as groups or quantifiers.
+  const skeleton = pattern.replace(/\\./g, 'x').replace(/\[(?:\\.|[^\]\\])*\]/g, 'x');
+  if (/\)\s*(?:[*+?]|\{\d)/.test(skeleton)) return 'no quantifier may follow a group';
+  if (/\(\?(?:[=!]|<[=!])/.test(skeleton)) return 'no look-arounds';
+  if (/\\[1-9]|\\k</.test(pattern)) return 'no back-references';
+  const unbounded = (skeleton.match(/[*+]|\{\d+,\}/g) ?? []).length;
+  if (unbounded > 2) return 'at most two unbounded quantifiers (*, +, {n,})';
+  return null;
 }
 
 export const conditionSchema = z
@@ -40,8 +50,10 @@ export const conditionSchema = z
     if (c.op !== 'in' && isArray) ctx.addIssue({ code: 'custom', path: ['value'], message: `\`${c.op}\` takes a single value` });
     if ((c.op === 'gte' || c.op === 'lte') && typeof c.value !== 'number')
       ctx.addIssue({ code: 'custom', path: ['value'], message: `\`${c.op}\` takes a number` });
-    if (c.op === 'matches' && (typeof c.value !== 'string' || !isSafeRegex(c.value)))
-      ctx.addIssue({ code: 'custom', path: ['value'], message: '`matches` takes a valid regular expression of at most 200 characters without nested quantifiers' });
+    if (c.op === 'matches') {
+      const problem = typeof c.value === 'string' ? regexProblem(c.value) : 'takes a string';
+      if (problem) ctx.addIssue({ code: 'custom', path: ['value'], message: `\`matches\` takes a safe regular expression: ${problem}` });
+    }
   });
 export type Condition = z.infer<typeof conditionSchema>;
 

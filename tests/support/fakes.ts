@@ -36,19 +36,11 @@ export function createFakeRepos(): FakeRepos {
   let receipts = 0;
 
   return {
-    policies: {
-      async get(tenantId): Promise<TenantPolicy> {
-        return { ...(policies.get(tenantId) ?? DEFAULT_TENANT_POLICY), tenant_id: tenantId, version: 1, policy_snapshot_id: policySnapshotId(tenantId, 1), updated_at: null };
-      },
-    },
-    preferences: {
-      async get(tenantId, actorId): Promise<Preferences> {
-        return { ...(preferences.get(key(tenantId, actorId)) ?? DEFAULT_PREFERENCES), tenant_id: tenantId, actor_id: actorId, updated_at: null };
-      },
-    },
-    playbooks: {
-      async listPublished(tenantId) {
-        return playbooks.get(tenantId) ?? [];
+    decisionInputs: {
+      async load(tenantId: string, actorId: string) {
+        const policy: TenantPolicy = { ...(policies.get(tenantId) ?? DEFAULT_TENANT_POLICY), tenant_id: tenantId, version: 1, policy_snapshot_id: policySnapshotId(tenantId, 1), updated_at: null };
+        const prefs: Preferences = { ...(preferences.get(key(tenantId, actorId)) ?? DEFAULT_PREFERENCES), tenant_id: tenantId, actor_id: actorId, updated_at: null };
+        return { policy, preferences: prefs, playbooks: playbooks.get(tenantId) ?? [] };
       },
     },
     signals: {
