@@ -1,17 +1,19 @@
 import { createContextActivities, type ContextDeps } from './context/context-activities';
 import { createDecisionActivities, type DecisionStoreDeps } from './decisions/decision-activities';
+import type { DecisionNotifier } from './decisions/decision-notifier';
 import type { FatigueStore } from './fatigue/fatigue-store';
 
 export interface ActivityDeps {
   repos: ContextDeps & DecisionStoreDeps;
   fatigueStore: FatigueStore;
+  notifier?: DecisionNotifier;
 }
 
 /** Every activity the decision worker registers, built from injected dependencies. */
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createContextActivities(deps.repos),
-    ...createDecisionActivities({ ...deps.repos, fatigueStore: deps.fatigueStore }),
+    ...createDecisionActivities({ ...deps.repos, fatigueStore: deps.fatigueStore, notifier: deps.notifier }),
   };
 }
 export type Activities = ReturnType<typeof createActivities>;

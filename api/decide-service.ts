@@ -4,6 +4,7 @@ import { AppError, ConflictError, DependencyUnavailableError } from '../domain/e
 import { canonicalJson, sha256Hex } from '../activities/receipts/receipt-crypto';
 import type { Decision, DecideRequest } from '../domain/model/decision';
 import type { StoredDecision } from '../db/repositories/decision-repository';
+import type { DecisionNotifier } from '../activities/decisions/decision-notifier';
 import { ACTOR_ID_ATTR, SURFACE_ATTR, TENANT_ID_ATTR } from '../temporal/search-attributes';
 import { decideWorkflowId } from '../temporal/workflow-ids';
 import type { decideWorkflow } from '../workflows/decision/workflow';
@@ -18,12 +19,17 @@ export interface DecideServiceDeps {
   };
   /** How long a caller waits for a decision before getting a 503 (the workflow itself carries on). */
   resultTimeoutMs?: number;
+  /** Present when a worker shares this process: committed decisions arrive without a result round trip. */
+  notifier?: DecisionNotifier;
 }
 
 export interface DecideOutcome {
   decision: Decision;
   replayed: boolean;
 }
+
+/** Past this, a locally started decision is read from its workflow result instead (slow or retried task). */
+const LOCAL_WAIT_MS = 2_000;
 
 /** Starts the decision workflow and waits for its result: the API never decides anything itself. */
 export function createDecideService(deps: DecideServiceDeps) {
@@ -55,6 +61,8 @@ export function createDecideService(deps: DecideServiceDeps) {
         idempotency_key: opts.idempotencyKey,
         request_sha256: requestSha,
       };
+      // Registered before the start, so a decision committed during the start call is not missed.
+      const local = deps.notifier?.waitFor(workflowId, LOCAL_WAIT_MS);
       try {
         const handle = await deps.client.workflow.start<typeof decideWorkflow>('decideWorkflow', {
           taskQueue: deps.taskQueue,
@@ -72,7 +80,10 @@ export function createDecideService(deps: DecideServiceDeps) {
             { key: SURFACE_ATTR, value: request.surface },
           ],
         });
-        const decision = await withDeadline(handle.result(), resultTimeoutMs, workflowId);
+        // Eagerly started means this process's worker runs the decision: wait for its commit; else read the result.
+        const committed = local && handle.eagerlyStarted ? await local.promise : null;
+        local?.cancel();
+        const decision = committed ?? (await withDeadline(handle.result(), resultTimeoutMs, workflowId));
         // Two requests racing with one key both land here; only the one whose body matches may see the decision.
         if (opts.idempotencyKey) {
           const stored = await replay(request.tenant_id, opts.idempotencyKey, requestSha);
@@ -80,6 +91,7 @@ export function createDecideService(deps: DecideServiceDeps) {
         }
         return { decision, replayed: false };
       } catch (err) {
+        local?.cancel();
         if (err instanceof WorkflowExecutionAlreadyStartedError && opts.idempotencyKey) {
           const prior = await replay(request.tenant_id, opts.idempotencyKey, requestSha);
           if (prior) return prior;

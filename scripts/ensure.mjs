@@ -62,8 +62,14 @@ function ensureNpmPackages() {
     return log('npm packages: ok (already installed)');
   }
   log('npm packages: running npm ci ...');
-  const result = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: projectRoot, stdio: 'inherit' });
-  if (result.status !== 0) fail('npm ci failed (see above); fix it and run again');
+  let result = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: projectRoot, stdio: 'inherit' });
+  if (result.status !== 0) {
+    // A registry mirror without other platforms' optional packages (e.g. @swc/core-darwin-*) leaves them out of the
+    // lock file, and `npm ci` then refuses the lock as out of sync; `npm install` honours the same lock and skips them.
+    log('npm packages: npm ci refused, falling back to npm install with the same lock file ...');
+    result = spawnSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: projectRoot, stdio: 'inherit' });
+  }
+  if (result.status !== 0) fail('npm install failed (see above); fix it and run again');
   log('npm packages: ok (installed)');
 }
 

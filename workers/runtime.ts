@@ -2,6 +2,7 @@ import path from 'node:path';
 import Redis from 'ioredis';
 import type { Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { createDecisionNotifier } from '../activities/decisions/decision-notifier';
 import { createMemoryFatigueStore } from '../activities/fatigue/memory-fatigue-store';
 import { createRedisFatigueStore } from '../activities/fatigue/redis-fatigue-store';
 import type { FatigueStore } from '../activities/fatigue/fatigue-store';
@@ -120,6 +121,8 @@ export async function startRuntime(config: AppConfig, logger: Logger): Promise<R
     if (config.TEMPORAL_ADDRESS) await ensureSearchAttributes(temporal.client, config.TEMPORAL_NAMESPACE);
 
     const metrics = createMetrics();
+    // Worker and API in one process: the API learns of committed decisions directly (ADR 0001).
+    const notifier = config.RUN_WORKER && config.RUN_API ? createDecisionNotifier() : undefined;
 
     let worker: Worker | undefined;
     if (config.RUN_WORKER) {
@@ -127,7 +130,7 @@ export async function startRuntime(config: AppConfig, logger: Logger): Promise<R
         connection: temporal.connection,
         namespace: config.TEMPORAL_NAMESPACE,
         taskQueue: config.TEMPORAL_TASK_QUEUE,
-        activities: createActivities({ repos, fatigueStore }),
+        activities: createActivities({ repos, fatigueStore, notifier }),
         workflowBundlePath: process.env.WORKFLOW_BUNDLE_PATH ?? WORKFLOW_BUNDLE_PATH,
       });
       const running = worker.run();
@@ -158,6 +161,7 @@ export async function startRuntime(config: AppConfig, logger: Logger): Promise<R
           taskQueue: config.TEMPORAL_TASK_QUEUE,
           eagerStart: config.TEMPORAL_EAGER_START && config.RUN_WORKER,
           decisions: repos.decisions,
+          notifier,
         }),
         verifier: createHs256Verifier(secret),
         metrics,

@@ -5,9 +5,12 @@ import type { DecideRequest, Decision, DecisionContext } from '../../domain/mode
 import type { RecordDecision } from '../../db/repositories/decision-repository';
 import { createFatigueActivities } from '../fatigue/fatigue-activities';
 import type { FatigueStore } from '../fatigue/fatigue-store';
+import type { DecisionNotifier } from './decision-notifier';
 
 export interface DecisionStoreDeps {
   decisions: { record(input: RecordDecision): Promise<Decision> };
+  /** Tells an API in the same process that the decision is durable (see decision-notifier.ts). */
+  notifier?: DecisionNotifier;
   now?: () => number;
 }
 
@@ -58,7 +61,7 @@ export function createDecisionActivities(deps: DecisionStoreDeps & { fatigueStor
       const outcome = decisionOutcome(actions, suppressed);
       const latency = Math.max(0, now() - input.received_at_ms);
       const policySnapshotId = input.context.policy_snapshot_id;
-      return deps.decisions.record({
+      const decision = await deps.decisions.record({
         decision: {
           decision_id: input.decision_id,
           tenant_id: input.request.tenant_id,
@@ -82,6 +85,8 @@ export function createDecisionActivities(deps: DecisionStoreDeps & { fatigueStor
           request: input.request, outcome, actions, suppressed, policySnapshotId, degradedReasons: degraded, workflowId: input.workflow_id,
         }),
       });
+      deps.notifier?.committed(input.workflow_id, decision);
+      return decision;
     },
   };
 }

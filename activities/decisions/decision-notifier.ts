@@ -1,0 +1,45 @@
+import { EventEmitter } from 'node:events';
+import type { Decision } from '../../domain/model/decision';
+
+/**
+ * In-process hand-off of committed decisions from the decision activity to the API, for the embedded topology where
+ * both share a process. Once commitDecision returns, the decision and its receipt are durable in PostgreSQL, so the
+ * API can answer without a second round trip to Temporal for the workflow result. If the workflow task were retried
+ * after that point, the retry re-derives the same decision id and finds the committed decision: the answer already
+ * given stays the truth. A separate API tier never receives notifications and reads the workflow result instead.
+ */
+export interface DecisionNotifier {
+  committed(workflowId: string, decision: Decision): void;
+  /** Resolves with the decision committed by `workflowId`, or null after `timeoutMs`. Register before starting. */
+  waitFor(workflowId: string, timeoutMs: number): { promise: Promise<Decision | null>; cancel(): void };
+}
+
+export function createDecisionNotifier(): DecisionNotifier {
+  const emitter = new EventEmitter();
+  emitter.setMaxListeners(0);
+  return {
+    committed(workflowId, decision) {
+      emitter.emit(workflowId, decision);
+    },
+    waitFor(workflowId, timeoutMs) {
+      let cancel = () => {};
+      const promise = new Promise<Decision | null>((resolve) => {
+        const onCommitted = (d: Decision) => {
+          clearTimeout(timer);
+          resolve(d);
+        };
+        const timer = setTimeout(() => {
+          emitter.off(workflowId, onCommitted);
+          resolve(null);
+        }, timeoutMs);
+        emitter.once(workflowId, onCommitted);
+        cancel = () => {
+          clearTimeout(timer);
+          emitter.off(workflowId, onCommitted);
+          resolve(null);
+        };
+      });
+      return { promise, cancel };
+    },
+  };
+}

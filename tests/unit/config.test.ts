@@ -1,0 +1,37 @@
+import { ConfigError, loadConfig } from '../../config/config';
+
+describe('loadConfig', () => {
+  it('when nothing is set, then the embedded defaults are chosen', () => {
+    const c = loadConfig({});
+    expect(c.PORT).toBe(8080);
+    expect(c.DATABASE_URL).toBeUndefined();
+    expect(c.REDIS_URL).toBeUndefined();
+    expect(c.TEMPORAL_ADDRESS).toBeUndefined();
+    expect(c.TEMPORAL_DEV_PORT).toBe(7233);
+    expect(c.TEMPORAL_UI_PORT).toBe(8233);
+    expect(c.dataDir).toMatch(/\.data$/);
+  });
+
+  it('when a variable is empty, then it counts as unset', () => {
+    expect(loadConfig({ DATABASE_URL: '', REDIS_URL: '  ' }).DATABASE_URL).toBeUndefined();
+  });
+
+  it('when several variables are bad, then start-up fails naming each of them', () => {
+    const attempt = () => loadConfig({ PORT: 'eighty', DATABASE_URL: 'not a url', AUTH_JWT_SECRET: 'short', RUN_WORKER: 'maybe' });
+    expect(attempt).toThrow(ConfigError);
+    try {
+      attempt();
+    } catch (err) {
+      const message = (err as Error).message;
+      for (const name of ['PORT', 'DATABASE_URL', 'AUTH_JWT_SECRET', 'RUN_WORKER']) expect(message).toContain(name);
+    }
+  });
+
+  it('when production addresses are given, then they are used as they are', () => {
+    const c = loadConfig({ DATABASE_URL: 'postgres://u:p@db:5432/mmm', REDIS_URL: 'redis://cache:6379', TEMPORAL_ADDRESS: 'temporal:7233', RUN_WORKER: 'false' });
+    expect(c.DATABASE_URL).toBe('postgres://u:p@db:5432/mmm');
+    expect(c.REDIS_URL).toBe('redis://cache:6379');
+    expect(c.TEMPORAL_ADDRESS).toBe('temporal:7233');
+    expect(c.RUN_WORKER).toBe(false);
+  });
+});
