@@ -62,7 +62,11 @@ function ensureNpmPackages() {
     return log('npm packages: ok (already installed)');
   }
   log('npm packages: running npm ci ...');
-  let result = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: projectRoot, stdio: 'inherit' });
+  let result = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: projectRoot, stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
+  if (result.status !== 0 && !/can only install packages when your package\.json and package-lock\.json/.test(result.stderr ?? '')) {
+    process.stderr.write(result.stderr ?? '');
+    fail('npm ci failed (see above); fix it and run again');
+  }
   if (result.status !== 0) {
     // A registry mirror without other platforms' optional packages (e.g. @swc/core-darwin-*) leaves them out of the
     // lock file, and `npm ci` then refuses the lock as out of sync; `npm install` honours the same lock and skips them.
