@@ -5,7 +5,7 @@ import { canonicalJson, sha256Hex } from '../activities/receipts/receipt-crypto'
 import type { Decision, DecideRequest } from '../domain/model/decision';
 import type { StoredDecision } from '../db/repositories/decision-repository';
 import type { DecisionNotifier } from '../activities/decisions/decision-notifier';
-import { ACTOR_ID_ATTR, SURFACE_ATTR, TENANT_ID_ATTR } from '../temporal/search-attributes';
+import { decideStartOptions } from '../temporal/decide-start-options';
 import { decideWorkflowId } from '../temporal/workflow-ids';
 import type { decideWorkflow } from '../workflows/decision/workflow';
 import type { DecideWorkflowInput } from '../workflows/decision/contract';
@@ -64,22 +64,10 @@ export function createDecideService(deps: DecideServiceDeps) {
       // Registered before the start, so a decision committed during the start call is not missed.
       const local = deps.notifier?.waitFor(workflowId, LOCAL_WAIT_MS);
       try {
-        const handle = await deps.client.workflow.start<typeof decideWorkflow>('decideWorkflow', {
-          taskQueue: deps.taskQueue,
-          workflowId,
-          args: [input],
-          // A concurrent retry with the same key joins the running decision; a finished one is never re-run.
-          workflowIdConflictPolicy: 'USE_EXISTING',
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-          requestEagerStart: deps.eagerStart,
-          workflowTaskTimeout: '5 seconds',
-          workflowExecutionTimeout: '2 minutes',
-          typedSearchAttributes: [
-            { key: TENANT_ID_ATTR, value: request.tenant_id },
-            { key: ACTOR_ID_ATTR, value: request.actor_id },
-            { key: SURFACE_ATTR, value: request.surface },
-          ],
-        });
+        const handle = await deps.client.workflow.start<typeof decideWorkflow>(
+          'decideWorkflow',
+          decideStartOptions({ input, workflowId, taskQueue: deps.taskQueue, eagerStart: deps.eagerStart }),
+        );
         // Eagerly started means this process's worker runs the decision: wait for its commit; else read the result.
         const committed = local && handle.eagerlyStarted ? await local.promise : null;
         local?.cancel();

@@ -1,4 +1,5 @@
 import type { PlaybookInput } from '../domain/model/playbook';
+import { DEFAULT_TENANT_POLICY } from '../domain/model/policy';
 import type { Repositories } from './database';
 
 /**
@@ -75,19 +76,6 @@ export async function seedDemoTenant(repos: Repositories, tenantId: string): Pro
     const created = await repos.playbooks.create(tenantId, input, 'seed');
     await repos.playbooks.publish(tenantId, created.playbook_id, 'seed');
   }
-  await repos.policies.put(
-    tenantId,
-    {
-      max_nudges_per_window: 3,
-      window_minutes: 60,
-      quiet_hours: null,
-      cooldown_minutes: 30,
-      safety_critical: false,
-      approval_timeout_minutes: 60,
-      llm_enabled: false,
-      allowed_action_types: ['mirror', 'mentor', 'multiplier'],
-    },
-    'seed',
-  );
+  await repos.policies.put(tenantId, DEFAULT_TENANT_POLICY, 'seed');
   return DEMO_PLAYBOOKS.length;
 }

@@ -3,18 +3,12 @@
  * mutation, and the ops endpoints (OpenAPI, metrics, health, readiness).
  */
 import { allRoutes, type AppDeps } from '../../api/app';
-import { startTestApp, type TestApp } from '../support/harness';
+import { useTestApp } from '../support/harness';
 import { decide, decideBody, expectEnvelope, fieldsOf, newTenant, publishPlaybook, putPolicy, requestPlaybook, type TenantFixture } from './fixtures';
 
 jest.setTimeout(60000);
 
-let app: TestApp;
-beforeAll(async () => {
-  app = await startTestApp();
-});
-afterAll(async () => {
-  await app?.stop();
-});
+const app = useTestApp();
 
 const DEFAULT_POLICY = {
   max_nudges_per_window: 3,

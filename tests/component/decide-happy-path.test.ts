@@ -2,7 +2,7 @@
  * The decide flow end to end: admin writes and publishes a playbook, a surface asks for a decision, the decision is
  * stored and readable, and outcomes can be recorded once per action.
  */
-import { startTestApp, uniqueId, type TestApp } from '../support/harness';
+import { uniqueId, useTestApp } from '../support/harness';
 import {
   buildFailuresPlaybook,
   buildFailuresSignal,
@@ -18,13 +18,7 @@ import {
 
 jest.setTimeout(60000);
 
-let app: TestApp;
-beforeAll(async () => {
-  app = await startTestApp();
-});
-afterAll(async () => {
-  await app?.stop();
-});
+const app = useTestApp();
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 

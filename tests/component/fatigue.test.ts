@@ -2,18 +2,12 @@
  * Fatigue control through the real Redis store: at most `max_nudges_per_window` nudges per actor, even when the
  * decisions race, and a per-playbook cool-down.
  */
-import { startTestApp, type TestApp } from '../support/harness';
+import { useTestApp } from '../support/harness';
 import { decide, decideBody, newTenant, publishPlaybook, putPolicy, requestPlaybook } from './fixtures';
 
 jest.setTimeout(60000);
 
-let app: TestApp;
-beforeAll(async () => {
-  app = await startTestApp();
-});
-afterAll(async () => {
-  await app?.stop();
-});
+const app = useTestApp();
 
 type Decision = { outcome: string; actions: unknown[]; suppressed: Array<{ reason: string; playbook_id: string }> };
 

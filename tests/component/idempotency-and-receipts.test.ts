@@ -6,18 +6,12 @@ import crypto from 'node:crypto';
 import canonicalize from 'canonicalize';
 import { verifyReceipt } from '../../activities/receipts/receipt-crypto';
 import type { Receipt } from '../../domain/model/receipt';
-import { startTestApp, uniqueId, type TestApp } from '../support/harness';
+import { uniqueId, useTestApp } from '../support/harness';
 import { decide, decideBody, expectEnvelope, fieldsOf, newTenant, publishPlaybook, requestPlaybook, type TenantFixture } from './fixtures';
 
 jest.setTimeout(60000);
 
-let app: TestApp;
-beforeAll(async () => {
-  app = await startTestApp();
-});
-afterAll(async () => {
-  await app?.stop();
-});
+const app = useTestApp();
 
 async function receiptsOf(tenant: string): Promise<Receipt[]> {
   return app.runtime.repos.ledger.chain(tenant);

@@ -2,18 +2,12 @@
  * Quiet hours and actor preferences (opt-outs, snooze, preferred surfaces) as decisions see them, and who may read
  * and change preferences.
  */
-import { startTestApp, type TestApp } from '../support/harness';
+import { useTestApp } from '../support/harness';
 import { decide, decideBody, expectEnvelope, fieldsOf, newTenant, publishPlaybook, putPolicy, requestPlaybook, type TenantFixture } from './fixtures';
 
 jest.setTimeout(60000);
 
-let app: TestApp;
-beforeAll(async () => {
-  app = await startTestApp();
-});
-afterAll(async () => {
-  await app?.stop();
-});
+const app = useTestApp();
 
 /** HH:MM in UTC of now + offsetMinutes, wrapping around midnight (the product treats start > end as crossing it). */
 function utcHhmm(offsetMinutes: number): string {

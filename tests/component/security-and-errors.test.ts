@@ -3,7 +3,7 @@
  * error envelope and the offending field named, never a 5xx.
  */
 import jwt from 'jsonwebtoken';
-import { TEST_JWT_SECRET, startTestApp, type TestApp } from '../support/harness';
+import { TEST_JWT_SECRET, useTestApp } from '../support/harness';
 import {
   buildFailuresPlaybook,
   buildFailuresSignal,
@@ -19,13 +19,7 @@ import {
 
 jest.setTimeout(60000);
 
-let app: TestApp;
-beforeAll(async () => {
-  app = await startTestApp();
-});
-afterAll(async () => {
-  await app?.stop();
-});
+const app = useTestApp();
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 

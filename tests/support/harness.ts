@@ -78,3 +78,21 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     },
   };
 }
+
+/** One app for the calling test file: started in beforeAll, stopped in afterAll. */
+export function useTestApp(env: Record<string, string> = {}): TestApp {
+  let current: TestApp | undefined;
+  beforeAll(async () => {
+    current = await startTestApp(env);
+  });
+  afterAll(async () => {
+    await current?.stop();
+  });
+  return new Proxy({} as TestApp, {
+    get(_target, key) {
+      if (!current) throw new Error('the test app is not running (use it inside tests, not at module load)');
+      const value = (current as unknown as Record<PropertyKey, unknown>)[key];
+      return typeof value === 'function' ? value.bind(current) : value;
+    },
+  });
+}

@@ -10,7 +10,7 @@ import { createActivities } from '../../activities';
 import type { FatigueStore } from '../../activities/fatigue/fatigue-store';
 import { createMemoryFatigueStore } from '../../activities/fatigue/memory-fatigue-store';
 import { canonicalJson, sha256Hex } from '../../activities/receipts/receipt-crypto';
-import { ACTOR_ID_ATTR, SURFACE_ATTR, TENANT_ID_ATTR } from '../../temporal/search-attributes';
+import { decideStartOptions } from '../../temporal/decide-start-options';
 import { decideWorkflowId } from '../../temporal/workflow-ids';
 import { DECIDE_WORKFLOW_TYPE, decideWorkflowInputSchema, type DecideRequest, type DecideWorkflowInput } from '../../workflows/decision/contract';
 import type { decideWorkflow } from '../../workflows/decision/workflow';
@@ -77,21 +77,16 @@ export async function startDecisionTestEnv(): Promise<DecisionTestEnv> {
     taskQueue,
     unavailableFatigueTaskQueue,
     async startDecision(request, opts = {}) {
-      // The same start options as api/decide-service.ts, so search attributes and timeouts are the production ones.
-      return env.client.workflow.start<typeof decideWorkflow>(DECIDE_WORKFLOW_TYPE, {
-        taskQueue: opts.taskQueue ?? taskQueue,
-        workflowId: decideWorkflowId(request.tenant_id, uniqueId('wf')),
-        args: [decideInput(request)],
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        workflowTaskTimeout: '5 seconds',
-        workflowExecutionTimeout: '2 minutes',
-        typedSearchAttributes: [
-          { key: TENANT_ID_ATTR, value: request.tenant_id },
-          { key: ACTOR_ID_ATTR, value: request.actor_id },
-          { key: SURFACE_ATTR, value: request.surface },
-        ],
-      });
+      // The production start options (temporal/decide-start-options.ts): same search attributes and timeouts.
+      return env.client.workflow.start<typeof decideWorkflow>(
+        DECIDE_WORKFLOW_TYPE,
+        decideStartOptions({
+          input: decideInput(request),
+          workflowId: decideWorkflowId(request.tenant_id, uniqueId('wf')),
+          taskQueue: opts.taskQueue ?? taskQueue,
+          eagerStart: false,
+        }),
+      );
     },
     async teardown() {
       await Promise.all(stops.map((stop) => stop()));
