@@ -6,7 +6,12 @@ FROM node:20-bookworm-slim AS build
 WORKDIR /app
 # Dependencies first, so a source-only change reuses this layer.
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# The lock file currently lacks @swc/core's other-platform optional packages (a registry mirror left them out), and
+# `npm ci` refuses such a lock as out of sync; `npm install` honours the same lock and skips them (the same fallback
+# as scripts/ensure.mjs). Once package-lock.json is regenerated against a complete registry, `npm ci` alone suffices.
+RUN npm ci --no-audit --no-fund \
+ || (echo 'npm ci refused the lock file; falling back to npm install with the same lock' \
+     && npm install --no-audit --no-fund)
 COPY . .
 # tsc into dist/, then pre-bundle the workflow code into dist/.tools/workflow-bundle.js (the worker loads it).
 RUN npm run build \

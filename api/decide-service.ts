@@ -16,6 +16,7 @@ export interface DecideServiceDeps {
   eagerStart: boolean;
   decisions: {
     findByIdempotencyKey(tenantId: string, key: string): Promise<StoredDecision | null>;
+    get(tenantId: string, decisionId: string): Promise<Decision>;
   };
   /** How long a caller waits for a decision before getting a 503 (the workflow itself carries on). */
   resultTimeoutMs?: number;
@@ -71,7 +72,8 @@ export function createDecideService(deps: DecideServiceDeps) {
         // Eagerly started means this process's worker runs the decision: wait for its commit; else read the result.
         const committed = local && handle.eagerlyStarted ? await local.promise : null;
         local?.cancel();
-        const decision = committed ?? (await withDeadline(handle.result(), resultTimeoutMs, workflowId));
+        const decision =
+          committed ?? (await deps.decisions.get(request.tenant_id, (await withDeadline(handle.result(), resultTimeoutMs, workflowId)).decision_id));
         // Two requests racing with one key both land here; only the one whose body matches may see the decision.
         if (opts.idempotencyKey) {
           const stored = await replay(request.tenant_id, opts.idempotencyKey, requestSha);

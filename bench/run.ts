@@ -96,9 +96,15 @@ async function main() {
   log('starting embedded PostgreSQL, Redis, Temporal, worker and API ...');
   const rt = await startRuntime(config, createLogger('warn'));
   try {
-    // A policy that never suppresses for fatigue, so every decision runs the whole path (match, reserve, record).
+    // A policy that never suppresses for fatigue, so every decision runs the whole path (match, render, reserve, record).
     const { tenant_id: _t, version: _v, policy_snapshot_id: _p, updated_at: _u, ...policy } = await rt.repos.policies.get('bench');
     await rt.repos.policies.put('bench', { ...policy, max_nudges_per_window: 1000, cooldown_minutes: 0 }, 'bench');
+    // The demo's failing-builds playbook without its cool-down: every decision shows an action, the longest path.
+    const builds = (await rt.repos.playbooks.list('bench')).find((p) => p.category === 'build_health');
+    if (!builds) throw new Error('the seeded build_health playbook is missing');
+    const { playbook_id: id, tenant_id: _pt, version: _pv, status: _ps, published_version: _pp, created_at: _pc, updated_at: _pu, ...definition } = builds;
+    await rt.repos.playbooks.update('bench', id, { ...definition, actions: definition.actions.map((a) => ({ ...a, cooldown_minutes: 0 })) }, 'bench');
+    await rt.repos.playbooks.publish('bench', id, 'bench');
     const token = signDevToken(rt.jwtSecret, { sub: 'bench', tenant_id: 'bench', roles: ['service'] }, 3600);
     const signal = { signal_id: 'x', source: 'ubi', kind: 'build_failures', severity: 'medium', occurred_at: new Date().toISOString(), payload: { failed_builds: 4, failing_step: 'unit-tests' } };
     /**

@@ -20,7 +20,8 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
   AUTH_JWT_SECRET: z.string().min(16, 'AUTH_JWT_SECRET must be at least 16 characters').optional(),
-  IAM_BASE_URL: optionalUrl,
+  /** Token verification through the IAM service is not in this release: refusing it beats silently not using it. */
+  IAM_BASE_URL: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.undefined({ error: 'IAM_BASE_URL is not supported yet: tokens are verified locally with AUTH_JWT_SECRET (unset IAM_BASE_URL)' }).optional()),
 
   DATABASE_URL: optionalUrl,
   DATABASE_POOL_MIN: z.coerce.number().int().min(0).default(2),

@@ -88,10 +88,10 @@ function ensureTemporalCli() {
     return found;
   }
   if (!findOnPath('go')) {
-    log('warning: Temporal CLI not found and Go is not installed; the Temporal SDK will try to download the');
-    log(`  dev server itself, which needs the internet. To work offline install Go >= 1.21 (it fetches the`);
-    log(`  Go 1.25 toolchain the CLI needs from the module proxy; Debian 12's golang-go 1.19 is too old),`);
-    log(`  or put the Temporal CLI v${TEMPORAL_CLI_VERSION} on the PATH, or set TEMPORAL_CLI_PATH.`);
+    log('warning: Temporal CLI not found and Go is not installed, so the embedded Temporal dev server cannot start.');
+    log(`  Install Go >= 1.21 (it fetches the Go 1.25 toolchain the CLI needs from the module proxy; Debian 12's`);
+    log(`  golang-go 1.19 is too old), or put the Temporal CLI v${TEMPORAL_CLI_VERSION} on the PATH, or set`);
+    log('  TEMPORAL_CLI_PATH, or point TEMPORAL_ADDRESS at a running Temporal server.');
     return undefined;
   }
   const gobin = temporalCliCacheDir();

@@ -141,14 +141,16 @@ export async function startRuntime(config: AppConfig, logger: Logger): Promise<R
       });
     }
 
-    if (config.SEED_DEMO) {
+    // Seeding and the token secret belong to the API tier; a worker-only process needs neither (nor a writable DATA_DIR).
+    if (config.SEED_DEMO && config.RUN_API) {
       const seeded = await seedDemoTenant(repos, config.DEMO_TENANT_ID);
       if (seeded) logger.info({ tenant_id: config.DEMO_TENANT_ID, playbooks: seeded }, 'demo tenant seeded');
     }
 
-    const { secret } = resolveJwtSecret(config.AUTH_JWT_SECRET, config.dataDir);
+    let secret = '';
     let server: RunningServer | undefined;
     if (config.RUN_API) {
+      secret = resolveJwtSecret(config.AUTH_JWT_SECRET, config.dataDir).secret;
       const checks: DependencyCheck[] = [
         { name: 'postgres', required: true, check: async () => void (await sequelize.query('SELECT 1')) },
         { name: 'redis', required: true, mode: redisMode, check: () => fatigueStore.ping() },

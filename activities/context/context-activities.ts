@@ -6,13 +6,18 @@ import type { RecentSignal } from '../../domain/model/signal';
 /** The narrow slices of the repositories that context assembly reads. */
 export interface ContextDeps {
   /** Policy, preferences and published playbooks, read together (one round trip in the database implementation). */
-  decisionInputs: { load(tenantId: string, actorId: string): Promise<{ policy: TenantPolicy; preferences: Preferences; playbooks: PublishedPlaybook[] }> };
+  decisionInputs: {
+    /** Only playbooks with a trigger of `triggerKind` can match, so only those are read (and kept in history). */
+    load(tenantId: string, actorId: string, triggerKind: string): Promise<{ policy: TenantPolicy; preferences: Preferences; playbooks: PublishedPlaybook[] }>;
+  };
   signals: { recent(tenantId: string, actorId: string, limit?: number): Promise<RecentSignal[]> };
 }
 
 export interface LoadContextInput {
   tenant_id: string;
   actor_id: string;
+  /** The signal's kind, or "request" for a surface request without a signal. */
+  trigger_kind: string;
 }
 
 export interface LoadedContext {
@@ -42,7 +47,7 @@ export function createContextActivities(deps: ContextDeps) {
     async loadDecisionContext(input: LoadContextInput): Promise<LoadedContext> {
       const degraded: string[] = [];
       const [{ policy, preferences, playbooks }, recent] = await Promise.all([
-        deps.decisionInputs.load(input.tenant_id, input.actor_id),
+        deps.decisionInputs.load(input.tenant_id, input.actor_id, input.trigger_kind),
         withTimeout(deps.signals.recent(input.tenant_id, input.actor_id, 10), UBI_BUDGET_MS).catch(() => {
           degraded.push('ubi_signals_unavailable');
           return [] as RecentSignal[];

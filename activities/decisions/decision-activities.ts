@@ -1,7 +1,7 @@
 import { decisionOutcome, type ActionPlan } from '../../domain/action-planning';
 import { applyFatigueVerdicts, isOverBudget, receiptPayload } from '../../domain/decision-assembly';
 import type { FatigueVerdict } from '../../domain/fatigue';
-import type { DecideRequest, Decision, DecisionContext } from '../../domain/model/decision';
+import type { DecideRequest, Decision, DecisionContext, DecisionRef } from '../../domain/model/decision';
 import type { RecordDecision } from '../../db/repositories/decision-repository';
 import { createFatigueActivities } from '../fatigue/fatigue-activities';
 import type { FatigueStore } from '../fatigue/fatigue-store';
@@ -38,7 +38,7 @@ export function createDecisionActivities(deps: DecisionStoreDeps & { fatigueStor
      * safe: both the reservation and the record are keyed by decision id and return what the first attempt did.
      * Latency is measured here, from the API receiving the request to the decision being durable.
      */
-    async commitDecision(input: CommitDecisionInput): Promise<Decision> {
+    async commitDecision(input: CommitDecisionInput): Promise<DecisionRef> {
       const degraded = [...input.degraded_reasons];
       let verdicts: FatigueVerdict[] | 'unavailable' = [];
       if (input.plan.candidates.length > 0) {
@@ -86,7 +86,7 @@ export function createDecisionActivities(deps: DecisionStoreDeps & { fatigueStor
         }),
       });
       deps.notifier?.committed(input.workflow_id, decision);
-      return decision;
+      return { decision_id: decision.decision_id, receipt_id: decision.receipt_id, outcome: decision.outcome };
     },
   };
 }

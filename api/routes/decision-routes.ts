@@ -39,6 +39,7 @@ export function decisionRoutes(deps: { decide: DecideService; decisions: Decisio
           m.decisionLatency.observe({ surface: body.surface, outcome: decision.outcome }, decision.latency_ms / 1000);
           if (decision.latency_warning) m.decisionLatencyWarnings.inc({ surface: body.surface });
           m.decisions.inc({ tenant_id: body.tenant_id, surface: body.surface, outcome: decision.outcome });
+          m.receipts.inc({ kind: 'decision' });
           for (const a of decision.actions) m.actions.inc({ tenant_id: body.tenant_id, type: a.type });
           for (const s of decision.suppressed) m.suppressed.inc({ tenant_id: body.tenant_id, reason: s.reason });
           for (const r of decision.degraded_reasons) m.degraded.inc({ reason: r });

@@ -12,12 +12,13 @@ export interface DecisionInputs {
 }
 
 /**
- * What every decision reads from its own tables (policy, the actor's preferences, the published playbooks) in one
- * round trip: this runs once per decide, on the latency path.
+ * What every decision reads from its own tables (policy, the actor's preferences, the published playbooks with a
+ * trigger of this kind) in one round trip: this runs once per decide, on the latency path. The trigger-kind filter is
+ * only a pre-selection; matching proper (source, severity, surfaces, conditions) stays in domain/playbook-matching.ts.
  */
 export function createDecisionContextReader(sequelize: Sequelize) {
   return {
-    async load(tenantId: string, actorId: string): Promise<DecisionInputs> {
+    async load(tenantId: string, actorId: string, triggerKind: string): Promise<DecisionInputs> {
       const [row] = await sequelize.query<{
         policy: { version: number; policy: unknown; updated_at: string } | null;
         preferences: { preferences: unknown; updated_at: string } | null;
@@ -31,8 +32,9 @@ export function createDecisionContextReader(sequelize: Sequelize) {
            (SELECT coalesce(json_agg(json_build_object('playbook_id', p.playbook_id, 'version', v.version, 'definition', v.definition)
                                      ORDER BY p.playbook_id), '[]'::json)
               FROM playbooks p JOIN playbook_versions v ON v.playbook_id = p.playbook_id AND v.version = p.published_version
-             WHERE p.tenant_id = :tenantId AND p.status = 'published') AS playbooks`,
-        { replacements: { tenantId, actorId }, type: QueryTypes.SELECT },
+             WHERE p.tenant_id = :tenantId AND p.status = 'published'
+               AND v.definition -> 'triggers' @> CAST(:kindFilter AS jsonb)) AS playbooks`,
+        { replacements: { tenantId, actorId, kindFilter: JSON.stringify([{ kind: triggerKind }]) }, type: QueryTypes.SELECT },
       );
       if (!row) throw new Error('decision context query returned no row');
       return {

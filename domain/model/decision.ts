@@ -132,3 +132,13 @@ export const outcomeInputSchema = z.strictObject({
   action_id: z.string().min(1).max(128),
   outcome: z.enum(['accepted', 'dismissed', 'ignored', 'snoozed']),
 });
+
+/**
+ * What the decision workflow returns and records in its history: a reference to the stored decision. The decision
+ * itself lives in PostgreSQL (and reaches an in-process API directly), which keeps histories small.
+ */
+export interface DecisionRef {
+  decision_id: string;
+  receipt_id: string;
+  outcome: DecisionOutcome;
+}

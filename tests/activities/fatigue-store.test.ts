@@ -245,7 +245,7 @@ describe('loadDecisionContext activity', () => {
   it('when every source answers, then all is loaded and nothing is degraded', async () => {
     const { tenant, repos } = arrange();
     const { loadDecisionContext } = createContextActivities(repos);
-    const ctx = await runActivity(loadDecisionContext, { tenant_id: tenant, actor_id: 'a1' });
+    const ctx = await runActivity(loadDecisionContext, { tenant_id: tenant, actor_id: 'a1', trigger_kind: 'request' });
     expect(ctx.degraded_reasons).toEqual([]);
     expect(ctx.recent_signals.map((s) => s.signal_id)).toEqual(['sig-1']);
     expect(ctx.policy).toMatchObject({ tenant_id: tenant, max_nudges_per_window: 5 });
@@ -256,7 +256,7 @@ describe('loadDecisionContext activity', () => {
   it('when the UBI signal read rejects, then the context degrades with ubi_signals_unavailable and the rest is loaded', async () => {
     const { tenant, repos } = arrange();
     const { loadDecisionContext } = createContextActivities({ ...repos, signals: { recent: () => Promise.reject(new Error('ubi store down')) } });
-    const ctx = await runActivity(loadDecisionContext, { tenant_id: tenant, actor_id: 'a1' });
+    const ctx = await runActivity(loadDecisionContext, { tenant_id: tenant, actor_id: 'a1', trigger_kind: 'request' });
     expect(ctx.degraded_reasons).toEqual(['ubi_signals_unavailable']);
     expect(ctx.recent_signals).toEqual([]);
     expect(ctx.policy).toMatchObject({ tenant_id: tenant, max_nudges_per_window: 5, window_minutes: DEFAULT_TENANT_POLICY.window_minutes });
@@ -268,7 +268,7 @@ describe('loadDecisionContext activity', () => {
     const { tenant, repos } = arrange();
     const { loadDecisionContext } = createContextActivities({ ...repos, signals: { recent: () => new Promise(() => {}) } });
     const started = Date.now();
-    const ctx = await runActivity(loadDecisionContext, { tenant_id: tenant, actor_id: 'a1' });
+    const ctx = await runActivity(loadDecisionContext, { tenant_id: tenant, actor_id: 'a1', trigger_kind: 'request' });
     const elapsed = Date.now() - started;
     expect(ctx.degraded_reasons).toEqual(['ubi_signals_unavailable']);
     expect(ctx.recent_signals).toEqual([]);

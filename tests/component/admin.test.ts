@@ -3,6 +3,7 @@
  * mutation, and the ops endpoints (OpenAPI, metrics, health, readiness).
  */
 import { allRoutes, type AppDeps } from '../../api/app';
+import { DEFAULT_TENANT_POLICY } from '../../domain/model/policy';
 import { useTestApp } from '../support/harness';
 import { decide, decideBody, expectEnvelope, fieldsOf, newTenant, publishPlaybook, putPolicy, requestPlaybook, type TenantFixture } from './fixtures';
 
@@ -10,16 +11,8 @@ jest.setTimeout(60000);
 
 const app = useTestApp();
 
-const DEFAULT_POLICY = {
-  max_nudges_per_window: 3,
-  window_minutes: 60,
-  quiet_hours: null,
-  cooldown_minutes: 30,
-  safety_critical: false,
-  approval_timeout_minutes: 60,
-  llm_enabled: false,
-  allowed_action_types: ['mirror', 'mentor', 'multiplier'],
-};
+// The literal defaults are pinned in tests/unit/model-schemas.test.ts; here they are what the API must serve.
+const DEFAULT_POLICY = DEFAULT_TENANT_POLICY;
 
 type AuditRow = { action: string; actor_sub: string; resource_type: string; resource_id: string; before: any; after: any };
 

@@ -37,10 +37,10 @@ export function createFakeRepos(): FakeRepos {
 
   return {
     decisionInputs: {
-      async load(tenantId: string, actorId: string) {
+      async load(tenantId: string, actorId: string, triggerKind: string) {
         const policy: TenantPolicy = { ...(policies.get(tenantId) ?? DEFAULT_TENANT_POLICY), tenant_id: tenantId, version: 1, policy_snapshot_id: policySnapshotId(tenantId, 1), updated_at: null };
         const prefs: Preferences = { ...(preferences.get(key(tenantId, actorId)) ?? DEFAULT_PREFERENCES), tenant_id: tenantId, actor_id: actorId, updated_at: null };
-        return { policy, preferences: prefs, playbooks: playbooks.get(tenantId) ?? [] };
+        return { policy, preferences: prefs, playbooks: (playbooks.get(tenantId) ?? []).filter((p) => p.definition.triggers.some((t) => t.kind === triggerKind)) };
       },
     },
     signals: {

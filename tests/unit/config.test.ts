@@ -35,3 +35,8 @@ describe('loadConfig', () => {
     expect(c.RUN_WORKER).toBe(false);
   });
 });
+
+it('when IAM_BASE_URL is set, then start-up refuses it rather than silently verifying tokens locally', () => {
+  expect(() => loadConfig({ IAM_BASE_URL: 'http://iam.internal' })).toThrow(/IAM_BASE_URL is not supported yet/);
+  expect(loadConfig({ IAM_BASE_URL: '' }).IAM_BASE_URL).toBeUndefined();
+});

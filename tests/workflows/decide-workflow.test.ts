@@ -4,6 +4,7 @@
  */
 import { temporal } from '@temporalio/proto';
 import { ACTOR_ID_ATTR, OUTCOME_ATTR, SURFACE_ATTR, TENANT_ID_ATTR } from '../../temporal/search-attributes';
+import type { Decision, DecisionRef } from '../../domain/model/decision';
 import type { DecideRequest } from '../../workflows/decision/contract';
 import { mirrorPlaybook, recentSignal } from '../support/fakes';
 import { uniqueId } from '../support/harness';
@@ -23,13 +24,23 @@ function request(tenant: string, over: Partial<DecideRequest> = {}): DecideReque
   return { tenant_id: tenant, actor_id: 'actor-1', actor_type: 'human', surface: 'ide', repo_id: 'repo-1', branch: 'main', ...over };
 }
 
+
+/** The workflow returns a reference; the decision itself is what the (fake) repository stored. */
+async function decisionOf(handle: { result(): Promise<DecisionRef> }, tenant: string): Promise<Decision> {
+  const ref = await handle.result();
+  const stored = t.repos.storedDecisions(tenant).find((d) => d.decision_id === ref.decision_id);
+  if (!stored) throw new Error(`decision ${ref.decision_id} was not stored`);
+  expect(ref).toEqual({ decision_id: stored.decision_id, receipt_id: stored.receipt_id, outcome: stored.outcome });
+  return stored;
+}
+
 it('when a published mirror playbook matches, then one action is shown, recorded with a receipt and MmmOutcome is shown', async () => {
   const tenant = uniqueId('t');
   t.repos.publishPlaybook(tenant, mirrorPlaybook('pb-mirror'));
   t.repos.addSignals(tenant, 'actor-1', [recentSignal('sig-1')]);
 
   const handle = await t.startDecision(request(tenant));
-  const decision = await handle.result();
+  const decision = await decisionOf(handle, tenant);
 
   expect(decision.outcome).toBe('shown');
   expect(decision.actions).toHaveLength(1);
@@ -72,7 +83,7 @@ it('when the fatigue store is unavailable, then nothing is shown, the action is 
   t.repos.publishPlaybook(tenant, mirrorPlaybook('pb-mirror'));
 
   const handle = await t.startDecision(request(tenant), { taskQueue: t.unavailableFatigueTaskQueue });
-  const decision = await handle.result();
+  const decision = await decisionOf(handle, tenant);
 
   expect(decision.actions).toEqual([]);
   expect(decision.outcome).toBe('suppressed');
@@ -89,7 +100,7 @@ it('when the actor is in quiet hours, then the action is suppressed as quiet_hou
   t.repos.setPolicy(tenant, { quiet_hours: quietHoursAround() });
 
   // The unavailable store would mark the decision degraded if the workflow asked it: quiet hours must not ask.
-  const decision = await (await t.startDecision(request(tenant), { taskQueue: t.unavailableFatigueTaskQueue })).result();
+  const decision = await decisionOf(await t.startDecision(request(tenant), { taskQueue: t.unavailableFatigueTaskQueue }), tenant);
 
   expect(decision.outcome).toBe('suppressed');
   expect(decision.actions).toEqual([]);
@@ -104,7 +115,7 @@ it('when more playbooks match than the fatigue limit allows, then the rest are s
   t.repos.publishPlaybook(tenant, mirrorPlaybook('pb-a'));
   t.repos.publishPlaybook(tenant, mirrorPlaybook('pb-b'));
 
-  const decision = await (await t.startDecision(request(tenant))).result();
+  const decision = await decisionOf(await t.startDecision(request(tenant)), tenant);
 
   expect(decision.outcome).toBe('shown');
   expect(decision.actions.map((a) => a.playbook_id)).toEqual(['pb-a']);
@@ -115,7 +126,7 @@ it('when no playbook is published, then the outcome is no_match and the decision
   const tenant = uniqueId('t');
 
   const handle = await t.startDecision(request(tenant, { surface: 'ci' }));
-  const decision = await handle.result();
+  const decision = await decisionOf(handle, tenant);
 
   expect(decision.outcome).toBe('no_match');
   expect(decision.actions).toEqual([]);

@@ -1,14 +1,15 @@
 import { proxyLocalActivities, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import { planActions } from '../../domain/action-planning';
-import type { Decision, DecisionContext } from '../../domain/model/decision';
+import type { DecisionContext, DecisionRef } from '../../domain/model/decision';
+import { REQUEST_TRIGGER_KIND } from '../../domain/model/constants';
 import { matchPlaybooks } from '../../domain/playbook-matching';
 import { OUTCOME_ATTR } from '../../temporal/search-attributes';
 import type { DecideWorkflowInput } from './contract';
 
 /**
  * Local activities: the whole decision runs inside the first workflow task, with no activity task round trips and a
- * history of about nine events. Retries are quick and few so a decision stays within its latency budget.
+ * history of eight events. Retries are quick and few so a decision stays within its latency budget.
  */
 const fast = proxyLocalActivities<Activities>({
   startToCloseTimeout: '2 seconds',
@@ -19,13 +20,17 @@ const fast = proxyLocalActivities<Activities>({
 /** Mentor and multiplier delivery come in a later release; until then matched ones are suppressed as not_supported. */
 const SUPPORTED_ACTION_TYPES = ['mirror'] as const;
 
-export async function decideWorkflow(input: DecideWorkflowInput): Promise<Decision> {
+export async function decideWorkflow(input: DecideWorkflowInput): Promise<DecisionRef> {
   const { request } = input;
   const decisionId = `dec_${uuid4()}`;
   const now = new Date();
 
   // 1. Context: tenant policy, the actor's preferences, published playbooks, recent behavioural signals.
-  const ctx = await fast.loadDecisionContext({ tenant_id: request.tenant_id, actor_id: request.actor_id });
+  const ctx = await fast.loadDecisionContext({
+    tenant_id: request.tenant_id,
+    actor_id: request.actor_id,
+    trigger_kind: request.signal?.kind ?? REQUEST_TRIGGER_KIND,
+  });
 
   // 2. Which playbooks match, and which of their actions may be shown (policy, preferences, quiet hours).
   const matched = matchPlaybooks(ctx.playbooks, request);
