@@ -77,7 +77,7 @@ export async function startRuntime(config: AppConfig, logger: Logger): Promise<R
     let fatigueStore: FatigueStore;
     let redisMode: string;
     let redis: Redis | undefined;
-    let redisUrl = config.REDIS_URL;
+    let redisUrl = config.REDIS_MODE === 'memory' ? undefined : config.REDIS_URL;
     if (!redisUrl && config.REDIS_MODE !== 'memory' && findRedisServer()) {
       const server = await startRedisServer({ dataDir: path.join(config.dataDir, 'redis') });
       stops.push(() => server.stop());
