@@ -20,7 +20,7 @@ export function createRepositories(sequelize: Sequelize, opts: { receiptSigningK
     audit,
     ledger,
     policies: createPolicyRepository(sequelize, models, audit),
-    preferences: createPreferencesRepository(models),
+    preferences: createPreferencesRepository(sequelize, models, audit),
     playbooks: createPlaybookRepository(sequelize, models, audit),
     decisions: createDecisionRepository(sequelize, models, ledger),
     decisionInputs: createDecisionContextReader(sequelize),

@@ -236,6 +236,20 @@ describe('GET/PUT /v1/mmm/actors/{actor_id}/preferences', () => {
     expect(snooze.body.opt_out_categories).toEqual(['focus']);
   });
 
+  it("when an admin changes an actor's preferences, then the audit log has it with before and after; the actor's own changes are not audited", async () => {
+    const fx = newTenant(app);
+
+    await app.request('PUT', prefsPath('alice'), { token: fx.actor('alice'), body: { opt_out_categories: ['focus'] } });
+    const put = await app.request('PUT', prefsPath('alice'), { token: fx.admin, body: { opt_out_categories: ['focus', 'build_health'] } });
+
+    expect(put.status).toBe(200);
+    const rows = await app.runtime.repos.audit.list(fx.tenant);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ action: 'preferences.put', actor_sub: 'admin-1', resource_type: 'actor_preferences', resource_id: 'alice' });
+    expect((rows[0].before as { opt_out_categories: string[] }).opt_out_categories).toEqual(['focus']);
+    expect((rows[0].after as { opt_out_categories: string[] }).opt_out_categories).toEqual(['focus', 'build_health']);
+  });
+
   it('when a snooze gives both duration_minutes and until, then it is 422 naming duration_minutes', async () => {
     const fx = newTenant(app);
 
