@@ -53,9 +53,10 @@ export function createDecideService(deps: DecideServiceDeps) {
         const prior = await replay(request.tenant_id, opts.idempotencyKey, requestSha);
         if (prior) return prior;
       }
-      const unique = opts.idempotencyKey ? `idem-${sha256Hex(opts.idempotencyKey).slice(0, 40)}` : crypto.randomUUID();
-      const workflowId = decideWorkflowId(request.tenant_id, unique);
+      const keyHash = opts.idempotencyKey ? sha256Hex(`${request.tenant_id}\u0000${opts.idempotencyKey}`) : null;
+      const workflowId = decideWorkflowId(request.tenant_id, keyHash ? `idem-${keyHash.slice(0, 40)}` : crypto.randomUUID());
       const input: DecideWorkflowInput = {
+        decision_id: keyHash ? `dec_${keyHash.slice(0, 32)}` : `dec_${crypto.randomUUID()}`,
         request,
         actor_roles: opts.actorRoles,
         received_at_ms: opts.receivedAtMs,

@@ -18,9 +18,10 @@ export function decideStartOptions(args: {
     taskQueue: args.taskQueue,
     workflowId: args.workflowId,
     args: [args.input],
-    // A concurrent retry with the same key joins the running decision; a finished one is never re-run.
+    // A concurrent retry with the same key joins the running decision; a completed one is never re-run (its stored
+    // decision is returned instead), but one that failed (say, the database was down) may be decided again.
     workflowIdConflictPolicy: 'USE_EXISTING',
-    workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
     requestEagerStart: args.eagerStart,
     workflowTaskTimeout: '5 seconds',
     workflowExecutionTimeout: '2 minutes',

@@ -20,6 +20,8 @@ export interface FakeRepos extends ContextDeps, DecisionStoreDeps {
   addSignals(tenantId: string, actorId: string, signals: RecentSignal[]): void;
   /** Every record() call, in order, including retries that found an earlier commit. */
   recordCalls(tenantId: string): RecordDecision[];
+  /** The next `times` record() calls for this tenant fail, as PostgreSQL being down would. */
+  failRecords(tenantId: string, times: number): void;
   /** Decisions stored for a tenant, once each. */
   storedDecisions(tenantId: string): Decision[];
 }
@@ -34,6 +36,7 @@ export function createFakeRepos(): FakeRepos {
   const calls: RecordDecision[] = [];
   const stored = new Map<string, Decision>();
   let receipts = 0;
+  const failures = new Map<string, number>();
 
   return {
     decisionInputs: {
@@ -52,12 +55,20 @@ export function createFakeRepos(): FakeRepos {
       // Like the real repository: a retried call finds its earlier commit, so one decision gets one receipt.
       async record(input) {
         calls.push(input);
+        const failing = failures.get(input.decision.tenant_id) ?? 0;
+        if (failing > 0) {
+          failures.set(input.decision.tenant_id, failing - 1);
+          throw new Error('database unavailable (fake)');
+        }
         const prior = stored.get(input.decision.decision_id);
         if (prior) return prior;
         const decision: Decision = { ...input.decision, receipt_id: `rcpt_fake_${++receipts}` };
         stored.set(decision.decision_id, decision);
         return decision;
       },
+    },
+    failRecords(tenantId, times) {
+      failures.set(tenantId, times);
     },
     setPolicy(tenantId, policy) {
       policies.set(tenantId, { ...DEFAULT_TENANT_POLICY, ...policy });

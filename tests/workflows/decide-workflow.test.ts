@@ -2,6 +2,7 @@
  * decideWorkflow on the real dev server, with the real activity code over in-memory fakes. No time skipping: the
  * decision has no timers.
  */
+import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { ACTOR_ID_ATTR, OUTCOME_ATTR, SURFACE_ATTR, TENANT_ID_ATTR } from '../../temporal/search-attributes';
 import type { Decision, DecisionRef } from '../../domain/model/decision';
@@ -136,4 +137,27 @@ it('when no playbook is published, then the outcome is no_match and the decision
   expect(calls).toHaveLength(1);
   expect(calls[0]).toMatchObject({ surface: 'ci', idempotencyKey: null, receiptPayload: { outcome: 'no_match', workflow_id: handle.workflowId } });
   expect((await handle.describe()).typedSearchAttributes.get(OUTCOME_ATTR)).toBe('no_match');
+});
+
+it('when a decision failed because its store was down, then a retry with the same idempotency workflow id decides again, and a completed one is never re-run', async () => {
+  const tenant = uniqueId('t');
+  t.repos.publishPlaybook(tenant, mirrorPlaybook('pb-mirror'));
+  // What the API derives from one Idempotency-Key: the same workflow id and the same decision id on every attempt.
+  const workflowId = `decide/${tenant}/idem-retry`;
+  const decisionId = `dec_${uniqueId('x').replace(/[^0-9a-f]/g, '').padEnd(32, '0')}`;
+  // Three failures exhaust the local activity's three attempts: the workflow fails, nothing is stored.
+  t.repos.failRecords(tenant, 3);
+
+  const failed = await t.startDecision(request(tenant), { workflowId, decisionId });
+  await expect(failed.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+  expect(t.repos.storedDecisions(tenant)).toEqual([]);
+
+  const retried = await t.startDecision(request(tenant), { workflowId, decisionId });
+  const decision = await decisionOf(retried, tenant);
+  // The failed run's nudge reservation belongs to the same decision id, so the retry is shown, not cooled down.
+  expect(decision.outcome).toBe('shown');
+  expect(decision.decision_id).toBe(decisionId);
+  expect(t.repos.storedDecisions(tenant)).toHaveLength(1);
+
+  await expect(t.startDecision(request(tenant), { workflowId, decisionId })).rejects.toBeInstanceOf(WorkflowExecutionAlreadyStartedError);
 });

@@ -3,6 +3,7 @@
  * code over in-memory fakes, and one worker per fatigue-store flavour on its own task queue. Shared by the workflow
  * tests and the replay tests (which record their histories with it).
  */
+import crypto from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
@@ -24,7 +25,7 @@ export interface DecisionTestEnv {
   taskQueue: string;
   /** Task queue served by a worker whose fatigue store throws on every call. */
   unavailableFatigueTaskQueue: string;
-  startDecision(request: DecideRequest, opts?: { taskQueue?: string }): Promise<WorkflowHandle<typeof decideWorkflow>>;
+  startDecision(request: DecideRequest, opts?: { taskQueue?: string; workflowId?: string; decisionId?: string }): Promise<WorkflowHandle<typeof decideWorkflow>>;
   teardown(): Promise<void>;
 }
 
@@ -51,8 +52,9 @@ async function startWorker(env: TestWorkflowEnvironment, taskQueue: string, repo
 }
 
 /** The workflow input the API builds (api/decide-service.ts), validated against the current contract. */
-export function decideInput(request: DecideRequest): DecideWorkflowInput {
+export function decideInput(request: DecideRequest, decisionId = `dec_${crypto.randomUUID()}`): DecideWorkflowInput {
   return decideWorkflowInputSchema.parse({
+    decision_id: decisionId,
     request,
     actor_roles: [],
     received_at_ms: Date.now(),
@@ -81,8 +83,8 @@ export async function startDecisionTestEnv(): Promise<DecisionTestEnv> {
       return env.client.workflow.start<typeof decideWorkflow>(
         DECIDE_WORKFLOW_TYPE,
         decideStartOptions({
-          input: decideInput(request),
-          workflowId: decideWorkflowId(request.tenant_id, uniqueId('wf')),
+          input: decideInput(request, opts.decisionId),
+          workflowId: opts.workflowId ?? decideWorkflowId(request.tenant_id, uniqueId('wf')),
           taskQueue: opts.taskQueue ?? taskQueue,
           eagerStart: false,
         }),

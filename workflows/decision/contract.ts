@@ -5,6 +5,11 @@ export { decideRequestSchema, decisionSchema, type Decision, type DecideRequest 
 
 /** What the API hands the decision workflow: the validated request plus what only the API knows. */
 export const decideWorkflowInputSchema = z.object({
+  /**
+   * Chosen by the API, derived from the Idempotency-Key when there is one: a run that failed and is retried under
+   * the same key keeps its decision id, so the nudge slots it reserved are its own and not spent twice.
+   */
+  decision_id: z.string().regex(/^dec_[0-9a-f-]{32,36}$/),
   request: decideRequestSchema,
   /** Roles of the caller when the caller is the actor (context.actor_roles); empty for service callers. */
   actor_roles: z.array(z.string()),

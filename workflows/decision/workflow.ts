@@ -22,7 +22,7 @@ const SUPPORTED_ACTION_TYPES = ['mirror'] as const;
 
 export async function decideWorkflow(input: DecideWorkflowInput): Promise<DecisionRef> {
   const { request } = input;
-  const decisionId = `dec_${uuid4()}`;
+  const decisionId = input.decision_id;
   const now = new Date();
 
   // 1. Context: tenant policy, the actor's preferences, published playbooks, recent behavioural signals.
