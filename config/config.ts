@@ -40,6 +40,8 @@ export const configSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().default('mmm-decisions'),
   /** Eager start needs the worker in this process (the embedded default); a separate API tier turns it off. */
   TEMPORAL_EAGER_START: bool.default(true),
+  /** host:port for the Temporal SDK's own Prometheus metrics (worker slots, latencies); off when unset. */
+  TEMPORAL_METRICS_BIND_ADDRESS: z.string().regex(/^[\w.-]+:\d{1,5}$/, 'must be host:port').optional(),
   RUN_WORKER: bool.default(true),
   RUN_API: bool.default(true),
 

@@ -172,10 +172,17 @@ function stopper(pg: EmbeddedPostgresClass): () => Promise<void> {
   return () => {
     stopping ??= (async () => {
       const child = (pg as unknown as { process?: import('child_process').ChildProcess }).process;
-      if (!child || child.exitCode !== null || child.signalCode !== null) return;
+      if (!child) return;
+      // The package never drains the server's stdio; open pipes would keep this process alive after the server.
+      const release = () => {
+        for (const stream of [child.stdin, child.stdout, child.stderr]) stream?.destroy();
+        child.unref();
+      };
+      if (child.exitCode !== null || child.signalCode !== null) return release();
       const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
       await pg.stop();
       clearTimeout(timer);
+      release();
     })();
     return stopping;
   };

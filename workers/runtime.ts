@@ -52,7 +52,7 @@ export async function startRuntime(config: AppConfig, logger: Logger): Promise<R
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch((err) => logger.warn({ err }, 'error while stopping'));
   };
-  installSdkLogging(logger);
+  installSdkLogging(logger, { metricsBindAddress: config.TEMPORAL_METRICS_BIND_ADDRESS });
   try {
     // PostgreSQL
     let databaseUrl = config.DATABASE_URL;
