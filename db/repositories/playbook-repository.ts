@@ -6,7 +6,6 @@ import {
   type Playbook,
   type PlaybookInput,
   type PlaybookStatus,
-  type PublishedPlaybook,
 } from '../../domain/model/playbook';
 import type { Models, PlaybookRow } from '../models';
 import type { AuditLog } from './audit-log';
@@ -134,22 +133,6 @@ export function createPlaybookRepository(sequelize: Sequelize, models: Models, a
         await models.Playbook.update({ status: 'archived', updated_at: new Date() }, { where: { playbook_id: playbookId }, transaction: tx });
         return { ...current, status: 'archived' };
       });
-    },
-
-    /** What decisions use: each non-archived playbook's published version. One query on the decide path. */
-    async listPublished(tenantId: string): Promise<PublishedPlaybook[]> {
-      const [rows] = await sequelize.query(
-        `SELECT p.playbook_id, v.version, v.definition
-           FROM playbooks p JOIN playbook_versions v ON v.playbook_id = p.playbook_id AND v.version = p.published_version
-          WHERE p.tenant_id = :tenantId AND p.status = 'published'
-          ORDER BY p.playbook_id`,
-        { replacements: { tenantId } },
-      );
-      return (rows as Array<{ playbook_id: string; version: number; definition: PlaybookInput }>).map((r) => ({
-        playbook_id: r.playbook_id,
-        version: r.version,
-        definition: r.definition,
-      }));
     },
   };
 }

@@ -15,7 +15,6 @@ export type ActorType = z.infer<typeof actorTypeSchema>;
 
 export const surfaceSchema = z.enum(SURFACE_VALUES);
 export type Surface = z.infer<typeof surfaceSchema>;
-export const SURFACES: readonly Surface[] = SURFACE_VALUES;
 
 export const severitySchema = z.enum(SEVERITY_VALUES);
 export type Severity = z.infer<typeof severitySchema>;
