@@ -31,7 +31,7 @@ const BODY_LIMIT = '256kb';
 
 export function allRoutes(deps: AppDeps): RouteSpec[] {
   return [
-    ...decisionRoutes({ decide: deps.decide, decisions: deps.repos.decisions, metrics: deps.metrics }),
+    ...decisionRoutes({ decide: deps.decide, decisions: deps.repos.decisions, ledger: deps.repos.ledger, metrics: deps.metrics }),
     ...receiptRoutes({ ledger: deps.repos.ledger }),
     ...preferenceRoutes({ preferences: deps.repos.preferences }),
     ...playbookRoutes({ playbooks: deps.repos.playbooks }),

@@ -3,6 +3,8 @@ import { ValidationError } from '../../domain/errors';
 import { decideRequestSchema, decisionSchema, outcomeInputSchema } from '../../domain/model/decision';
 import { idSchema } from '../../domain/model/common';
 import type { DecisionRepository } from '../../db/repositories/decision-repository';
+import type { ReceiptLedger } from '../../db/repositories/receipt-ledger';
+import { receiptSchema } from '../../domain/model/receipt';
 import type { Metrics } from '../../observability/metrics';
 import { ADMIN_ROLES, hasAnyRole, requireSelfOr, requireTenant } from '../auth';
 import type { DecideService } from '../decide-service';
@@ -11,7 +13,7 @@ import { defineRoute } from '../route';
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 const READERS = ['service', 'approver', ...ADMIN_ROLES];
 
-export function decisionRoutes(deps: { decide: DecideService; decisions: DecisionRepository; metrics: Metrics }) {
+export function decisionRoutes(deps: { decide: DecideService; decisions: DecisionRepository; ledger: ReceiptLedger; metrics: Metrics }) {
   return [
     defineRoute({
       method: 'post',
@@ -50,15 +52,15 @@ export function decisionRoutes(deps: { decide: DecideService; decisions: Decisio
     defineRoute({
       method: 'get',
       path: '/v1/mmm/decisions/:decision_id',
-      summary: 'The stored decision with its actions and receipt id',
+      summary: 'The stored decision with its actions and its signed receipt',
       tag: 'decisions',
       access: 'the tenant: the actor themself, `service`, `approver` or an admin',
       params: z.object({ decision_id: idSchema }),
-      response: decisionSchema,
+      response: decisionSchema.extend({ receipt: receiptSchema }),
       async handler({ params, auth }) {
         const decision = await deps.decisions.get(auth.tenant_id, params.decision_id);
         requireSelfOr(auth, decision.actor_id, READERS);
-        return { body: decision };
+        return { body: { ...decision, receipt: await deps.ledger.get(auth.tenant_id, decision.receipt_id) } };
       },
     }),
     defineRoute({

@@ -95,7 +95,7 @@ describe('POST /v1/mmm/decide with a published mirror playbook', () => {
     expect(a.payload.rationale).toBeUndefined();
   });
 
-  it('when the decision is read back by id, then it is exactly the decision that was returned', async () => {
+  it('when the decision is read back by id, then it is exactly the decision that was returned, with its signed receipt', async () => {
     const fx = newTenant(app);
     await publishPlaybook(app, fx.admin, buildFailuresPlaybook());
     const made = await decide(app, fx.service, decideBody(fx.tenant, { branch: 'main', signal: buildFailuresSignal(4) }));
@@ -104,7 +104,11 @@ describe('POST /v1/mmm/decide with a published mirror playbook', () => {
     const read = await app.request('GET', `/v1/mmm/decisions/${made.body.decision_id}`, { token: fx.service });
 
     expect(read.status).toBe(200);
-    expect(read.body).toEqual(made.body);
+    const { receipt, ...decision } = read.body;
+    expect(decision).toEqual(made.body);
+    const receiptRead = await app.request('GET', `/v1/mmm/receipts/${made.body.receipt_id}`, { token: fx.service });
+    expect(receipt).toEqual(receiptRead.body);
+    expect(receipt).toMatchObject({ receipt_id: made.body.receipt_id, decision_id: made.body.decision_id, kind: 'decision' });
   });
 
   it('when the signal does not satisfy the condition, then the outcome is no_match with no actions and no suppressions', async () => {
