@@ -89,7 +89,8 @@ export async function startRuntime(config: AppConfig, logger: Logger): Promise<R
       redis.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
       await redis.connect();
       const r = redis;
-      stops.push(async () => r.quit());
+      // quit() waits for a server that may be gone; a connection that is not ready is simply dropped.
+      stops.push(async () => (r.status === 'ready' ? r.quit().catch(() => r.disconnect()) : r.disconnect()));
       fatigueStore = createRedisFatigueStore(redis);
       redisMode = 'redis';
     } else {
@@ -153,7 +154,9 @@ export async function startRuntime(config: AppConfig, logger: Logger): Promise<R
       secret = resolveJwtSecret(config.AUTH_JWT_SECRET, config.dataDir).secret;
       const checks: DependencyCheck[] = [
         { name: 'postgres', required: true, check: async () => void (await sequelize.query('SELECT 1')) },
-        { name: 'redis', required: true, mode: redisMode, check: () => fatigueStore.ping() },
+        // Not required: without Redis decisions still answer, safely (nothing shown, flagged degraded). Taking every
+        // API pod out of service for a shared Redis outage would turn safe answers into ingress errors.
+        { name: 'redis', required: false, mode: redisMode, check: () => fatigueStore.ping() },
         { name: 'temporal', required: true, check: async () => void (await temporal.client.workflowService.getSystemInfo({})) },
       ];
       const app = createApp({

@@ -79,11 +79,14 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   };
 }
 
-/** One app for the calling test file: started in beforeAll, stopped in afterAll. */
-export function useTestApp(env: Record<string, string> = {}): TestApp {
+/**
+ * One app for the calling test file: started in beforeAll, stopped in afterAll. `env` may be a function, read when
+ * the app starts (after the file's earlier beforeAll hooks, e.g. one that starts a server the app should use).
+ */
+export function useTestApp(env: Record<string, string> | (() => Record<string, string>) = {}): TestApp {
   let current: TestApp | undefined;
   beforeAll(async () => {
-    current = await startTestApp(env);
+    current = await startTestApp(typeof env === 'function' ? env() : env);
   });
   afterAll(async () => {
     await current?.stop();
