@@ -29,8 +29,11 @@ export interface DecideOutcome {
   replayed: boolean;
 }
 
-/** Past this, a locally started decision is read from its workflow result instead (slow or retried task). */
-const LOCAL_WAIT_MS = 2_000;
+/**
+ * A locally started decision normally commits well within this; past it the workflow's own result is read as well,
+ * which also surfaces a decision that failed (a dependency down) instead of waiting for a commit that never comes.
+ */
+const LOCAL_ONLY_MS = 500;
 
 /** Starts the decision workflow and waits for its result: the API never decides anything itself. */
 export function createDecideService(deps: DecideServiceDeps) {
@@ -64,17 +67,26 @@ export function createDecideService(deps: DecideServiceDeps) {
         request_sha256: requestSha,
       };
       // Registered before the start, so a decision committed during the start call is not missed.
-      const local = deps.notifier?.waitFor(workflowId, LOCAL_WAIT_MS);
+      const local = deps.notifier?.waitFor(workflowId, resultTimeoutMs);
       try {
         const handle = await deps.client.workflow.start<typeof decideWorkflow>(
           'decideWorkflow',
           decideStartOptions({ input, workflowId, taskQueue: deps.taskQueue, eagerStart: deps.eagerStart }),
         );
-        // Eagerly started means this process's worker runs the decision: wait for its commit; else read the result.
-        const committed = local && handle.eagerlyStarted ? await local.promise : null;
+        const fromResult = async () =>
+          deps.decisions.get(request.tenant_id, (await withDeadline(handle.result(), resultTimeoutMs, workflowId)).decision_id);
+        let decision: Decision;
+        if (local && handle.eagerlyStarted) {
+          // This process's worker runs the decision: its commit arrives directly, without a result round trip.
+          const early = await Promise.race([local.promise, sleep(LOCAL_ONLY_MS).then(() => undefined)]);
+          if (early) decision = early;
+          else {
+            const viaResult = fromResult();
+            viaResult.catch(() => undefined); // raced below; a late failure after the commit won is not unhandled
+            decision = await Promise.race([local.promise.then((d) => d ?? viaResult), viaResult]);
+          }
+        } else decision = await fromResult();
         local?.cancel();
-        const decision =
-          committed ?? (await deps.decisions.get(request.tenant_id, (await withDeadline(handle.result(), resultTimeoutMs, workflowId)).decision_id));
         // Two requests racing with one key both land here; only the one whose body matches may see the decision.
         if (opts.idempotencyKey) {
           const stored = await replay(request.tenant_id, opts.idempotencyKey, requestSha);
@@ -96,6 +108,10 @@ export function createDecideService(deps: DecideServiceDeps) {
   };
 }
 export type DecideService = ReturnType<typeof createDecideService>;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
 
 async function withDeadline<T>(p: Promise<T>, ms: number, workflowId: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
