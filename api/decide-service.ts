@@ -33,7 +33,7 @@ export interface DecideOutcome {
  * A locally started decision normally commits well within this; past it the workflow's own result is read as well,
  * which also surfaces a decision that failed (a dependency down) instead of waiting for a commit that never comes.
  */
-const LOCAL_ONLY_MS = 500;
+const LOCAL_ONLY_MS = 1_000;
 
 /** Starts the decision workflow and waits for its result: the API never decides anything itself. */
 export function createDecideService(deps: DecideServiceDeps) {
