@@ -5,6 +5,7 @@ import { canonicalJson, sha256Hex } from '../activities/receipts/receipt-crypto'
 import type { Decision, DecideRequest } from '../domain/model/decision';
 import type { StoredDecision } from '../db/repositories/decision-repository';
 import type { DecisionNotifier } from '../activities/decisions/decision-notifier';
+import { withTimeout } from '../lib/with-timeout';
 import { decideStartOptions } from '../temporal/decide-start-options';
 import { decideWorkflowId } from '../temporal/workflow-ids';
 import type { decideWorkflow } from '../workflows/decision/workflow';
@@ -74,7 +75,7 @@ export function createDecideService(deps: DecideServiceDeps) {
           decideStartOptions({ input, workflowId, taskQueue: deps.taskQueue, eagerStart: deps.eagerStart }),
         );
         const fromResult = async () =>
-          deps.decisions.get(request.tenant_id, (await withDeadline(handle.result(), resultTimeoutMs, workflowId)).decision_id);
+          deps.decisions.get(request.tenant_id, (await withTimeout(handle.result(), resultTimeoutMs, () => decisionTimeout(resultTimeoutMs, workflowId))).decision_id);
         let decision: Decision;
         if (local && handle.eagerlyStarted) {
           // This process's worker runs the decision: its commit arrives directly, without a result round trip.
@@ -109,23 +110,10 @@ export function createDecideService(deps: DecideServiceDeps) {
 }
 export type DecideService = ReturnType<typeof createDecideService>;
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+function decisionTimeout(ms: number, workflowId: string): AppError {
+  return new AppError(503, 'decision_timeout', `no decision within ${ms} ms; it continues as workflow ${workflowId}`, { workflow_id: workflowId });
 }
 
-async function withDeadline<T>(p: Promise<T>, ms: number, workflowId: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<T>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new AppError(503, 'decision_timeout', `no decision within ${ms} ms; it continues as workflow ${workflowId}`, { workflow_id: workflowId })),
-          ms,
-        );
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

@@ -1,3 +1,4 @@
+import { withTimeout } from '../lib/with-timeout';
 import type { Metrics } from '../observability/metrics';
 
 export interface DependencyCheck {
@@ -24,14 +25,8 @@ export async function checkDependencies(checks: DependencyCheck[], metrics?: Met
   const dependencies = await Promise.all(
     checks.map(async (c): Promise<DependencyState> => {
       const started = Date.now();
-      let timer: NodeJS.Timeout | undefined;
       try {
-        await Promise.race([
-          c.check(),
-          new Promise((_, reject) => {
-            timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
-          }),
-        ]);
+        await withTimeout(c.check(), CHECK_TIMEOUT_MS, () => new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`));
         metrics?.dependencyUp.set({ dependency: c.name }, 1);
         return { name: c.name, status: 'up', required: c.required, mode: c.mode, latency_ms: Date.now() - started };
       } catch (err) {
@@ -40,8 +35,6 @@ export async function checkDependencies(checks: DependencyCheck[], metrics?: Met
           name: c.name, status: 'down', required: c.required, mode: c.mode, latency_ms: Date.now() - started,
           error: err instanceof Error ? err.message : String(err),
         };
-      } finally {
-        clearTimeout(timer);
       }
     }),
   );

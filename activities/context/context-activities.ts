@@ -1,3 +1,4 @@
+import { withTimeout } from '../../lib/with-timeout';
 import type { PublishedPlaybook } from '../../domain/model/playbook';
 import type { TenantPolicy } from '../../domain/model/policy';
 import type { Preferences } from '../../domain/model/preferences';
@@ -30,16 +31,6 @@ export interface LoadedContext {
 
 /** Recent signals are context, not a precondition: the UBI store gets 1 s (FR-2) and a miss degrades, never fails. */
 const UBI_BUDGET_MS = 1000;
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p.finally(() => clearTimeout(timer)),
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    }),
-  ]);
-}
 
 export function createContextActivities(deps: ContextDeps) {
   return {
