@@ -119,17 +119,12 @@ function prepareDataDirForPostgresUser(dataDir: string): void {
   const uid = Number(idOf('-u'));
   const gid = Number(idOf('-g'));
 
-  // Folders that already exist we leave alone, but postgres must be able to pass through them.
+  // Postgres runs as that user, so it must be able to pass through every folder above its data and its binaries.
+  // A clone or data folder inside a private (0700) folder, such as one from mktemp -d, would stop it.
   let firstExisting = dataDir;
   while (!fs.existsSync(firstExisting)) firstExisting = path.dirname(firstExisting);
-  for (let dir = firstExisting; ; dir = path.dirname(dir)) {
-    const { mode, uid: owner, gid: group } = fs.statSync(dir);
-    const searchable = owner === uid ? mode & 0o100 : group === gid ? mode & 0o010 : mode & 0o001;
-    if (!searchable && dir !== dataDir) {
-      throw new Error(`the postgres user cannot reach ${dataDir}: ${dir} is not searchable (chmod o+x ${dir}, or pick another data folder)`);
-    }
-    if (dir === path.dirname(dir)) break;
-  }
+  grantTraversal(firstExisting, uid, gid);
+  grantTraversal(path.dirname(postgresBinariesEntry()), uid, gid);
 
   // Hand every folder we create (below the first existing one, down to dataDir) to postgres.
   const missing = path.relative(firstExisting, dataDir).split(path.sep).filter(Boolean);
@@ -139,6 +134,29 @@ function prepareDataDirForPostgresUser(dataDir: string): void {
     fs.mkdirSync(dir);
     fs.chownSync(dir, uid, gid);
   }
+}
+
+/**
+ * Gives `uid` search (execute) permission, never read or write, on `dir` and each folder above it that it cannot
+ * pass through yet, and says so on stderr.
+ */
+function grantTraversal(dir: string, uid: number, gid: number): void {
+  for (let d = dir; ; d = path.dirname(d)) {
+    const { mode, uid: owner, gid: group } = fs.statSync(d);
+    const searchable = owner === uid ? mode & 0o100 : group === gid ? mode & 0o010 : mode & 0o001;
+    if (!searchable) {
+      fs.chmodSync(d, (mode & 0o7777) | 0o001);
+      process.stderr.write(`[embedded-postgres] granted search permission (o+x) on ${d} so the postgres user can reach its files\n`);
+    }
+    if (d === path.dirname(d)) break;
+  }
+}
+
+/** The entry file of the platform package that ships the PostgreSQL binaries (they sit beside it). */
+function postgresBinariesEntry(): string {
+  const { createRequire } = process.getBuiltinModule('node:module');
+  const fromPackage = createRequire(createRequire(__filename).resolve('embedded-postgres'));
+  return fromPackage.resolve(`@embedded-postgres/${process.platform}-${process.arch}`);
 }
 
 function idOf(flag: '-u' | '-g'): string | undefined {
