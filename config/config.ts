@@ -45,6 +45,22 @@ export const configSchema = z.object({
   RUN_WORKER: bool.default(true),
   RUN_API: bool.default(true),
 
+  /** Services we call (CONTRACT.md): unset means the embedded default serves. */
+  POLICY_BASE_URL: optionalUrl,
+  ERIS_BASE_URL: optionalUrl,
+  LLM_GATEWAY_BASE_URL: optionalUrl,
+  DATA_GOVERNANCE_BASE_URL: optionalUrl,
+  UBI_BASE_URL: optionalUrl,
+  EDGE_AGENT_BASE_URL: optionalUrl,
+  CI_BASE_URL: optionalUrl,
+  ALERTING_BASE_URL: optionalUrl,
+  /** Sent as `Authorization: Bearer …` on every call to those services. */
+  SERVICE_TOKEN: z.string().min(1).optional(),
+  /** NFR-6 breaker: open after N consecutive failures, half-open after the window, closed after M successes. */
+  CIRCUIT_BREAKER_FAILURES: z.coerce.number().int().min(1).default(5),
+  CIRCUIT_BREAKER_HALF_OPEN_MS: z.coerce.number().int().min(1).default(60_000),
+  CIRCUIT_BREAKER_SUCCESSES: z.coerce.number().int().min(1).default(2),
+
   RECEIPT_SIGNING_KEY_PEM: z.string().optional(),
 
   SEED_DEMO: bool.default(true),

@@ -61,6 +61,25 @@ export function createMetrics(registry = new Registry()) {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2, 5],
       registers: [registry],
     }),
+    dependencyCalls: new Counter({
+      name: 'mmm_dependency_calls_total',
+      help: 'Calls to services we do not own, by outcome (success, timeout, circuit_open, network, http, rejected, invalid_response)',
+      labelNames: ['dependency', 'outcome'] as const,
+      registers: [registry],
+    }),
+    dependencyCallDuration: new Histogram({
+      name: 'mmm_dependency_call_duration_seconds',
+      help: 'Duration of calls to services we do not own',
+      labelNames: ['dependency'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5],
+      registers: [registry],
+    }),
+    circuitBreakerState: new Gauge({
+      name: 'mmm_circuit_breaker_state',
+      help: 'Circuit breaker state per dependency: 0 closed, 1 half-open (probing or on probation), 2 open',
+      labelNames: ['dependency'] as const,
+      registers: [registry],
+    }),
     dependencyUp: new Gauge({
       name: 'mmm_dependency_up',
       help: 'Whether a dependency answered its last readiness check (1) or not (0)',

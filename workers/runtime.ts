@@ -27,6 +27,7 @@ import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import { createDecisionWorker } from './decision-worker';
 import { resolveJwtSecret } from './dev-secret';
 import { findRedisServer, startRedisServer } from './embedded-redis';
+import { createServiceClients, type ServiceClients } from './service-clients';
 
 export interface Runtime {
   apiUrl: string | null;
@@ -37,6 +38,8 @@ export interface Runtime {
   repos: Repositories;
   temporal: TemporalHandles;
   metrics: Metrics;
+  /** One client per configured external service (CONTRACT.md "Services we call"); absent ones use embedded defaults. */
+  serviceClients: ServiceClients;
   jwtSecret: string;
   stop(): Promise<void>;
 }
@@ -122,6 +125,7 @@ export async function startRuntime(config: AppConfig, logger: Logger): Promise<R
     if (config.TEMPORAL_ADDRESS) await ensureSearchAttributes(temporal.client, config.TEMPORAL_NAMESPACE);
 
     const metrics = createMetrics();
+    const serviceClients = createServiceClients(config, metrics);
     // Worker and API in one process: the API learns of committed decisions directly (ADR 0001).
     const notifier = config.RUN_WORKER && config.RUN_API ? createDecisionNotifier() : undefined;
 
@@ -188,6 +192,7 @@ export async function startRuntime(config: AppConfig, logger: Logger): Promise<R
       repos,
       temporal,
       metrics,
+      serviceClients,
       jwtSecret: secret,
       stop: stopAll,
     };
