@@ -1,19 +1,24 @@
-import { createContextActivities, type ContextDeps } from './context/context-activities';
+import { createContextActivities, type ContextDeps, type ContextServices } from './context/context-activities';
 import { createDecisionActivities, type DecisionStoreDeps } from './decisions/decision-activities';
 import type { DecisionNotifier } from './decisions/decision-notifier';
+import { createErisActivities, type ErisActivityDeps } from './eris/eris-activities';
 import type { FatigueStore } from './fatigue/fatigue-store';
+import type { PrivacyGuard } from './governance/privacy-guard';
 
 export interface ActivityDeps {
   repos: ContextDeps & DecisionStoreDeps;
   fatigueStore: FatigueStore;
   notifier?: DecisionNotifier;
+  /** Services we call (CONTRACT.md); each absent one leaves its embedded default in place. */
+  external?: { context?: ContextServices; privacy?: PrivacyGuard; eris?: ErisActivityDeps };
 }
 
 /** Every activity the decision worker registers, built from injected dependencies. */
 export function createActivities(deps: ActivityDeps) {
   return {
-    ...createContextActivities(deps.repos),
-    ...createDecisionActivities({ ...deps.repos, fatigueStore: deps.fatigueStore, notifier: deps.notifier }),
+    ...createContextActivities(deps.repos, deps.external?.context),
+    ...createDecisionActivities({ ...deps.repos, fatigueStore: deps.fatigueStore, notifier: deps.notifier, privacy: deps.external?.privacy }),
+    ...createErisActivities(deps.external?.eris),
   };
 }
 export type Activities = ReturnType<typeof createActivities>;

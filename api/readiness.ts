@@ -7,6 +7,8 @@ export interface DependencyCheck {
   required: boolean;
   /** What is serving, e.g. "redis" or "memory (single node only)". */
   mode?: string;
+  /** For services we call: their circuit breaker's state at the time of the check. */
+  breaker?: () => 'closed' | 'open' | 'half_open';
   check(): Promise<void>;
 }
 
@@ -16,6 +18,7 @@ export interface DependencyState {
   required: boolean;
   mode?: string;
   latency_ms: number;
+  breaker?: 'closed' | 'open' | 'half_open';
   error?: string;
 }
 
@@ -28,15 +31,32 @@ export async function checkDependencies(checks: DependencyCheck[], metrics?: Met
       try {
         await withTimeout(c.check(), CHECK_TIMEOUT_MS, () => new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`));
         metrics?.dependencyUp.set({ dependency: c.name }, 1);
-        return { name: c.name, status: 'up', required: c.required, mode: c.mode, latency_ms: Date.now() - started };
+        return { name: c.name, status: 'up', required: c.required, mode: c.mode, latency_ms: Date.now() - started, breaker: c.breaker?.() };
       } catch (err) {
         metrics?.dependencyUp.set({ dependency: c.name }, 0);
         return {
-          name: c.name, status: 'down', required: c.required, mode: c.mode, latency_ms: Date.now() - started,
+          name: c.name, status: 'down', required: c.required, mode: c.mode, latency_ms: Date.now() - started, breaker: c.breaker?.(),
           error: err instanceof Error ? err.message : String(err),
         };
       }
     }),
   );
   return { ready: dependencies.every((d) => d.status === 'up' || !d.required), dependencies };
+}
+
+/**
+ * Readiness of a service we call, from its circuit breaker rather than a probe request (ready is polled often and
+ * must not add load to a struggling dependency): open means down. Only IAM is required: without it every request
+ * fails closed, so the instance cannot serve; every other service degrades decisions instead.
+ */
+export function serviceCheck(client: { name: string; baseUrl: string; breakerState(): 'closed' | 'open' | 'half_open' }): DependencyCheck {
+  return {
+    name: client.name,
+    required: client.name === 'iam',
+    mode: client.baseUrl,
+    breaker: () => client.breakerState(),
+    async check() {
+      if (client.breakerState() === 'open') throw new Error('circuit breaker open: calls fail fast until the half-open probe');
+    },
+  };
 }

@@ -20,8 +20,10 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
   AUTH_JWT_SECRET: z.string().min(16, 'AUTH_JWT_SECRET must be at least 16 characters').optional(),
-  /** Token verification through the IAM service is not in this release: refusing it beats silently not using it. */
-  IAM_BASE_URL: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.undefined({ error: 'IAM_BASE_URL is not supported yet: tokens are verified locally with AUTH_JWT_SECRET (unset IAM_BASE_URL)' }).optional()),
+  /** When set, bearer tokens are verified (and requests authorised) by the IAM service instead of AUTH_JWT_SECRET. */
+  IAM_BASE_URL: optionalUrl,
+  /** How long an IAM verification or authorisation answer is reused (never past the token's own expiry). */
+  IAM_CACHE_TTL_MS: z.coerce.number().int().min(0).max(300_000).default(15_000),
 
   DATABASE_URL: optionalUrl,
   DATABASE_POOL_MIN: z.coerce.number().int().min(0).default(2),
@@ -60,6 +62,14 @@ export const configSchema = z.object({
   CIRCUIT_BREAKER_FAILURES: z.coerce.number().int().min(1).default(5),
   CIRCUIT_BREAKER_HALF_OPEN_MS: z.coerce.number().int().min(1).default(60_000),
   CIRCUIT_BREAKER_SUCCESSES: z.coerce.number().int().min(1).default(2),
+  /** FR-11: a policy snapshot is reused 60 s; when the service is down one up to 5 min old serves (not safety-critical). */
+  POLICY_CACHE_TTL_MS: z.coerce.number().int().min(0).default(60_000),
+  POLICY_STALE_MAX_MS: z.coerce.number().int().min(0).default(300_000),
+  /** FR-2: external context (IAM, UBI, data governance answers) is reused for 30 s. */
+  CONTEXT_CACHE_TTL_MS: z.coerce.number().int().min(0).default(30_000),
+  /** ERIS emission: how often the outbox is looked at when idle, and the longest wait between durable retries. */
+  RECEIPT_EMISSION_POLL_MS: z.coerce.number().int().min(10).max(10_000).default(250),
+  RECEIPT_EMISSION_MAX_BACKOFF_MS: z.coerce.number().int().min(100).default(300_000),
 
   RECEIPT_SIGNING_KEY_PEM: z.string().optional(),
 

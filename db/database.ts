@@ -7,6 +7,7 @@ import { createPlaybookRepository } from './repositories/playbook-repository';
 import { createPolicyRepository } from './repositories/policy-repository';
 import { createPreferencesRepository } from './repositories/preferences-repository';
 import { createReceiptLedger } from './repositories/receipt-ledger';
+import { createReceiptOutbox } from './repositories/receipt-outbox';
 import { createSignalReader } from './repositories/signal-reader';
 
 /** Builds every repository over one Sequelize instance. */
@@ -25,6 +26,7 @@ export function createRepositories(sequelize: Sequelize, opts: { receiptSigningK
     decisions: createDecisionRepository(sequelize, models, ledger),
     decisionInputs: createDecisionContextReader(sequelize),
     signals: createSignalReader(sequelize),
+    receiptOutbox: createReceiptOutbox(sequelize),
   };
 }
 export type Repositories = ReturnType<typeof createRepositories>;

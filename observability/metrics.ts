@@ -80,6 +80,12 @@ export function createMetrics(registry = new Registry()) {
       labelNames: ['dependency'] as const,
       registers: [registry],
     }),
+    receiptEmissions: new Counter({
+      name: 'mmm_receipt_emissions_total',
+      help: 'Receipt deliveries to ERIS, by outcome (delivered, retry_scheduled)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
     dependencyUp: new Gauge({
       name: 'mmm_dependency_up',
       help: 'Whether a dependency answered its last readiness check (1) or not (0)',

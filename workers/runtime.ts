@@ -28,6 +28,8 @@ import { createDecisionWorker } from './decision-worker';
 import { resolveJwtSecret } from './dev-secret';
 import { findRedisServer, startRedisServer } from './embedded-redis';
 import { createServiceClients, type ServiceClients } from './service-clients';
+import { createExternalServices } from './external-services';
+import { startReceiptEmission } from './receipt-emission';
 
 export interface Runtime {
   apiUrl: string | null;
@@ -126,6 +128,7 @@ export async function startRuntime(config: AppConfig, logger: Logger): Promise<R
 
     const metrics = createMetrics();
     const serviceClients = createServiceClients(config, metrics);
+    const external = createExternalServices(config, serviceClients, { outbox: repos.receiptOutbox, metrics, logger });
     // Worker and API in one process: the API learns of committed decisions directly (ADR 0001).
     const notifier = config.RUN_WORKER && config.RUN_API ? createDecisionNotifier() : undefined;
 
@@ -135,7 +138,7 @@ export async function startRuntime(config: AppConfig, logger: Logger): Promise<R
         connection: temporal.connection,
         namespace: config.TEMPORAL_NAMESPACE,
         taskQueue: config.TEMPORAL_TASK_QUEUE,
-        activities: createActivities({ repos, fatigueStore, notifier }),
+        activities: createActivities({ repos, fatigueStore, notifier, external: external.activities }),
         workflowBundlePath: process.env.WORKFLOW_BUNDLE_PATH ?? WORKFLOW_BUNDLE_PATH,
       });
       const running = worker.run();
@@ -144,6 +147,8 @@ export async function startRuntime(config: AppConfig, logger: Logger): Promise<R
         if (w.getState() === 'RUNNING') w.shutdown();
         await running;
       });
+      // Every ledger receipt goes to ERIS through the outbox, drained by one workflow per task queue (ADR 0009).
+      if (serviceClients.eris) await startReceiptEmission(temporal.client, config);
     }
 
     // Seeding and the token secret belong to the API tier; a worker-only process needs neither (nor a writable DATA_DIR).
@@ -162,6 +167,7 @@ export async function startRuntime(config: AppConfig, logger: Logger): Promise<R
         // API pod out of service for a shared Redis outage would turn safe answers into ingress errors.
         { name: 'redis', required: false, mode: redisMode, check: () => fatigueStore.ping() },
         { name: 'temporal', required: true, check: async () => void (await temporal.client.workflowService.getSystemInfo({})) },
+        ...external.checks,
       ];
       const app = createApp({
         repos,
@@ -172,7 +178,7 @@ export async function startRuntime(config: AppConfig, logger: Logger): Promise<R
           decisions: repos.decisions,
           notifier,
         }),
-        verifier: createHs256Verifier(secret),
+        verifier: external.iamVerifier ?? createHs256Verifier(secret),
         metrics,
         logger,
         checks,

@@ -16,6 +16,7 @@ export const SERVICE_TIMEOUT_MS: Record<ServiceName, number> = {
 };
 
 const BASE_URL_VARIABLE = {
+  iam: 'IAM_BASE_URL',
   policy: 'POLICY_BASE_URL',
   eris: 'ERIS_BASE_URL',
   llm_gateway: 'LLM_GATEWAY_BASE_URL',

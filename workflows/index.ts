@@ -1,3 +1,4 @@
 /** Everything the worker's workflow bundle exports. */
 export { decideWorkflow } from './decision/workflow';
 export { pingWorkflow } from './ping/workflow';
+export { receiptEmissionWorkflow } from './receipts/workflow';

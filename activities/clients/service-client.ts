@@ -11,6 +11,7 @@ import {
   wrap,
   type IBreaker,
 } from 'cockatiel';
+import type { z } from 'zod';
 import type { Metrics } from '../../observability/metrics';
 
 /** The services we call (CONTRACT.md, "Services we call"); also the `dependency` label of the client metrics. */
@@ -204,4 +205,15 @@ function toServiceCallError(service: ServiceName, timeoutMs: number, err: unknow
   if (err instanceof BrokenCircuitError) return new ServiceCallError(service, 'circuit_open', 'circuit breaker is open', undefined, { cause: err });
   if (err instanceof TaskCancelledError) return new ServiceCallError(service, 'timeout', `no answer within ${timeoutMs} ms`, undefined, { cause: err });
   return new ServiceCallError(service, 'network', (err as Error)?.message ?? String(err), undefined, { cause: err });
+}
+
+/**
+ * Checks a service's answer against the shape the contract gives; an answer we cannot use is a ServiceCallError of
+ * kind `invalid_response` (so callers degrade the same way as for a failed call) rather than a TypeError later.
+ */
+export function parseAnswer<S extends z.ZodType>(service: ServiceName, schema: S, value: unknown, what: string): z.infer<S> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const where = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+  throw new ServiceCallError(service, 'invalid_response', `${what} does not match the contract (${where})`);
 }

@@ -5,6 +5,8 @@ import type { DecideRequest, Decision, DecisionContext, DecisionRef } from '../.
 import type { RecordDecision } from '../../db/repositories/decision-repository';
 import { createFatigueActivities } from '../fatigue/fatigue-activities';
 import type { FatigueStore } from '../fatigue/fatigue-store';
+import type { PrivacyGuard } from '../governance/privacy-guard';
+import { policyFailModeOf } from '../policy/policy-resolver';
 import type { DecisionNotifier } from './decision-notifier';
 
 export interface DecisionStoreDeps {
@@ -12,6 +14,8 @@ export interface DecisionStoreDeps {
   /** Tells an API in the same process that the decision is durable (see decision-notifier.ts). */
   notifier?: DecisionNotifier;
   now?: () => number;
+  /** Data governance: the tenant's privacy config applied to the receipt payload before it is signed. */
+  privacy?: Pick<PrivacyGuard, 'applyCached'>;
 }
 
 export interface CommitDecisionInput {
@@ -31,6 +35,7 @@ export interface CommitDecisionInput {
 export function createDecisionActivities(deps: DecisionStoreDeps & { fatigueStore: FatigueStore }) {
   const now = deps.now ?? Date.now;
   const { reserveNudges } = createFatigueActivities({ fatigueStore: deps.fatigueStore });
+  const withPrivacy = (tenantId: string, payload: Record<string, unknown>) => deps.privacy?.applyCached(tenantId, payload) ?? payload;
   return {
     /**
      * Reserves the nudges the plan wants (Redis, atomic) and stores the decision with its signed receipt (PostgreSQL,
@@ -81,8 +86,12 @@ export function createDecisionActivities(deps: DecisionStoreDeps & { fatigueStor
         surface: input.request.surface,
         idempotencyKey: input.idempotency_key,
         requestSha256: input.request_sha256,
-        receiptPayload: receiptPayload({
-          request: input.request, outcome, actions, suppressed, policySnapshotId, degradedReasons: degraded, workflowId: input.workflow_id,
+        receiptPayload: withPrivacy(input.request.tenant_id, {
+          ...receiptPayload({
+            request: input.request, outcome, actions, suppressed, policySnapshotId, degradedReasons: degraded, workflowId: input.workflow_id,
+          }),
+          // FR-11: the policy fail mode this decision used is part of what it is accountable for.
+          policy_fail_mode: policyFailModeOf(degraded),
         }),
       });
       deps.notifier?.committed(input.workflow_id, decision);

@@ -6,7 +6,7 @@ import { defineRoute } from '../route';
 const readySchema = z.object({
   status: z.enum(['ready', 'not_ready']),
   dependencies: z.array(
-    z.object({ name: z.string(), status: z.enum(['up', 'down']), required: z.boolean(), mode: z.string().optional(), latency_ms: z.number(), error: z.string().optional() }),
+    z.object({ name: z.string(), status: z.enum(['up', 'down']), required: z.boolean(), mode: z.string().optional(), latency_ms: z.number(), breaker: z.enum(['closed', 'open', 'half_open']).optional(), error: z.string().optional() }),
   ),
 });
 

@@ -36,7 +36,8 @@ describe('loadConfig', () => {
   });
 });
 
-it('when IAM_BASE_URL is set, then start-up refuses it rather than silently verifying tokens locally', () => {
-  expect(() => loadConfig({ IAM_BASE_URL: 'http://iam.internal' })).toThrow(/IAM_BASE_URL is not supported yet/);
+it('when IAM_BASE_URL is set, then it is kept (tokens go to IAM); empty means unset and a bad URL is refused by name', () => {
+  expect(loadConfig({ IAM_BASE_URL: 'http://iam.internal' }).IAM_BASE_URL).toBe('http://iam.internal');
   expect(loadConfig({ IAM_BASE_URL: '' }).IAM_BASE_URL).toBeUndefined();
+  expect(() => loadConfig({ IAM_BASE_URL: 'not a url' })).toThrow(/IAM_BASE_URL/);
 });

@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import type { RecentSignal } from '../../domain/model/signal';
+import { parseAnswer, type BreakerState, type ServiceClient } from './service-client';
+
+/** Only what context assembly keeps of a signal (data minimisation, NFR-3); the rest of the UBI signal is dropped. */
+const recentSignal = z.object({
+  signal_id: z.string(),
+  dimension: z.string(),
+  signal_type: z.string(),
+  severity: z.string(),
+  score: z.number(),
+  created_at: z.string(),
+});
+const recentAnswer = z.object({ signals: z.array(recentSignal) });
+
+export interface UbiClient {
+  /** `GET /v1/ubi/signals/recent?tenant_id&actor_id&limit` when UBI runs in another process (CONTRACT.md). */
+  recentSignals(tenantId: string, actorId: string, limit?: number): Promise<RecentSignal[]>;
+  breakerState(): BreakerState;
+}
+
+export function createUbiClient(client: ServiceClient): UbiClient {
+  return {
+    async recentSignals(tenantId, actorId, limit = 10) {
+      const query = new URLSearchParams({ tenant_id: tenantId, actor_id: actorId, limit: String(limit) });
+      const answer = await client.request('GET', `/v1/ubi/signals/recent?${query.toString()}`);
+      return parseAnswer('ubi', recentAnswer, answer, 'the recent signals').signals.slice(0, limit);
+    },
+    breakerState: () => client.breakerState(),
+  };
+}

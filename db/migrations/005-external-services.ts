@@ -1,0 +1,34 @@
+/**
+ * ERIS emission outbox (ADR 0009). Every receipt the ledger appends, whoever appends it (decisions, approval
+ * transitions, UBI erasures, …), gets a pending emission row from a trigger in the same transaction: a receipt can
+ * never be stored without being queued for ERIS, nor queued without being stored. Receipts already in the ledger are
+ * queued too, so configuring ERIS later delivers the history. The drainer (workflows/receipts) claims due rows with
+ * SKIP LOCKED, so any number of workers share the work without sending a receipt twice at the same time.
+ */
+export const name = '005-external-services';
+export const up = `
+CREATE TABLE IF NOT EXISTS receipt_emissions (
+  receipt_id       text PRIMARY KEY REFERENCES receipts (receipt_id),
+  tenant_id        text NOT NULL,
+  attempts         integer NOT NULL DEFAULT 0,
+  next_attempt_at  timestamptz NOT NULL DEFAULT now(),
+  delivered_at     timestamptz,
+  last_error       text,
+  created_at       timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS receipt_emissions_due_idx ON receipt_emissions (next_attempt_at) WHERE delivered_at IS NULL;
+CREATE INDEX IF NOT EXISTS receipt_emissions_tenant_idx ON receipt_emissions (tenant_id);
+
+CREATE OR REPLACE FUNCTION queue_receipt_emission() RETURNS trigger AS $$
+BEGIN
+  INSERT INTO receipt_emissions (receipt_id, tenant_id) VALUES (NEW.receipt_id, NEW.tenant_id) ON CONFLICT DO NOTHING;
+  RETURN NEW;
+END
+$$ LANGUAGE plpgsql;
+
+DROP TRIGGER IF EXISTS receipts_queue_emission ON receipts;
+CREATE TRIGGER receipts_queue_emission AFTER INSERT ON receipts FOR EACH ROW EXECUTE FUNCTION queue_receipt_emission();
+
+INSERT INTO receipt_emissions (receipt_id, tenant_id, created_at)
+  SELECT receipt_id, tenant_id, created_at FROM receipts ON CONFLICT DO NOTHING;
+`;
