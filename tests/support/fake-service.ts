@@ -9,6 +9,8 @@ import type { AddressInfo } from 'node:net';
 export interface RecordedCall {
   method: string;
   path: string;
+  /** The path with its query string. */
+  url: string;
   headers: http.IncomingHttpHeaders;
   body: any;
   at: number;
@@ -52,7 +54,7 @@ export async function startFakeService(handler: FakeHandler = () => ({ status: 2
       } catch {
         /* kept as text */
       }
-      const call: RecordedCall = { method: req.method ?? 'GET', path: (req.url ?? '/').split('?')[0], headers: req.headers, body, at: Date.now() };
+      const call: RecordedCall = { method: req.method ?? 'GET', path: (req.url ?? '/').split('?')[0], url: req.url ?? '/', headers: req.headers, body, at: Date.now() };
       calls.push(call);
       let reply: FakeReply;
       try {
