@@ -30,7 +30,7 @@ test('when ERIS answers 409 (it holds this receipt already), then the submission
   await expect(client().submitReceipt(receipt)).resolves.toBeUndefined();
 });
 
-test('when ERIS answers 503 or hangs past the client's timeout, then the submission fails with that kind', async () => {
+test("when ERIS answers 503 or hangs past the client's timeout, then the submission fails with that kind", async () => {
   eris.setHandler(() => ({ status: 503, body: {} }));
   await expect(client().submitReceipt(receipt)).rejects.toMatchObject({ kind: 'http', status: 503 });
   eris.setHandler(() => ({ hang: true }));
