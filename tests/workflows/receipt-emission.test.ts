@@ -66,7 +66,7 @@ test('when ERIS hangs and then fails for a while and comes back, then every ledg
 
   // 1. ERIS hangs (past its 2 s timeout): decisions answer at their usual speed all the same.
   mode = 'hang';
-  const decisions = [];
+  const decisions: Array<{ decision_id: string }> = [];
   for (let i = 0; i < 3; i++) {
     const started = Date.now();
     const res = await decide(app, fx.service, decideBody(fx.tenant, { actor_id: `a${i}`, signal: buildFailuresSignal(4) }));
