@@ -129,7 +129,8 @@ export function createServiceClient(opts: ServiceClientOptions): ServiceClient {
   const settings = opts.breaker ?? DEFAULT_BREAKER;
   const breakerImpl = new ProbationBreaker(settings);
   const breaker = circuitBreaker(
-    handleWhen((err) => err instanceof ServiceCallError && err.countsAsFailure),
+    // A timeout (cockatiel's TaskCancelledError, raised inside the breaker) speaks of the dependency's health too.
+    handleWhen((err) => (err instanceof ServiceCallError && err.countsAsFailure) || err instanceof TaskCancelledError),
     { halfOpenAfter: settings.halfOpenAfterMs, breaker: breakerImpl },
   );
   const policy = wrap(breaker, timeout(opts.timeoutMs, TimeoutStrategy.Aggressive));

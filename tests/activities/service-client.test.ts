@@ -64,6 +64,15 @@ test('when the service hangs past the timeout, then the call fails as a timeout 
   expect(text).toMatch(/mmm_dependency_calls_total\{dependency="policy",outcome="timeout"\} 1/);
 });
 
+test('when the service hangs past the timeout 5 times in a row, then the breaker opens and the 6th call never reaches it', async () => {
+  service.setHandler(() => ({ hang: true }));
+  const { c } = client({ timeoutMs: 50 });
+  for (let i = 0; i < 5; i++) expect(await failureKind(c)).toBe('timeout');
+  expect(c.breakerState()).toBe('open');
+  expect(await failureKind(c)).toBe('circuit_open');
+  expect(service.calls).toHaveLength(5);
+});
+
 test('when the service answers 4xx, then the error is not counted against the breaker', async () => {
   service.setHandler(() => ({ status: 404, body: {} }));
   const { c } = client();
