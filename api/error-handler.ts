@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
+import { ConnectionError } from 'sequelize';
 import { z } from 'zod';
-import { AppError, ValidationError } from '../domain/errors';
+import { AppError, DependencyUnavailableError, ValidationError } from '../domain/errors';
 import type { Logger } from '../observability/logger';
 
 export interface ErrorBody {
@@ -37,6 +38,8 @@ export function errorHandler(logger: Logger) {
     let appErr: AppError;
     if (err instanceof AppError) appErr = err;
     else if (err instanceof z.ZodError) appErr = new ValidationError('the request is not valid', fieldsFromZod(err));
+    // PostgreSQL unreachable: a 503 the caller may retry, not an internal error (the transaction was not committed).
+    else if (err instanceof ConnectionError) appErr = new DependencyUnavailableError('postgres', 'the database is unavailable; retry later', { cause: err });
     else appErr = fromBodyParser(err) ?? new AppError(500, 'internal_error', 'something went wrong on our side', undefined, { cause: err });
     if (appErr.status >= 500) {
       logger.error({ err, code: appErr.code, path: req.path, request_id: res.locals.requestId }, 'request failed');
