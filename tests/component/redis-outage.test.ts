@@ -34,6 +34,16 @@ it('when Redis stops, then decisions show nothing, say why, still get a receipt,
   expect(during.body.degraded_reasons).toContain('fatigue_store_unavailable');
   expect(during.body.receipt_id).toMatch(/^rcpt_/);
 
+  // A burst while Redis stays down: every decision answers, none shows anything (fail safe, not open), all receipted.
+  const burst = await Promise.all(
+    Array.from({ length: 10 }, (_, i) => decide(app, fx.service, decideBody(fx.tenant, { actor_id: `b${i}`, signal: buildFailuresSignal(4) }))),
+  );
+  expect(burst.map((r) => r.status)).toEqual(Array(10).fill(200));
+  expect(burst.flatMap((r) => r.body.actions)).toEqual([]);
+  expect(burst.every((r) => r.body.degraded_reasons.includes('fatigue_store_unavailable'))).toBe(true);
+  expect(await app.runtime.repos.ledger.chain(fx.tenant)).toHaveLength(12);
+  console.log(JSON.stringify({ fault: 'redis_stopped', decisions_during_outage: 11, actions_shown: 0, flagged_degraded: 11, receipts: 11 }));
+
   const ready = await app.request('GET', '/v1/mmm/ready');
   expect(ready.status).toBe(200);
   expect(ready.body.dependencies.find((d: { name: string }) => d.name === 'redis')).toMatchObject({ status: 'down', required: false });
