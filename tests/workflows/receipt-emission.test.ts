@@ -81,19 +81,22 @@ test('when ERIS hangs and then fails for a while and comes back, then every ledg
   const other = await sequelize.transaction((tx) =>
     app.runtime.repos.ledger.append({ tenantId: fx.tenant, decisionId: decisions[0].decision_id, kind: 'approval_transition', payload: { to: 'approved' }, createdAt: new Date() }, tx),
   );
-  await until('ERIS to have been tried and the breaker to open', async () => {
-    const ready = await app.request('GET', '/v1/mmm/ready');
-    return tenantCalls().length >= 3 && ready.body.dependencies.some((d: { name: string; breaker?: string }) => d.name === 'eris' && d.breaker === 'open');
-  });
+  // The outbox is shared with the rest of the suite (its receipts are queued too): wait until each of this tenant's
+  // receipts has been tried at least once (sent, or refused by the open breaker) and the breaker is open.
+  let ready = { status: 0, body: { dependencies: [] as Array<{ name: string; breaker?: string }> } };
+  await until('every receipt to have been tried and the breaker to open', async () => {
+    const [rows] = await app.runtime.repos.sequelize.query('SELECT min(attempts) AS tried FROM receipt_emissions WHERE tenant_id = :t', { replacements: { t: fx.tenant } });
+    ready = await app.request('GET', '/v1/mmm/ready');
+    return Number((rows as Array<{ tried: number }>)[0].tried) >= 1 && ready.body.dependencies.some((d: { name: string; breaker?: string }) => d.name === 'eris' && d.breaker === 'open');
+  }, 60_000);
   expect([...stored.values()].filter((r) => r.tenant_id === fx.tenant)).toEqual([]);
-  const ready = await app.request('GET', '/v1/mmm/ready');
   expect(ready.status).toBe(200); // ERIS is not required: receipts wait in the outbox
-  expect(ready.body.dependencies.find((d: { name: string }) => d.name === 'eris')).toMatchObject({ status: 'down', required: false, breaker: 'open' });
+  expect(ready.body.dependencies.find((d) => d.name === 'eris')).toMatchObject({ status: 'down', required: false, breaker: 'open' });
   const callsWhileDown = tenantCalls().length;
 
   // 3. ERIS comes back: the breaker's half-open probe succeeds and the outbox drains.
   mode = 'up';
-  await until('every receipt of the tenant to be delivered', async () => (await app.runtime.repos.receiptOutbox.counts(fx.tenant)).pending === 0);
+  await until('every receipt of the tenant to be delivered', async () => (await app.runtime.repos.receiptOutbox.counts(fx.tenant)).pending === 0, 60_000);
 
   const ledger = await app.runtime.repos.ledger.chain(fx.tenant);
   expect(ledger).toHaveLength(7);
