@@ -8,6 +8,7 @@ import { createPolicyRepository } from './repositories/policy-repository';
 import { createPreferencesRepository } from './repositories/preferences-repository';
 import { createReceiptLedger } from './repositories/receipt-ledger';
 import { createSignalReader } from './repositories/signal-reader';
+import { createUbiRepositories } from './repositories/ubi-repositories';
 
 /** Builds every repository over one Sequelize instance. */
 export function createRepositories(sequelize: Sequelize, opts: { receiptSigningKeyPem?: string } = {}) {
@@ -25,6 +26,7 @@ export function createRepositories(sequelize: Sequelize, opts: { receiptSigningK
     decisions: createDecisionRepository(sequelize, models, ledger),
     decisionInputs: createDecisionContextReader(sequelize),
     signals: createSignalReader(sequelize),
+    ubi: createUbiRepositories(sequelize, ledger),
   };
 }
 export type Repositories = ReturnType<typeof createRepositories>;
