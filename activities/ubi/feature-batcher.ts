@@ -48,7 +48,15 @@ export function createFeatureBatcher(deps: FeatureBatcherDeps) {
   let lastRetry = 0;
   let lastGauge = 0;
 
-  async function runOnce(): Promise<BatchResult> {
+  // Batches of one process run one at a time: drain() then also waits for a batch the loop has in flight.
+  let inflight: Promise<unknown> = Promise.resolve();
+  function runOnce(): Promise<BatchResult> {
+    const run = inflight.then(runBatch);
+    inflight = run.catch(() => undefined);
+    return run;
+  }
+
+  async function runBatch(): Promise<BatchResult> {
     const nowMs = now();
     const nowIso = new Date(nowMs).toISOString();
     const started = process.hrtime.bigint();
