@@ -10,7 +10,8 @@ export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 
 /**
  * The event as documented in OpenAPI. The handler does not parse events with it: each event is checked on its own by
- * validateEvent() below (plain code, measured ~10x faster than one zod parse per event on the hot path).
+ * validateEvent() below, plain code that does the shape checks and the privacy classification in one pass (100,000
+ * events in ~0.15 s on this machine, about what this zod schema alone takes without any privacy check).
  */
 export const ubiEventSchema = z.object({
   event_id: idSchema,

@@ -43,8 +43,12 @@ export function looksLikeEmail(s: string): boolean {
   return s.includes('@') && EMAIL.test(s);
 }
 
+/** The known shapes as one alternation: one regex pass instead of ten on the hot path. */
+const KNOWN_SECRET = new RegExp(KNOWN_SECRETS.map((re) => `(?:${re.source})`).join('|'), 'i');
+const CAN_HIDE_NOTHING = /^[A-Za-z0-9._-]{0,15}$/;
+
 export function looksLikeSecret(s: string): boolean {
-  if (KNOWN_SECRETS.some((re) => re.test(s))) return true;
+  if (KNOWN_SECRET.test(s)) return true;
   // A long unbroken run of base64/hex characters with high entropy (a UUID-sized id stays below the bar).
   const runs = s.match(/[A-Za-z0-9+/_=-]{32,}/g) ?? [];
   return runs.some((r) => entropy(r) > 4.0 && /\d/.test(r) && /[A-Za-z]/.test(r));
@@ -61,6 +65,8 @@ export function looksLikeFreeText(s: string): boolean {
 
 /** The first thing a string value must not be, or null when it is clean. Order: the most sensitive finding first. */
 export function classifyString(s: string): PrivacyFinding | null {
+  // Most values are short plain identifiers ("pr-1234", "main"): too short for a token, no @, no code, no spaces.
+  if (CAN_HIDE_NOTHING.test(s)) return null;
   if (looksLikeSecret(s)) return 'secret_or_token';
   if (looksLikeEmail(s)) return 'email_address';
   if (looksLikeCode(s)) return 'source_code';
