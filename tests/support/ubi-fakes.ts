@@ -85,3 +85,44 @@ export function steadyHistory(spec: EventSpec, days = 28) {
   for (let d = 1; d <= days; d++) out.push(...buildDay(spec, d, 8, d % 3));
   return out;
 }
+
+/** In-memory stand-in for the baseline repository slice the recompute and retention activities use. */
+export function createFakeUbiBaselineStore(actorCount: number) {
+  const actors = Array.from({ length: actorCount }, (_, i) => ({ actor_id: `actor-${String(i).padStart(6, '0')}`, actor_type: (i % 4 === 0 ? 'ai_agent' : 'human') as 'human' | 'ai_agent' }));
+  const saved = new Map<string, unknown[]>();
+  const profiles = new Map<string, { state: string; active_days: number }>();
+  const pageCalls: Array<{ after: string | null; limit: number }> = [];
+  let expired = 12_000;
+  return {
+    saved,
+    profiles,
+    pageCalls,
+    async loadActorPage(_tenantId: string, _asOf: string, after: string | null, limit: number) {
+      pageCalls.push({ after, limit });
+      const page = actors.filter((a) => a.actor_id > (after ?? '')).slice(0, limit);
+      return {
+        actors: page,
+        series: page.map((a, i) => ({ actor_id: a.actor_id, feature: 'build_failure_rate', vals: Array.from({ length: 28 }, (_, d) => ((d + i) % 5) / 10) })),
+        activeDays: new Map(page.map((a) => [a.actor_id, Number(a.actor_id.slice(6)) % 30])),
+        slots: page.map((a) => ({ actor_id: a.actor_id, slot: 9, n: 4 })),
+      };
+    },
+    async saveBaselines(_t: string, _asOf: string, rows: Array<{ subject_id: string }>, scope: { scope: string }) {
+      for (const r of rows) saved.set(`${scope.scope}:${r.subject_id}`, [r]);
+    },
+    async saveProfiles(_t: string, _asOf: string, rows: Array<{ actor_id: string; state: string; active_days: number }>) {
+      for (const r of rows) profiles.set(r.actor_id, { state: r.state, active_days: r.active_days });
+    },
+    async loadTeamSeries() {
+      return [{ team_id: 'team-1', actor_type: 'human', feature: 'build_failure_rate', vals: [0.1, 0.2, 0.3, 0.1, 0.2, 0.3, 0.1], members: 5 }];
+    },
+    async deleteExpiredSlice(_t: string, _cutoff: Date, limit: number) {
+      const n = Math.min(limit, expired);
+      expired -= n;
+      return n;
+    },
+    async deleteStaleActors() {
+      return 2;
+    },
+  };
+}
