@@ -2,6 +2,7 @@ import type { BehaviouralSignal } from '../../domain/model/behavioural-signal';
 import type { RobustBaseline } from '../../domain/ubi/baselines';
 import type { UbiConfig } from '../../domain/ubi/config';
 import { detectAnomalies, type TeamBaseline } from '../../domain/ubi/detection';
+import { MAX_CLOCK_SKEW_MS } from '../../domain/ubi/event';
 import { computeFeatures, utcDay, WINDOWS, type FeatureEvent } from '../../domain/ubi/features';
 import type { UbiRepositories } from '../../db/repositories/ubi-repositories';
 import { actorKey } from '../../db/repositories/ubi-feature-repository';
@@ -57,14 +58,16 @@ export function createFeatureBatcher(deps: FeatureBatcherDeps) {
   }
 
   async function runBatch(): Promise<BatchResult> {
-    const nowMs = now();
-    const nowIso = new Date(nowMs).toISOString();
     const started = process.hrtime.bigint();
+    let nowMs = now();
     let oldest = nowMs;
     const tenantsSeen = new Set<string>();
     const result = await repos.features.transaction(async (tx) => {
       const pairs = await repos.features.claimDirty(tx, batchSize);
       if (pairs.length === 0) return { pairs: 0, signals: [] as BehaviouralSignal[] };
+      // "Now" is taken after the claim: every event committed before it is inside the windows that end now.
+      nowMs = now();
+      const nowIso = new Date(nowMs).toISOString();
       // One event range per actor: every claimed day, plus the last 7 days for the window features.
       const ranges = new Map<string, { tenant_id: string; actor_id: string; from: number; to: number; days: string[] }>();
       for (const p of pairs) {
@@ -72,7 +75,8 @@ export function createFeatureBatcher(deps: FeatureBatcherDeps) {
         tenantsSeen.add(p.tenant_id);
         const k = actorKey(p.tenant_id, p.actor_id);
         const dayStart = Date.parse(`${p.day}T00:00:00Z`);
-        const r = ranges.get(k) ?? { tenant_id: p.tenant_id, actor_id: p.actor_id, from: nowMs - WINDOWS['7d'], to: nowMs + 1, days: [] };
+        // Events may be stamped up to the allowed clock skew ahead of ours; they belong to the current windows too.
+        const r = ranges.get(k) ?? { tenant_id: p.tenant_id, actor_id: p.actor_id, from: nowMs - WINDOWS['7d'], to: nowMs + MAX_CLOCK_SKEW_MS + 1, days: [] };
         r.from = Math.min(r.from, dayStart);
         r.to = Math.max(r.to, dayStart + DAY_MS);
         r.days.push(p.day);
@@ -137,7 +141,7 @@ export function createFeatureBatcher(deps: FeatureBatcherDeps) {
         }
         for (const [name, span] of Object.entries(WINDOWS)) {
           const start = nowMs - span;
-          const inWindow = all.filter((e) => e.occurred_at_ms >= start && e.occurred_at_ms <= nowMs);
+          const inWindow = all.filter((e) => e.occurred_at_ms >= start);
           if (inWindow.length === 0) continue;
           for (const [feature, value] of Object.entries(computeFeatures(inWindow, ctx, a.actor_type)))
             windows.push({ tenant_id: r.tenant_id, actor_id: r.actor_id, window: name, feature, value, start: new Date(start), end: new Date(nowMs) });

@@ -49,9 +49,10 @@ const CAN_HIDE_NOTHING = /^[A-Za-z0-9._-]{0,15}$/;
 
 export function looksLikeSecret(s: string): boolean {
   if (KNOWN_SECRET.test(s)) return true;
-  // A long unbroken run of base64/hex characters with high entropy (a UUID-sized id stays below the bar).
+  // A long run of base64 characters mixing upper case, lower case and digits, with high entropy. Hex strings (UUIDs,
+  // commit SHAs) are ordinary identifiers and stay clean: single-case hex is not treated as a secret.
   const runs = s.match(/[A-Za-z0-9+/_=-]{32,}/g) ?? [];
-  return runs.some((r) => entropy(r) > 4.0 && /\d/.test(r) && /[A-Za-z]/.test(r));
+  return runs.some((r) => /\d/.test(r) && /[a-z]/.test(r) && /[A-Z]/.test(r) && entropy(r) > 4.0);
 }
 
 export function looksLikeCode(s: string): boolean {

@@ -23,7 +23,7 @@ describe('privacy classifier', () => {
     expect(classifyString(value)).toBe(finding);
   });
 
-  it.each(['pr-1234', 'repo/backend', 'main', '550e8400-e29b-41d4-a716-446655440000', 'sev2', 'team.payments'])('when a value is the identifier %j, then it is clean', (value) => {
+  it.each(['pr-1234', 'repo/backend', 'main', '550e8400-e29b-41d4-a716-446655440000', 'probe-550e8400-e29b-41d4-a716-446655440000', 'da39a3ee5e6b4b0d3255bfef95601890afd80709', 'sev2', 'team.payments'])('when a value is the identifier %j, then it is clean', (value) => {
     expect(classifyString(value)).toBeNull();
   });
 });
