@@ -102,7 +102,7 @@ async function main() {
         const started = performance.now();
         const ev = { event_id: `probe-${crypto.randomUUID()}`, tenant_id: tenant, actor_id: actor, actor_type: 'human', event_type: 'build_completed', occurred_at: new Date().toISOString(), source: 'bench', properties: { status: 'success' } };
         const res = await fetch(`${rt.apiUrl}/v1/ubi/events`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ events: [ev] }) });
-        const answer = await res.json();
+        const answer = (await res.json()) as { accepted?: number };
         if (res.status !== 202 || answer.accepted !== 1) throw new Error(`probe ingestion answered ${res.status}: ${JSON.stringify(answer)}`);
         {
           for (;;) {
