@@ -61,8 +61,20 @@ export function hourOfWeek(ms: number): number {
   return ((d.getUTCDay() + 6) % 7) * 24 + d.getUTCHours();
 }
 
-/** A slot whose share of the actor's own activity is below this is "outside the profile". */
+/**
+ * A slot is "outside the profile" when its smoothed share of the actor's own activity is below this. Smoothing: half
+ * the slot's own share, half the share of that hour of the day across the week (divided by 7), so working on a
+ * Saturday at one's usual hours is inside the profile while working at 3 a.m. is not (bench/ubi-quality.ts: the
+ * unsmoothed hour-of-week profile flagged most weekend days).
+ */
 export const OFF_PROFILE_SHARE = 0.002;
+
+/** Which of the 168 slots are inside the profile (see OFF_PROFILE_SHARE). */
+export function inProfileSlots(profile: readonly number[]): boolean[] {
+  const hourOfDay = new Array<number>(24).fill(0);
+  for (let i = 0; i < 168; i++) hourOfDay[i % 24] += profile[i] ?? 0;
+  return Array.from({ length: 168 }, (_, i) => 0.5 * (profile[i] ?? 0) + 0.5 * (hourOfDay[i % 24] / 7) >= OFF_PROFILE_SHARE);
+}
 /** CI retry burst: at least this many builds on one repo within the burst window. */
 export const BURST_MIN_BUILDS = 3;
 export const BURST_WINDOW_MS = 10 * 60_000;
@@ -76,8 +88,15 @@ export function median(values: readonly number[]): number {
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
+/**
+ * A daily rate over very few trials is mostly noise (2 failures in 3 builds says little), so a rate needs at least
+ * this many trials in its window, else it is absent. Measured with bench/ubi-quality.ts: without it most false
+ * positives were build failure rates of days with 2-3 builds.
+ */
+export const MIN_TRIALS = 4;
+
 function ratio(num: number, den: number): number | undefined {
-  return den > 0 ? num / den : undefined;
+  return den >= MIN_TRIALS ? num / den : undefined;
 }
 
 function countBursts(events: readonly FeatureEvent[]): number {
@@ -115,6 +134,7 @@ export function computeFeatures(events: readonly FeatureEvent[], ctx: FeatureCon
   const cycle: number[] = [];
   const turnaround: number[] = [];
   const repos = new Set<string>();
+  const inProfile = ctx.hourProfile ? inProfileSlots(ctx.hourProfile) : null;
   for (const e of events) {
     if (e.repo_id) repos.add(e.repo_id);
     const p = e.properties;
@@ -154,7 +174,7 @@ export function computeFeatures(events: readonly FeatureEvent[], ctx: FeatureCon
         if (typeof p.duration_ms === 'number' && p.duration_ms < SHORT_SESSION_MS) shortSessions++;
         break;
     }
-    if (ctx.hourProfile && ctx.hourProfile[hourOfWeek(e.occurred_at_ms)] < OFF_PROFILE_SHARE) offProfile++;
+    if (inProfile && !inProfile[hourOfWeek(e.occurred_at_ms)]) offProfile++;
   }
   const out: Record<string, number | undefined> = {
     build_failure_rate: ratio(buildFailures, builds),
@@ -165,8 +185,8 @@ export function computeFeatures(events: readonly FeatureEvent[], ctx: FeatureCon
     changes_requested_ratio: ratio(changesRequested, reviews),
     context_switches: events.length ? repos.size : undefined,
     ide_fragmentation: ratio(shortSessions, sessions),
-    off_profile_activity: ctx.hourProfile && events.length ? offProfile / events.length : undefined,
-    pr_acceptance_rate: opened ? Math.min(1, merged / opened) : undefined,
+    off_profile_activity: inProfile && events.length ? offProfile / events.length : undefined,
+    pr_acceptance_rate: opened >= MIN_TRIALS ? Math.min(1, merged / opened) : undefined,
     ci_retry_bursts: builds ? countBursts(events) : undefined,
   };
   const result: Record<string, number> = {};

@@ -154,7 +154,7 @@ describe('POST /v1/ubi/events', () => {
     const freshnessMs = Date.now() - sent;
 
     expect(profile.status).toBe(200);
-    expect(profile.body.features['1h'].values).toMatchObject({ build_failure_rate: 0.25, context_switches: 2, ide_fragmentation: 1 });
+    expect(profile.body.features['1h'].values).toMatchObject({ build_failure_rate: 0.25, context_switches: 2 });
     expect(profile.body.features['7d'].values.build_failure_rate).toBe(0.25);
     expect(profile.body.cold_start).toEqual({ state: 'insufficient', active_days: 0, as_of: null });
     expect(freshnessMs).toBeLessThan(5000);

@@ -19,11 +19,13 @@ describe('computeFeatures', () => {
       ev('test_run_completed', T0, { status: 'failure', test_count: 100, flaky_count: 0 }),
       ev('deploy_completed', T0, { status: 'failure' }, 'repo-b'),
       ev('deploy_completed', T0, { status: 'success' }, 'repo-c'),
+      ev('deploy_completed', T0, { status: 'success' }, 'repo-c'),
+      ev('deploy_completed', T0, { status: 'success' }, 'repo-c'),
     ];
 
     const f = computeFeatures(events, noCtx, 'human');
 
-    expect(f).toEqual({ build_failure_rate: 0.5, test_flake_rate: 0.01, deploy_failure_rate: 0.5, context_switches: 3 });
+    expect(f).toEqual({ build_failure_rate: 0.5, test_flake_rate: 0.01, deploy_failure_rate: 0.25, context_switches: 3 });
   });
 
   it('when PRs were opened earlier, then cycle time and review turnaround are the medians of the elapsed hours', () => {
@@ -34,13 +36,15 @@ describe('computeFeatures', () => {
       ev('pr_merged', T0 + 20 * hour, { pr_id: 'pr-unknown' }),
       ev('pr_review_submitted', T0 + 2 * hour, { pr_id: 'pr-3', review_state: 'changes_requested' }),
       ev('pr_review_submitted', T0 + 30 * min, { pr_id: 'pr-1', review_state: 'approved' }),
+      ev('pr_review_submitted', T0 + hour, { pr_id: 'pr-1', review_state: 'approved' }),
+      ev('pr_review_submitted', T0 + 2 * hour, { pr_id: 'pr-2', review_state: 'approved' }),
     ];
 
     const f = computeFeatures(events, { prOpenedAtMs: opened }, 'human');
 
     expect(f.pr_cycle_time_hours).toBe(3); // median of 4 h and 2 h
-    expect(f.review_turnaround_hours).toBe(6.25); // median of 12 h and 0.5 h
-    expect(f.changes_requested_ratio).toBe(0.5);
+    expect(f.review_turnaround_hours).toBe(1); // median of 12 h, 0.5 h, 1 h and 1 h
+    expect(f.changes_requested_ratio).toBe(0.25);
   });
 
   it('when an AI agent opens PRs and retries CI in bursts, then acceptance rate and bursts are computed, and human-only features are absent', () => {
@@ -52,6 +56,7 @@ describe('computeFeatures', () => {
       ev('build_completed', T0 + 3 * hour, { status: 'success' }),
       ev('build_completed', T0, { status: 'failure' }, 'repo-b'), ev('build_completed', T0 + min, { status: 'failure' }, 'repo-b'), ev('build_completed', T0 + 2 * min, { status: 'failure' }, 'repo-b'),
       ev('ide_session', T0, { duration_ms: 1000 }),
+      ev('ide_session', T0, { duration_ms: 3_600_000 }), ev('ide_session', T0, { duration_ms: 3_600_000 }), ev('ide_session', T0, { duration_ms: 3_600_000 }),
     ];
 
     const agent = computeFeatures(events, noCtx, 'ai_agent');
@@ -62,7 +67,7 @@ describe('computeFeatures', () => {
     expect(agent.ide_fragmentation).toBeUndefined();
     expect(agent.context_switches).toBeUndefined();
     expect(human.pr_acceptance_rate).toBeUndefined();
-    expect(human.ide_fragmentation).toBe(1);
+    expect(human.ide_fragmentation).toBe(0.25);
     expect(agent.build_failure_rate).toBe(human.build_failure_rate);
   });
 
@@ -75,10 +80,22 @@ describe('computeFeatures', () => {
     expect(computeFeatures(events, noCtx, 'human').off_profile_activity).toBeUndefined();
   });
 
-  it('when a window has no builds, then there is no build failure rate (absent, not zero) and nothing counts commits or lines', () => {
+  it('when a window has no builds or fewer than 4, then there is no build failure rate (absent, not zero) and nothing counts commits or lines', () => {
     const f = computeFeatures([ev('commit_pushed', T0), ev('commit_pushed', T0)], noCtx, 'human');
+    const few = computeFeatures([ev('build_completed', T0, { status: 'failure' }), ev('build_completed', T0, { status: 'failure' }), ev('build_completed', T0, { status: 'success' })], noCtx, 'human');
 
     expect(f).toEqual({ context_switches: 1 });
+    expect(few.build_failure_rate).toBeUndefined();
+  });
+
+  it('when the profile knows weekday office hours only, then a Saturday at those hours is inside it and 3 a.m. is outside', () => {
+    const profile = new Array<number>(168).fill(0);
+    for (let d = 0; d < 5; d++) for (let h = 9; h < 17; h++) profile[d * 24 + h] = 1 / 40;
+    const saturday10 = Date.parse('2026-03-14T10:00:00Z');
+    const monday3 = Date.parse('2026-03-09T03:00:00Z');
+
+    expect(computeFeatures([ev('commit_pushed', saturday10)], { ...noCtx, hourProfile: profile }, 'human').off_profile_activity).toBe(0);
+    expect(computeFeatures([ev('commit_pushed', monday3)], { ...noCtx, hourProfile: profile }, 'human').off_profile_activity).toBe(1);
   });
 
   it('when hours of the week and medians are computed, then Monday 00:00 UTC is slot 0 and even-length medians average the middle two', () => {
