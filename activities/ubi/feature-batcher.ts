@@ -178,8 +178,8 @@ export function createFeatureBatcher(deps: FeatureBatcherDeps) {
   }
 
   /** Signals stored but never published (publish failed, or the process died in between) go out again. */
-  async function retryUnpublished(): Promise<number> {
-    const pending = await repos.signals.unpublished(5, 200);
+  async function retryUnpublished(minAgeSeconds = 5): Promise<number> {
+    const pending = await repos.signals.unpublished(minAgeSeconds, 200);
     if (pending.length && (await publish(pending))) return pending.length;
     return 0;
   }

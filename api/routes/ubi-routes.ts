@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AppError, NotFoundError } from '../../domain/errors';
+import { AppError, DependencyUnavailableError, NotFoundError } from '../../domain/errors';
 import { behaviouralSignalSchema } from '../../domain/model/behavioural-signal';
 import { actorTypeSchema, idSchema, isoDateTimeSchema, severitySchema } from '../../domain/model/common';
 import { ubiConfigInputSchema, ubiConfigSchema } from '../../domain/ubi/config';
@@ -101,7 +101,14 @@ export function ubiRoutes(get: () => UbiRouteDeps): RouteSpec[] {
             count(typeof type === 'string' && FEATURE_EVENT_TYPES.has(type) ? type : 'invalid', 'rejected');
           }
         });
-        const { insertedIds } = await deps.repos.events.insertBatch(auth.tenant_id, ok);
+        let insertedIds: Set<string>;
+        try {
+          ({ insertedIds } = await deps.repos.events.insertBatch(auth.tenant_id, ok));
+        } catch (err) {
+          // One statement per batch: when it fails nothing was stored, so the whole batch is safe to retry.
+          deps.metrics.ubi.eventsProcessed.inc({ tenant_id: auth.tenant_id, event_type: 'all', status: 'store_unavailable' }, ok.length);
+          throw new DependencyUnavailableError('postgres', 'the event store is unavailable: nothing was stored, retry the batch', { cause: err });
+        }
         const seen = new Set<string>();
         let duplicates = 0;
         for (const e of ok) {

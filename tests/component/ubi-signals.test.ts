@@ -218,3 +218,43 @@ describe('ubi ops', () => {
     expect(metrics.headers.get('content-type')).toMatch(/text\/plain/);
   });
 });
+
+describe('delivery and retention', () => {
+  it('when the bus fails while a signal is published, then the signal stays stored and is published on the retry (at least once)', async () => {
+    const fx = newTenant(app);
+    const dev = { tenant_id: fx.tenant, actor_id: 'dev-1' };
+    await withHistory(fx, [dev]);
+
+    publisher.failNext(1);
+    await ingest(fx.service, failingToday(dev));
+    const [stored] = await signalsOf(fx);
+
+    expect(stored.signal_type).toBe('build_failure_rate_high');
+    expect(publisher.forTenant(fx.tenant)).toEqual([]);
+    await app.runtime.ubi.batcher?.retryUnpublished(0);
+    expect(publisher.forTenant(fx.tenant).map((s) => s.signal_id)).toEqual([stored.signal_id]);
+    await app.runtime.ubi.batcher?.retryUnpublished(0);
+    expect(publisher.forTenant(fx.tenant)).toHaveLength(1);
+  });
+
+  it("when the retention workflow runs, then the tenant's events, features and signals older than its retention are deleted and newer ones stay", async () => {
+    const fx = newTenant(app);
+    const dev = { tenant_id: fx.tenant, actor_id: 'dev-1' };
+    const old = { tenant_id: fx.tenant, actor_id: 'gone' };
+    await ingest(fx.service, [...buildDay(dev, 40, 4, 1), ...buildDay(dev, 2, 4, 1), ...buildDay(old, 45, 4, 0)]);
+    await app.runtime.ubi.batcher?.drain();
+    const put = await app.request('PUT', `/v1/ubi/tenants/${fx.tenant}/config`, { token: fx.admin, body: { retention_days: 30 } });
+    expect(put.status).toBe(200);
+
+    const result = await app.runtime.temporal.client.workflow.execute('ubiRetentionWorkflow', { taskQueue: app.taskQueue, workflowId: `ubi-retention/${fx.tenant}/test`, args: [{ tenant_id: fx.tenant }] });
+
+    expect(result).toMatchObject({ actors: 1 });
+    const [counts] = await app.runtime.repos.sequelize.query<{ events: number; old_days: number; actors: string }>(
+      `SELECT (SELECT count(*) FROM ubi_events WHERE tenant_id = :t)::int AS events,
+              (SELECT count(*) FROM ubi_feature_daily WHERE tenant_id = :t AND day < current_date - 30)::int AS old_days,
+              (SELECT string_agg(actor_id, ',') FROM ubi_actors WHERE tenant_id = :t) AS actors`,
+      { replacements: { t: fx.tenant }, type: QueryTypes.SELECT },
+    );
+    expect(counts).toEqual({ events: buildDay(dev, 2, 4, 1).length, old_days: 0, actors: 'dev-1' });
+  });
+});
