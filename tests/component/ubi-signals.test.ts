@@ -11,7 +11,7 @@ import { decide, decideBody, expectEnvelope, newTenant, publishPlaybook, type Te
 jest.setTimeout(90000);
 
 const publisher = createFakeSignalPublisher();
-const app = useTestApp({}, { signalPublisher: publisher });
+const app = useTestApp({ UBI_SCHEDULES_ENABLED: 'true' }, { signalPublisher: publisher });
 
 async function ingest(token: string, events: unknown[]) {
   for (let i = 0; i < events.length; i += 1000) {
@@ -201,6 +201,28 @@ describe('erasure and aggregates', () => {
     expect(served.body.suppressed).toEqual([{ actor_type: 'ai_agent', reason: 'below_min_group_size' }]);
     expect(JSON.stringify(served.body)).not.toMatch(/"b[1-5]"|bot-1/);
     expect((await app.request('GET', '/v1/ubi/teams/nobody/aggregates', { token: fx.admin })).status).toBe(404);
+  });
+});
+
+describe('schedules', () => {
+  it("when a tenant sends its first events, then its nightly recompute and daily retention Schedules exist on the worker's task queue", async () => {
+    const fx = newTenant(app);
+    await ingest(fx.service, [event({ tenant_id: fx.tenant, actor_id: 'dev-1' }, 'ide_session', new Date(), { duration_ms: 1000 })]);
+    await app.runtime.ubi.scheduler.ensure(fx.tenant);
+
+    const baseline = await app.runtime.temporal.client.schedule.getHandle(`ubi-baselines/${fx.tenant}`).describe();
+    const retention = await app.runtime.temporal.client.schedule.getHandle(`ubi-retention/${fx.tenant}`).describe();
+
+    expect(baseline.action).toMatchObject({ workflowType: 'recomputeBaselinesWorkflow', taskQueue: app.taskQueue });
+    expect(baseline.spec.calendars?.[0]).toMatchObject({ hour: [{ start: 2, end: 2, step: 1 }] });
+    expect(retention.action).toMatchObject({ workflowType: 'ubiRetentionWorkflow', taskQueue: app.taskQueue });
+
+    const put = await app.request('PUT', `/v1/ubi/tenants/${fx.tenant}/config`, { token: fx.admin, body: { baseline_schedule: '30 5 * * *' } });
+    expect(put.body.schedule_synced).toBe(true);
+    const moved = await app.runtime.temporal.client.schedule.getHandle(`ubi-baselines/${fx.tenant}`).describe();
+    expect(moved.spec.calendars?.[0]).toMatchObject({ hour: [{ start: 5, end: 5, step: 1 }], minute: [{ start: 30, end: 30, step: 1 }] });
+    await app.runtime.temporal.client.schedule.getHandle(`ubi-baselines/${fx.tenant}`).delete();
+    await app.runtime.temporal.client.schedule.getHandle(`ubi-retention/${fx.tenant}`).delete();
   });
 });
 

@@ -46,6 +46,8 @@ export async function startTestApp(env: Record<string, string> = {}, opts: Runti
     SEED_DEMO: 'false',
     LOG_LEVEL: 'silent',
     DATABASE_POOL_MAX: '10',
+    // Every app start would otherwise ensure the UBI schedules of every tenant earlier tests left in the shared database.
+    UBI_SCHEDULES_ENABLED: 'false',
     ...env,
   });
   const runtime = await startRuntime(config, createLogger(config.LOG_LEVEL), opts);
