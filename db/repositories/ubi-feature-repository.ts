@@ -67,12 +67,17 @@ export function createUbiFeatureRepository(sequelize: Sequelize) {
       return new Map(rows.map((r) => [r.pr_id, new Date(r.at).getTime()]));
     },
 
+    /**
+     * The claimed actors, share-locked until the batch commits: an erasure (which locks the actor row for update)
+     * waits for the batch, and a batch that starts after an erasure finds no actor and writes nothing for it.
+     */
     async actors(tx: Transaction, tenantIds: string[], actorIds: string[]) {
       const rows = await q<{ tenant_id: string; actor_id: string; actor_type: ActorType; team_id: string | null; state: ColdStartState | null; active_days: number | null; hour_profile: number[] | null }>(
         `SELECT a.tenant_id, a.actor_id, a.actor_type, a.team_id, p.state, p.active_days, p.hour_profile
            FROM unnest($1::text[], $2::text[]) AS k(tenant_id, actor_id)
            JOIN ubi_actors a ON a.tenant_id = k.tenant_id AND a.actor_id = k.actor_id
-           LEFT JOIN ubi_actor_profiles p ON p.tenant_id = a.tenant_id AND p.actor_id = a.actor_id`,
+           LEFT JOIN ubi_actor_profiles p ON p.tenant_id = a.tenant_id AND p.actor_id = a.actor_id
+            FOR SHARE OF a`,
         [tenantIds, actorIds], tx,
       );
       return new Map(rows.map((r) => [key(r.tenant_id, r.actor_id), r]));
