@@ -2,6 +2,10 @@
  * recomputeBaselinesWorkflow and ubiRetentionWorkflow on the real Temporal dev server, with the real activity code
  * over an in-memory store; and the tenant schedules created idempotently.
  */
+import fs from 'node:fs';
+import path from 'node:path';
+import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createUbiBaselineActivities } from '../../activities/ubi/baseline-activities';
@@ -14,6 +18,8 @@ import { createFakeUbiBaselineStore } from '../support/ubi-fakes';
 import { quietSdkLogs } from './decision-test-env';
 
 jest.setTimeout(60000);
+
+const { EventType } = temporal.api.enums.v1;
 
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
@@ -58,6 +64,36 @@ describe('recomputeBaselinesWorkflow', () => {
     expect(store.profiles.get('actor-000007')).toEqual({ state: 'warming', active_days: 7 });
     expect(store.profiles.get('actor-000003')).toEqual({ state: 'insufficient', active_days: 3 });
     expect(store.saved.has('team:team-1')).toBe(true);
+  });
+});
+
+describe('recomputeBaselinesWorkflow replay', () => {
+  /**
+   * A stored history of a run that pages twice and continues as new; it must replay against the current bundle, so a
+   * change to the workflow's command sequence fails here rather than in runs in flight during a deploy.
+   * Re-record after a deliberate, versioned change: RECORD_HISTORIES=1 npx jest tests/workflows/ubi-baselines-workflow.test.ts
+   */
+  const stored = path.join(__dirname, 'ubi-histories', 'recompute-continue-as-new.json');
+
+  it('when the recorded history of a paging run is replayed, then the current workflow code produces the same commands', async () => {
+    if (process.env.RECORD_HISTORIES === '1') {
+      const store = createFakeUbiBaselineStore(12);
+      const history = await withWorker(store, async (taskQueue) => {
+        const handle = await env.client.workflow.start<typeof recomputeBaselinesWorkflow>('recomputeBaselinesWorkflow', {
+          taskQueue, workflowId: uniqueId('ubi-baselines'), args: [{ tenant_id: 'replay-tenant', as_of: '2026-03-10', batch_size: 5, pages_per_run: 2 }],
+        });
+        await handle.result().catch(() => undefined);
+        return env.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId).fetchHistory();
+      });
+      fs.mkdirSync(path.dirname(stored), { recursive: true });
+      fs.writeFileSync(stored, historyToJSON(history));
+    }
+    const history = historyFromJSON(JSON.parse(fs.readFileSync(stored, 'utf8')));
+
+    await expect(Worker.runReplayHistory({ workflowBundle: { codePath: requireEnv('WORKFLOW_BUNDLE_PATH') } }, history, 'recompute-replay')).resolves.toBeUndefined();
+    const types = (history.events ?? []).map((e) => e.eventType);
+    expect(types.filter((t) => t === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)).toHaveLength(2);
+    expect(types.at(-1)).toBe(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW);
   });
 });
 
