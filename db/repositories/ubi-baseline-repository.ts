@@ -169,8 +169,8 @@ export function createUbiBaselineRepository(sequelize: Sequelize, ledger: Receip
      */
     async eraseActor(tenantId: string, actorId: string, requestedBy: string) {
       return sequelize.transaction(async (transaction) => {
-        // Waits for a feature micro-batch working on this actor (it share-locks the row) so it cannot write after us.
-        await sequelize.query(`SELECT 1 FROM ubi_actors WHERE tenant_id = $1 AND actor_id = $2 FOR UPDATE`, { bind: [tenantId, actorId], transaction });
+        // Waits for a feature micro-batch working on this actor (it holds the same lock shared) so it cannot write after us.
+        await sequelize.query(`SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2, 0))`, { bind: [tenantId, actorId], transaction });
         const [counts] = await sequelize.query<{ events: number; daily: number; windows: number; baselines: number; profiles: number; signals: number; actors: number }>(
           `WITH e AS (DELETE FROM ubi_events WHERE tenant_id = $1 AND actor_id = $2 RETURNING 1),
                 d AS (DELETE FROM ubi_feature_daily WHERE tenant_id = $1 AND actor_id = $2 RETURNING 1),

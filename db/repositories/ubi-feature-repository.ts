@@ -68,19 +68,20 @@ export function createUbiFeatureRepository(sequelize: Sequelize) {
     },
 
     /**
-     * The claimed actors, share-locked until the batch commits: an erasure (which locks the actor row for update)
-     * waits for the batch, and a batch that starts after an erasure finds no actor and writes nothing for it.
+     * The claimed actors, each under a shared advisory lock until the batch commits (ERASURE_LOCK_SQL): an erasure
+     * takes the lock exclusively, so it waits for a batch in flight, and a batch that finds an erasure in progress
+     * leaves that actor alone. A try-lock, never a wait: row locks here deadlocked with concurrent ingestion.
      */
     async actors(tx: Transaction, tenantIds: string[], actorIds: string[]) {
-      const rows = await q<{ tenant_id: string; actor_id: string; actor_type: ActorType; team_id: string | null; state: ColdStartState | null; active_days: number | null; hour_profile: number[] | null }>(
-        `SELECT a.tenant_id, a.actor_id, a.actor_type, a.team_id, p.state, p.active_days, p.hour_profile
+      const rows = await q<{ tenant_id: string; actor_id: string; actor_type: ActorType; team_id: string | null; state: ColdStartState | null; active_days: number | null; hour_profile: number[] | null; locked: boolean }>(
+        `SELECT a.tenant_id, a.actor_id, a.actor_type, a.team_id, p.state, p.active_days, p.hour_profile,
+                pg_try_advisory_xact_lock_shared(hashtextextended(a.tenant_id || '/' || a.actor_id, 0)) AS locked
            FROM unnest($1::text[], $2::text[]) AS k(tenant_id, actor_id)
            JOIN ubi_actors a ON a.tenant_id = k.tenant_id AND a.actor_id = k.actor_id
-           LEFT JOIN ubi_actor_profiles p ON p.tenant_id = a.tenant_id AND p.actor_id = a.actor_id
-            FOR SHARE OF a`,
+           LEFT JOIN ubi_actor_profiles p ON p.tenant_id = a.tenant_id AND p.actor_id = a.actor_id`,
         [tenantIds, actorIds], tx,
       );
-      return new Map(rows.map((r) => [key(r.tenant_id, r.actor_id), r]));
+      return new Map(rows.filter((r) => r.locked).map((r) => [key(r.tenant_id, r.actor_id), r]));
     },
 
     /** Personal baselines of the actors, and team baselines of their (team, actor type), keyed by subject. */

@@ -102,6 +102,28 @@ describe('events to signals', () => {
     expect(profile.body.cold_start).toMatchObject({ state: 'insufficient', active_days: 2 });
   });
 
+  it('when a newcomer joins a team of at least min_group_size actors of the same type, then they are scored against the team baseline, capped at medium', async () => {
+    const fx = newTenant(app);
+    const team = ['m1', 'm2', 'm3', 'm4', 'm5'].map((id) => ({ tenant_id: fx.tenant, actor_id: id, team_id: 'squad' }));
+    const bot = { tenant_id: fx.tenant, actor_id: 'bot-1', actor_type: 'ai_agent' as const, team_id: 'squad' };
+    const newcomer = { tenant_id: fx.tenant, actor_id: 'newcomer', team_id: 'squad' };
+    await withHistory(fx, [...team, bot]);
+    await ingest(fx.service, [...buildDay(newcomer, 1, 4, 0)]);
+    await recompute(app, fx);
+
+    await ingest(fx.service, [...failingToday(newcomer), ...failingToday(bot)]);
+    const signals = await signalsOf(fx);
+
+    // The bot is alone among agents in its team and has its own history: it is scored against its personal baseline.
+    expect(signals.map((s) => [s.actor_id, s.baseline.source]).sort()).toEqual([['bot-1', 'personal'], ['newcomer', 'team']]);
+    const s = signals.find((x) => x.actor_id === 'newcomer');
+    expect(s.explanation.cold_start).toBe('insufficient');
+    // Pooled daily values of the team's humans: 5 members x 28 days, plus the newcomer's own one day.
+    expect(s.baseline.samples).toBe(5 * 28 + 1);
+    expect(['low', 'medium']).toContain(s.severity);
+    expect(s.explanation.severity_cap).toBe('medium');
+  });
+
   it('when the tenant disables a dimension, then its anomalies stop; when it is enabled again, signals carry the new config version', async () => {
     const fx = newTenant(app);
     const dev = { tenant_id: fx.tenant, actor_id: 'dev-1' };
