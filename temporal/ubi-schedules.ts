@@ -1,7 +1,6 @@
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import { RECOMPUTE_BASELINES_WORKFLOW_TYPE } from '../workflows/baselines/contract';
-
-export const UBI_RETENTION_WORKFLOW = 'ubiRetentionWorkflow';
+import { UBI_RETENTION_WORKFLOW_TYPE } from '../workflows/retention/contract';
 /** Retention runs daily at 03:30 UTC, after the default 02:00 recompute. */
 export const RETENTION_CRON = '30 3 * * *';
 
@@ -35,7 +34,7 @@ export async function ensureUbiSchedules(client: Client, opts: { tenantId: strin
     workflowId: recomputeWorkflowId(opts.tenantId, 'scheduled'), taskQueue: opts.taskQueue, args: [{ tenant_id: opts.tenantId }],
   });
   await ensureSchedule(client, {
-    scheduleId: retentionScheduleId(opts.tenantId), cron: RETENTION_CRON, workflowType: UBI_RETENTION_WORKFLOW,
+    scheduleId: retentionScheduleId(opts.tenantId), cron: RETENTION_CRON, workflowType: UBI_RETENTION_WORKFLOW_TYPE,
     workflowId: `ubi-retention/${opts.tenantId}/scheduled`, taskQueue: opts.taskQueue, args: [{ tenant_id: opts.tenantId }],
   });
 }

@@ -1,5 +1,6 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { UbiBaselineActivities } from '../../activities/ubi/baseline-activities';
+import type { UbiRetentionInput, UbiRetentionResult } from './contract';
 
 const fastLookup = proxyActivities<UbiBaselineActivities>({
   startToCloseTimeout: '30 seconds',
@@ -11,10 +12,8 @@ const batch = proxyActivities<UbiBaselineActivities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
 });
 
-export const UBI_RETENTION_WORKFLOW_TYPE = 'ubiRetentionWorkflow';
-
 /** Deletes a tenant's UBI data older than its retention (read when the run starts, so a config change applies next run). */
-export async function ubiRetentionWorkflow(input: { tenant_id: string }): Promise<{ cutoff: string; deleted: number; actors: number }> {
+export async function ubiRetentionWorkflow(input: UbiRetentionInput): Promise<UbiRetentionResult> {
   const { retention_days } = await fastLookup.loadUbiRetention({ tenant_id: input.tenant_id });
   const cutoff = new Date(new Date().getTime() - retention_days * 86_400_000).toISOString();
   const r = await batch.deleteExpiredUbiData({ tenant_id: input.tenant_id, cutoff });
