@@ -98,7 +98,11 @@ export function createFeatureBatcher(deps: FeatureBatcherDeps) {
             prIds.set(r.tenant_id, s);
           }
       const prOpened = new Map<string, Map<string, number>>();
-      for (const [tenant, ids] of prIds) prOpened.set(tenant, await repos.features.prOpenedAt(tx, tenant, [...ids]));
+      const prReviews = new Map<string, Map<string, { firstReviewMs: number; changesRequested: boolean }>>();
+      for (const [tenant, ids] of prIds) {
+        prOpened.set(tenant, await repos.features.prOpenedAt(tx, tenant, [...ids]));
+        prReviews.set(tenant, await repos.features.prReviews(tx, tenant, [...ids]));
+      }
 
       // Baselines of the actors that have a recent day to score.
       const scoreFrom = utcDay(nowMs - SCORE_LOOKBACK_DAYS * DAY_MS);
@@ -120,7 +124,7 @@ export function createFeatureBatcher(deps: FeatureBatcherDeps) {
         const a = actors.get(actorKey(r.tenant_id, r.actor_id));
         if (!a) continue; // erased meanwhile
         const all = events.get(actorKey(r.tenant_id, r.actor_id)) ?? [];
-        const ctx = { prOpenedAtMs: prOpened.get(r.tenant_id) ?? new Map(), hourProfile: a.hour_profile };
+        const ctx = { prOpenedAtMs: prOpened.get(r.tenant_id) ?? new Map(), prReviews: prReviews.get(r.tenant_id), hourProfile: a.hour_profile };
         const cfg: UbiConfig = configs.get(r.tenant_id) as UbiConfig;
         const personal = byFeature(baselines.get(`${r.tenant_id}\u0000personal\u0000${r.actor_id}\u0000${a.actor_type}`));
         const team = byFeature(a.team_id ? baselines.get(`${r.tenant_id}\u0000team\u0000${a.team_id}\u0000${a.actor_type}`) : undefined) as Map<string, TeamBaseline>;

@@ -21,6 +21,7 @@ CREATE TABLE IF NOT EXISTS ubi_events (
 );
 CREATE INDEX IF NOT EXISTS ubi_events_actor_idx ON ubi_events (tenant_id, actor_id, occurred_at);
 CREATE INDEX IF NOT EXISTS ubi_events_pr_idx ON ubi_events (tenant_id, (properties->>'pr_id')) WHERE event_type = 'pr_opened';
+CREATE INDEX IF NOT EXISTS ubi_events_review_idx ON ubi_events (tenant_id, (properties->>'pr_id')) WHERE event_type = 'pr_review_submitted';
 CREATE INDEX IF NOT EXISTS ubi_events_occurred_idx ON ubi_events (occurred_at);
 
 CREATE TABLE IF NOT EXISTS ubi_actors (

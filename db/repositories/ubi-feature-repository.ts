@@ -72,6 +72,17 @@ export function createUbiFeatureRepository(sequelize: Sequelize) {
      * takes the lock exclusively, so it waits for a batch in flight, and a batch that finds an erasure in progress
      * leaves that actor alone. A try-lock, never a wait: row locks here deadlocked with concurrent ingestion.
      */
+    /** First review and whether changes were requested, per PR (pick-up time and rework of merged PRs). */
+    async prReviews(tx: Transaction, tenantId: string, prIds: string[]): Promise<Map<string, { firstReviewMs: number; changesRequested: boolean }>> {
+      if (prIds.length === 0) return new Map();
+      const rows = await q<{ pr_id: string; first: Date; changes: boolean }>(
+        `SELECT properties->>'pr_id' AS pr_id, min(occurred_at) AS first, bool_or(properties->>'review_state' = 'changes_requested') AS changes
+           FROM ubi_events WHERE tenant_id = $1 AND event_type = 'pr_review_submitted' AND properties->>'pr_id' = ANY($2::text[]) GROUP BY 1`,
+        [tenantId, prIds], tx,
+      );
+      return new Map(rows.map((r) => [r.pr_id, { firstReviewMs: new Date(r.first).getTime(), changesRequested: r.changes }]));
+    },
+
     async actors(tx: Transaction, tenantIds: string[], actorIds: string[]) {
       const rows = await q<{ tenant_id: string; actor_id: string; actor_type: ActorType; team_id: string | null; state: ColdStartState | null; active_days: number | null; hour_profile: number[] | null; locked: boolean }>(
         `SELECT a.tenant_id, a.actor_id, a.actor_type, a.team_id, p.state, p.active_days, p.hour_profile,

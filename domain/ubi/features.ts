@@ -27,6 +27,8 @@ export const FEATURES: readonly FeatureDef[] = [
   { name: 'deploy_failure_rate', dimension: 'delivery', concern: 'higher', actorTypes: BOTH, minSpread: 0.05, unit: 'ratio' },
   { name: 'pr_cycle_time_hours', dimension: 'delivery', concern: 'higher', actorTypes: BOTH, minSpread: 1, unit: 'hours' },
   { name: 'review_turnaround_hours', dimension: 'review', concern: 'higher', actorTypes: BOTH, minSpread: 1, unit: 'hours' },
+  { name: 'pr_pickup_time_hours', dimension: 'review', concern: 'higher', actorTypes: BOTH, minSpread: 1, unit: 'hours' },
+  { name: 'rework_ratio', dimension: 'review', concern: 'higher', actorTypes: BOTH, minSpread: 0.1, unit: 'ratio' },
   { name: 'changes_requested_ratio', dimension: 'review', concern: 'higher', actorTypes: BOTH, minSpread: 0.1, unit: 'ratio' },
   { name: 'context_switches', dimension: 'focus', concern: 'higher', actorTypes: ['human'], minSpread: 1, unit: 'repos' },
   { name: 'ide_fragmentation', dimension: 'focus', concern: 'higher', actorTypes: ['human'], minSpread: 0.1, unit: 'ratio' },
@@ -51,6 +53,11 @@ export interface FeatureEvent {
 export interface FeatureContext {
   /** When each PR the events refer to was opened (from `pr_opened` events of the tenant). */
   prOpenedAtMs: ReadonlyMap<string, number>;
+  /**
+   * Reviews of the PRs the events merge (from `pr_review_submitted` events of the tenant): the first review's time
+   * (pick-up time) and whether any review requested changes (rework). Absent: no pick-up time or rework ratio.
+   */
+  prReviews?: ReadonlyMap<string, { firstReviewMs: number; changesRequested: boolean }>;
   /** The actor's hour-of-week profile (168 shares summing to 1), when a baseline has one. */
   hourProfile?: readonly number[] | null;
 }
@@ -131,7 +138,9 @@ function countBursts(events: readonly FeatureEvent[]): number {
 export function computeFeatures(events: readonly FeatureEvent[], ctx: FeatureContext, actorType: ActorType): Record<string, number> {
   let builds = 0, buildFailures = 0, deploys = 0, deployFailures = 0, tests = 0, flaky = 0;
   let opened = 0, merged = 0, reviews = 0, changesRequested = 0, sessions = 0, shortSessions = 0, offProfile = 0;
+  let reviewedMerges = 0, reworkedMerges = 0;
   const cycle: number[] = [];
+  const pickup: number[] = [];
   const turnaround: number[] = [];
   const repos = new Set<string>();
   const inProfile = ctx.hourProfile ? inProfileSlots(ctx.hourProfile) : null;
@@ -160,6 +169,12 @@ export function computeFeatures(events: readonly FeatureEvent[], ctx: FeatureCon
         merged++;
         const at = ctx.prOpenedAtMs.get(String(p.pr_id));
         if (at !== undefined && e.occurred_at_ms >= at) cycle.push((e.occurred_at_ms - at) / 3_600_000);
+        const review = ctx.prReviews?.get(String(p.pr_id));
+        if (review) {
+          reviewedMerges++;
+          if (review.changesRequested) reworkedMerges++;
+          if (at !== undefined && review.firstReviewMs >= at) pickup.push((review.firstReviewMs - at) / 3_600_000);
+        }
         break;
       }
       case 'pr_review_submitted': {
@@ -182,6 +197,8 @@ export function computeFeatures(events: readonly FeatureEvent[], ctx: FeatureCon
     deploy_failure_rate: ratio(deployFailures, deploys),
     pr_cycle_time_hours: cycle.length ? median(cycle) : undefined,
     review_turnaround_hours: turnaround.length ? median(turnaround) : undefined,
+    pr_pickup_time_hours: pickup.length ? median(pickup) : undefined,
+    rework_ratio: ratio(reworkedMerges, reviewedMerges),
     changes_requested_ratio: ratio(changesRequested, reviews),
     context_switches: events.length ? repos.size : undefined,
     ide_fragmentation: ratio(shortSessions, sessions),

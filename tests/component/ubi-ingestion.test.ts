@@ -159,4 +159,26 @@ describe('POST /v1/ubi/events', () => {
     expect(profile.body.cold_start).toEqual({ state: 'insufficient', active_days: 0, as_of: null });
     expect(freshnessMs).toBeLessThan(5000);
   });
+
+  it("when a reviewer reviews an author's PRs and the author merges them, then the author's profile shows cycle time, pick-up time and rework", async () => {
+    const fx = newTenant(app);
+    const author = { tenant_id: fx.tenant, actor_id: 'author' };
+    const reviewer = { tenant_id: fx.tenant, actor_id: 'reviewer' };
+    const h = 3_600_000;
+    const t0 = Date.now() - 30 * h;
+    const prs = ['pr-1', 'pr-2', 'pr-3', 'pr-4'];
+    const events = [
+      ...prs.map((pr) => event(author, 'pr_opened', new Date(t0), { pr_id: pr, size_bucket: 's' })),
+      ...prs.map((pr, i) => event(reviewer, 'pr_review_submitted', new Date(t0 + (i + 1) * h), { pr_id: pr, review_state: i < 1 ? 'changes_requested' : 'approved' })),
+      ...prs.map((pr) => event(author, 'pr_merged', new Date(t0 + 10 * h), { pr_id: pr, size_bucket: 's' })),
+    ];
+
+    expect((await ingest(fx.service, events)).body.accepted).toBe(12);
+    await app.runtime.ubi.batcher?.drain();
+    const profile = await app.request('GET', '/v1/ubi/actors/author/profile', { token: fx.admin });
+    const rev = await app.request('GET', '/v1/ubi/actors/reviewer/profile', { token: fx.admin });
+
+    expect(profile.body.features['7d'].values).toMatchObject({ pr_cycle_time_hours: 10, pr_pickup_time_hours: 2.5, rework_ratio: 0.25 });
+    expect(rev.body.features['7d'].values).toMatchObject({ review_turnaround_hours: 2.5, changes_requested_ratio: 0.25 });
+  });
 });

@@ -47,6 +47,23 @@ describe('computeFeatures', () => {
     expect(f.changes_requested_ratio).toBe(0.25);
   });
 
+  it('when merged PRs were reviewed, then pick-up time is the median wait for the first review and rework the share that needed changes', () => {
+    const opened = new Map([['p1', T0], ['p2', T0], ['p3', T0], ['p4', T0], ['p5', T0]]);
+    const reviews = new Map([
+      ['p1', { firstReviewMs: T0 + 2 * hour, changesRequested: true }],
+      ['p2', { firstReviewMs: T0 + 4 * hour, changesRequested: false }],
+      ['p3', { firstReviewMs: T0 + 6 * hour, changesRequested: false }],
+      ['p4', { firstReviewMs: T0 + 8 * hour, changesRequested: true }],
+    ]);
+    const events = ['p1', 'p2', 'p3', 'p4', 'p5'].map((id) => ev('pr_merged', T0 + 24 * hour, { pr_id: id }));
+
+    const f = computeFeatures(events, { prOpenedAtMs: opened, prReviews: reviews }, 'human');
+
+    expect(f.pr_pickup_time_hours).toBe(5); // median of 2, 4, 6, 8
+    expect(f.rework_ratio).toBe(0.5); // 2 of the 4 reviewed merges needed changes
+    expect(f.pr_cycle_time_hours).toBe(24);
+  });
+
   it('when an AI agent opens PRs and retries CI in bursts, then acceptance rate and bursts are computed, and human-only features are absent', () => {
     const events = [
       ev('pr_opened', T0, { pr_id: 'a' }), ev('pr_opened', T0, { pr_id: 'b' }), ev('pr_opened', T0, { pr_id: 'c' }), ev('pr_opened', T0, { pr_id: 'd' }),
