@@ -4,6 +4,7 @@ import type { DecisionNotifier } from './decisions/decision-notifier';
 import { createErisActivities, type ErisActivityDeps } from './eris/eris-activities';
 import type { FatigueStore } from './fatigue/fatigue-store';
 import type { PrivacyGuard } from './governance/privacy-guard';
+import { createUbiBaselineActivities, type UbiBaselineActivityDeps } from './ubi/baseline-activities';
 
 export interface ActivityDeps {
   repos: ContextDeps & DecisionStoreDeps;
@@ -11,6 +12,8 @@ export interface ActivityDeps {
   notifier?: DecisionNotifier;
   /** Services we call (CONTRACT.md); each absent one leaves its embedded default in place. */
   external?: { context?: ContextServices; privacy?: PrivacyGuard; eris?: ErisActivityDeps };
+  /** UBI baseline recompute and retention (absent in decision-only test workers). */
+  ubi?: UbiBaselineActivityDeps;
 }
 
 /** Every activity the decision worker registers, built from injected dependencies. */
@@ -19,6 +22,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createContextActivities(deps.repos, deps.external?.context),
     ...createDecisionActivities({ ...deps.repos, fatigueStore: deps.fatigueStore, notifier: deps.notifier, privacy: deps.external?.privacy }),
     ...createErisActivities(deps.external?.eris),
+    ...(deps.ubi ? createUbiBaselineActivities(deps.ubi) : {}),
   };
 }
 export type Activities = ReturnType<typeof createActivities>;

@@ -15,6 +15,7 @@ import { opsRoutes } from './routes/ops-routes';
 import { playbookRoutes, policyRoutes } from './routes/admin-routes';
 import { preferenceRoutes } from './routes/preference-routes';
 import { receiptRoutes } from './routes/receipt-routes';
+import { ubiRoutes, type UbiRouteDeps } from './routes/ubi-routes';
 
 export interface AppDeps {
   repos: Pick<Repositories, 'decisions' | 'ledger' | 'preferences' | 'playbooks' | 'policies'>;
@@ -24,10 +25,14 @@ export interface AppDeps {
   logger: Logger;
   checks: DependencyCheck[];
   version: string;
+  /** UBI routes' dependencies (the routes are always declared, so OpenAPI describes them). */
+  ubi?: UbiRouteDeps;
 }
 
 /** Contract: oversized bodies get 413 with the envelope. Decide bodies are small; playbooks are the largest. */
 const BODY_LIMIT = '256kb';
+/** An event batch (up to 1000 events of a few hundred bytes each) is the one larger body. */
+const UBI_EVENTS_BODY_LIMIT = '2mb';
 
 export function allRoutes(deps: AppDeps): RouteSpec[] {
   return [
@@ -37,6 +42,10 @@ export function allRoutes(deps: AppDeps): RouteSpec[] {
     ...playbookRoutes({ playbooks: deps.repos.playbooks }),
     ...policyRoutes({ policies: deps.repos.policies }),
     ...opsRoutes({ checks: deps.checks, metrics: deps.metrics, version: deps.version }),
+    ...ubiRoutes(() => {
+      if (!deps.ubi) throw new Error('UBI routes were mounted without their dependencies');
+      return deps.ubi;
+    }),
   ];
 }
 
@@ -60,6 +69,7 @@ export function createApp(deps: AppDeps): Express {
     });
     next();
   });
+  app.use('/v1/ubi/events', express.json({ limit: UBI_EVENTS_BODY_LIMIT, strict: true, type: ['application/json', 'application/*+json'] }));
   app.use(express.json({ limit: BODY_LIMIT, strict: true, type: ['application/json', 'application/*+json'] }));
 
   const routes = allRoutes(deps);

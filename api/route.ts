@@ -19,6 +19,8 @@ export interface HandlerResult {
   status?: number;
   body: unknown;
   headers?: Record<string, string>;
+  /** A non-JSON answer (Prometheus text): sent as is with this content type instead of `body` as JSON. */
+  text?: { contentType: string; content: string };
 }
 
 /**
@@ -72,7 +74,8 @@ export function mountRoutes(router: Router, routes: RouteSpec[], authMiddleware:
           res,
         });
         for (const [k, v] of Object.entries(result.headers ?? {})) res.setHeader(k, v);
-        res.status(result.status ?? route.status ?? 200).json(result.body);
+        if (result.text) res.status(result.status ?? route.status ?? 200).type(result.text.contentType).send(result.text.content);
+        else res.status(result.status ?? route.status ?? 200).json(result.body);
       },
     ];
     router[route.method](route.path, ...handlers);

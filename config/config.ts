@@ -73,6 +73,14 @@ export const configSchema = z.object({
 
   RECEIPT_SIGNING_KEY_PEM: z.string().optional(),
 
+  /** UBI feature micro-batcher: idle poll interval and (actor, day) pairs per batch; it runs where the worker runs. */
+  UBI_BATCHER_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(200),
+  UBI_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+  /** Create each tenant's nightly baseline and retention Temporal Schedules (at start, first events, config change). */
+  UBI_SCHEDULES_ENABLED: bool.default(true),
+  /** `GET /v1/ubi/ready` reports ingestion as stale when pending input is older than this (requirement: p95 < 1 min). */
+  UBI_STALE_AFTER_SECONDS: z.coerce.number().min(1).default(60),
+
   SEED_DEMO: bool.default(true),
   DEMO_TENANT_ID: z.string().default('demo'),
 });

@@ -9,6 +9,7 @@ import { createPreferencesRepository } from './repositories/preferences-reposito
 import { createReceiptLedger } from './repositories/receipt-ledger';
 import { createReceiptOutbox } from './repositories/receipt-outbox';
 import { createSignalReader } from './repositories/signal-reader';
+import { createUbiRepositories } from './repositories/ubi-repositories';
 
 /** Builds every repository over one Sequelize instance. */
 export function createRepositories(sequelize: Sequelize, opts: { receiptSigningKeyPem?: string } = {}) {
@@ -27,6 +28,7 @@ export function createRepositories(sequelize: Sequelize, opts: { receiptSigningK
     decisionInputs: createDecisionContextReader(sequelize),
     signals: createSignalReader(sequelize),
     receiptOutbox: createReceiptOutbox(sequelize),
+    ubi: createUbiRepositories(sequelize, ledger),
   };
 }
 export type Repositories = ReturnType<typeof createRepositories>;

@@ -92,6 +92,58 @@ export function createMetrics(registry = new Registry()) {
       labelNames: ['dependency'] as const,
       registers: [registry],
     }),
+    ubi: createUbiMetrics(registry),
   };
 }
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** UBI bucket boundaries, in seconds: feature work is milliseconds, recomputes are seconds to minutes. */
+const UBI_FAST_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+const UBI_SLOW_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 1800];
+
+/** The 8 UBI metrics the requirements name (plus freshness), declared once on the same registry. */
+export function createUbiMetrics(registry: Registry) {
+  return {
+    eventsProcessed: new Counter({
+      name: 'ubi_events_processed_total', help: 'Events received, by type and outcome (accepted, duplicate, rejected)',
+      labelNames: ['tenant_id', 'event_type', 'status'] as const, registers: [registry],
+    }),
+    signalsGenerated: new Counter({
+      name: 'ubi_signals_generated_total', help: 'Behavioural signals stored',
+      labelNames: ['tenant_id', 'dimension', 'signal_type'] as const, registers: [registry],
+    }),
+    anomalies: new Counter({
+      name: 'ubi_anomalies_total', help: 'Anomalies detected, by severity',
+      labelNames: ['tenant_id', 'dimension', 'severity'] as const, registers: [registry],
+    }),
+    receiptEmissions: new Counter({
+      name: 'ubi_receipt_emission_total', help: 'UBI receipts (erasure) written, by outcome',
+      labelNames: ['tenant_id', 'status'] as const, registers: [registry],
+    }),
+    featureComputation: new Histogram({
+      name: 'ubi_feature_computation_duration_seconds', help: 'Time to compute features of one micro-batch',
+      labelNames: ['tenant_id', 'feature_name'] as const, buckets: UBI_FAST_BUCKETS, registers: [registry],
+    }),
+    baselineRecompute: new Histogram({
+      name: 'ubi_baseline_recompute_duration_seconds', help: 'Time to recompute one batch of baselines',
+      labelNames: ['tenant_id', 'actor_scope'] as const, buckets: UBI_SLOW_BUCKETS, registers: [registry],
+    }),
+    apiRequest: new Histogram({
+      name: 'ubi_api_request_duration_seconds', help: 'UBI API request duration',
+      labelNames: ['tenant_id', 'endpoint', 'method'] as const, buckets: UBI_FAST_BUCKETS, registers: [registry],
+    }),
+    queueSize: new Gauge({
+      name: 'ubi_queue_size', help: '(actor, day) pairs waiting for feature computation',
+      labelNames: ['tenant_id'] as const, registers: [registry],
+    }),
+    freshness: new Histogram({
+      name: 'ubi_feature_freshness_seconds', help: 'Age of the oldest change in a micro-batch when its features were committed (event-to-feature lag)',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120], registers: [registry],
+    }),
+    publishFailures: new Counter({
+      name: 'ubi_signal_publish_failures_total', help: 'Signal publishes that failed (retried from the store)',
+      registers: [registry],
+    }),
+  };
+}
+export type UbiMetrics = ReturnType<typeof createUbiMetrics>;

@@ -1,6 +1,11 @@
 import path from 'node:path';
 import Redis from 'ioredis';
 import type { Worker } from '@temporalio/worker';
+import type { SignalPublisher } from '../activities/bus/signal-bus';
+import { createFeatureBatcher, type FeatureBatcher } from '../activities/ubi/feature-batcher';
+import { createLoggingSignalPublisher } from '../activities/ubi/logging-signal-publisher';
+import { createRecomputeStarter } from '../api/ubi-recompute';
+import { createUbiScheduler, type UbiScheduler } from '../temporal/ubi-schedules';
 import { createActivities } from '../activities';
 import { createDecisionNotifier } from '../activities/decisions/decision-notifier';
 import { createMemoryFatigueStore } from '../activities/fatigue/memory-fatigue-store';
@@ -43,7 +48,14 @@ export interface Runtime {
   /** One client per configured external service (CONTRACT.md "Services we call"); absent ones use embedded defaults. */
   serviceClients: ServiceClients;
   jwtSecret: string;
+  /** UBI: the feature micro-batcher (where the worker runs) and the per-tenant schedule keeper. */
+  ubi: { batcher?: FeatureBatcher; scheduler: UbiScheduler };
   stop(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  /** Where UBI signals go after they are stored; without one they are stored and a log line says none was published. */
+  signalPublisher?: SignalPublisher;
 }
 
 const VERSION = '0.1.0';
@@ -52,7 +64,7 @@ const VERSION = '0.1.0';
  * The composition root: starts (or connects to) PostgreSQL, Redis and Temporal, then builds repositories,
  * activities, the worker and the API from them. Embedded defaults start only for what is not configured.
  */
-export async function startRuntime(config: AppConfig, logger: Logger): Promise<Runtime> {
+export async function startRuntime(config: AppConfig, logger: Logger, opts: RuntimeOptions = {}): Promise<Runtime> {
   const stops: Array<() => Promise<unknown>> = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch((err) => logger.warn({ err }, 'error while stopping'));
@@ -132,13 +144,28 @@ export async function startRuntime(config: AppConfig, logger: Logger): Promise<R
     // Worker and API in one process: the API learns of committed decisions directly (ADR 0001).
     const notifier = config.RUN_WORKER && config.RUN_API ? createDecisionNotifier() : undefined;
 
+    const scheduler = createUbiScheduler({
+      client: temporal.client,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      cronOf: async (tenantId) => (await repos.ubi.configs.get(tenantId)).baseline_schedule,
+      logger,
+      enabled: config.UBI_SCHEDULES_ENABLED,
+    });
+    let batcher: FeatureBatcher | undefined;
+
     let worker: Worker | undefined;
     if (config.RUN_WORKER) {
       worker = await createDecisionWorker({
         connection: temporal.connection,
         namespace: config.TEMPORAL_NAMESPACE,
         taskQueue: config.TEMPORAL_TASK_QUEUE,
-        activities: createActivities({ repos, fatigueStore, notifier, external: external.activities }),
+        activities: createActivities({
+          repos,
+          fatigueStore,
+          notifier,
+          external: external.activities,
+          ubi: { baselines: repos.ubi.baselines, configs: repos.ubi.configs, metrics: metrics.ubi },
+        }),
         workflowBundlePath: process.env.WORKFLOW_BUNDLE_PATH ?? WORKFLOW_BUNDLE_PATH,
       });
       const running = worker.run();
@@ -149,7 +176,21 @@ export async function startRuntime(config: AppConfig, logger: Logger): Promise<R
       });
       // Every ledger receipt goes to ERIS through the outbox, drained by one workflow per task queue (ADR 0009).
       if (serviceClients.eris) await startReceiptEmission(temporal.client, config);
+      // The feature micro-batcher runs beside the worker: features stay fresh within seconds of ingestion.
+      const b = createFeatureBatcher({
+        repos: repos.ubi,
+        publisher: opts.signalPublisher ?? createLoggingSignalPublisher(logger),
+        metrics: metrics.ubi,
+        logger,
+        batchSize: config.UBI_BATCH_SIZE,
+        intervalMs: config.UBI_BATCHER_INTERVAL_MS,
+      });
+      b.start();
+      stops.push(() => b.stop());
+      batcher = b;
     }
+    // Schedules of tenants already known, in the background: start-up does not wait on them.
+    void repos.ubi.events.knownTenants().then((tenants) => Promise.all(tenants.map((t) => scheduler.ensure(t))), (err) => logger.warn({ err: err.message }, 'could not list UBI tenants'));
 
     // Seeding and the token secret belong to the API tier; a worker-only process needs neither (nor a writable DATA_DIR).
     if (config.SEED_DEMO && config.RUN_API) {
@@ -183,6 +224,16 @@ export async function startRuntime(config: AppConfig, logger: Logger): Promise<R
         logger,
         checks,
         version: VERSION,
+        ubi: {
+          repos: repos.ubi,
+          metrics,
+          checks,
+          schedules: scheduler,
+          recompute: createRecomputeStarter(temporal.client, config.TEMPORAL_TASK_QUEUE),
+          onIngested: () => batcher?.notify(),
+          version: VERSION,
+          staleAfterSeconds: config.UBI_STALE_AFTER_SECONDS,
+        },
       });
       server = await startServer(app, config.PORT, config.HOST);
       const s = server;
@@ -200,6 +251,7 @@ export async function startRuntime(config: AppConfig, logger: Logger): Promise<R
       metrics,
       serviceClients,
       jwtSecret: secret,
+      ubi: { batcher, scheduler },
       stop: stopAll,
     };
   } catch (err) {

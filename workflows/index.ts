@@ -2,3 +2,5 @@
 export { decideWorkflow } from './decision/workflow';
 export { pingWorkflow } from './ping/workflow';
 export { receiptEmissionWorkflow } from './receipts/workflow';
+export { recomputeBaselinesWorkflow } from './baselines/workflow';
+export { ubiRetentionWorkflow } from './retention/workflow';

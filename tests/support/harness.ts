@@ -9,7 +9,7 @@ import path from 'node:path';
 import { signDevToken } from '../../api/auth';
 import { loadConfig } from '../../config/config';
 import { createLogger } from '../../observability/logger';
-import { startRuntime, type Runtime } from '../../workers/runtime';
+import { startRuntime, type Runtime, type RuntimeOptions } from '../../workers/runtime';
 
 export const TEST_JWT_SECRET = 'test-secret-for-the-suite-only-0123456789';
 
@@ -32,7 +32,7 @@ export interface TestApp {
   stop(): Promise<void>;
 }
 
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, opts: RuntimeOptions = {}): Promise<TestApp> {
   const taskQueue = uniqueId('tq');
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mmm-app-'));
   const config = loadConfig({
@@ -46,9 +46,11 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     SEED_DEMO: 'false',
     LOG_LEVEL: 'silent',
     DATABASE_POOL_MAX: '10',
+    // Every app start would otherwise ensure the UBI schedules of every tenant earlier tests left in the shared database.
+    UBI_SCHEDULES_ENABLED: 'false',
     ...env,
   });
-  const runtime = await startRuntime(config, createLogger(config.LOG_LEVEL));
+  const runtime = await startRuntime(config, createLogger(config.LOG_LEVEL), opts);
   const url = runtime.apiUrl as string;
   return {
     runtime,
@@ -83,10 +85,10 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
  * One app for the calling test file: started in beforeAll, stopped in afterAll. `env` may be a function, read when
  * the app starts (after the file's earlier beforeAll hooks, e.g. one that starts a server the app should use).
  */
-export function useTestApp(env: Record<string, string> | (() => Record<string, string>) = {}): TestApp {
+export function useTestApp(env: Record<string, string> | (() => Record<string, string>) = {}, opts: RuntimeOptions = {}): TestApp {
   let current: TestApp | undefined;
   beforeAll(async () => {
-    current = await startTestApp(typeof env === 'function' ? env() : env);
+    current = await startTestApp(typeof env === 'function' ? env() : env, opts);
   });
   afterAll(async () => {
     await current?.stop();

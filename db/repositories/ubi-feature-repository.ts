@@ -1,0 +1,153 @@
+import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
+import type { ActorType } from '../../domain/model/common';
+import type { ColdStartState, RobustBaseline } from '../../domain/ubi/baselines';
+import type { FeatureEvent } from '../../domain/ubi/features';
+
+export interface DirtyPair {
+  tenant_id: string;
+  actor_id: string;
+  day: string;
+  marked_at: Date;
+}
+
+export interface StoredBaseline extends RobustBaseline {
+  feature: string;
+  state: ColdStartState;
+  active_days: number;
+  members: number;
+}
+
+const key = (t: string, a: string) => `${t}\u0000${a}`;
+export { key as actorKey };
+
+/** What the feature micro-batcher reads and writes, all inside the transaction that claimed the dirty pairs. */
+export function createUbiFeatureRepository(sequelize: Sequelize) {
+  const q = <T extends object>(sql: string, bind: unknown[], transaction?: Transaction) =>
+    sequelize.query<T>(sql, { bind, type: QueryTypes.SELECT, transaction });
+
+  return {
+    transaction: <T>(fn: (tx: Transaction) => Promise<T>) => sequelize.transaction(fn),
+
+    /** Claims up to `limit` pending pairs, oldest first; SKIP LOCKED lets several workers drain side by side. */
+    claimDirty: (tx: Transaction, limit: number) =>
+      q<DirtyPair>(
+        `DELETE FROM ubi_dirty d USING (
+           SELECT tenant_id, actor_id, day FROM ubi_dirty ORDER BY marked_at LIMIT $1 FOR UPDATE SKIP LOCKED
+         ) c WHERE d.tenant_id = c.tenant_id AND d.actor_id = c.actor_id AND d.day = c.day
+         RETURNING d.tenant_id, d.actor_id, to_char(d.day, 'YYYY-MM-DD') AS day, d.marked_at`,
+        [limit], tx,
+      ),
+
+    async events(tx: Transaction, ranges: Array<{ tenant_id: string; actor_id: string; from: Date; to: Date }>): Promise<Map<string, FeatureEvent[]>> {
+      const rows = await q<{ tenant_id: string; actor_id: string; event_type: string; occurred_at: Date; repo_id: string | null; properties: Record<string, string | number> }>(
+        `SELECT e.tenant_id, e.actor_id, e.event_type, e.occurred_at, e.repo_id, e.properties
+           FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[]) AS r(tenant_id, actor_id, lo, hi)
+           JOIN ubi_events e ON e.tenant_id = r.tenant_id AND e.actor_id = r.actor_id AND e.occurred_at >= r.lo AND e.occurred_at < r.hi`,
+        [ranges.map((r) => r.tenant_id), ranges.map((r) => r.actor_id), ranges.map((r) => r.from.toISOString()), ranges.map((r) => r.to.toISOString())],
+        tx,
+      );
+      const out = new Map<string, FeatureEvent[]>();
+      for (const r of rows) {
+        const k = key(r.tenant_id, r.actor_id);
+        const list = out.get(k) ?? [];
+        list.push({ event_type: r.event_type, occurred_at_ms: new Date(r.occurred_at).getTime(), repo_id: r.repo_id, properties: r.properties });
+        out.set(k, list);
+      }
+      return out;
+    },
+
+    /** When each PR was first opened, per tenant (PR cycle time and review turnaround need it). */
+    async prOpenedAt(tx: Transaction, tenantId: string, prIds: string[]): Promise<Map<string, number>> {
+      if (prIds.length === 0) return new Map();
+      const rows = await q<{ pr_id: string; at: Date }>(
+        `SELECT properties->>'pr_id' AS pr_id, min(occurred_at) AS at FROM ubi_events
+          WHERE tenant_id = $1 AND event_type = 'pr_opened' AND properties->>'pr_id' = ANY($2::text[]) GROUP BY 1`,
+        [tenantId, prIds], tx,
+      );
+      return new Map(rows.map((r) => [r.pr_id, new Date(r.at).getTime()]));
+    },
+
+    /**
+     * The claimed actors, each under a shared advisory lock until the batch commits (ERASURE_LOCK_SQL): an erasure
+     * takes the lock exclusively, so it waits for a batch in flight, and a batch that finds an erasure in progress
+     * leaves that actor alone. A try-lock, never a wait: row locks here deadlocked with concurrent ingestion.
+     */
+    /** First review and whether changes were requested, per PR (pick-up time and rework of merged PRs). */
+    async prReviews(tx: Transaction, tenantId: string, prIds: string[]): Promise<Map<string, { firstReviewMs: number; changesRequested: boolean }>> {
+      if (prIds.length === 0) return new Map();
+      const rows = await q<{ pr_id: string; first: Date; changes: boolean }>(
+        `SELECT properties->>'pr_id' AS pr_id, min(occurred_at) AS first, bool_or(properties->>'review_state' = 'changes_requested') AS changes
+           FROM ubi_events WHERE tenant_id = $1 AND event_type = 'pr_review_submitted' AND properties->>'pr_id' = ANY($2::text[]) GROUP BY 1`,
+        [tenantId, prIds], tx,
+      );
+      return new Map(rows.map((r) => [r.pr_id, { firstReviewMs: new Date(r.first).getTime(), changesRequested: r.changes }]));
+    },
+
+    async actors(tx: Transaction, tenantIds: string[], actorIds: string[]) {
+      const rows = await q<{ tenant_id: string; actor_id: string; actor_type: ActorType; team_id: string | null; state: ColdStartState | null; active_days: number | null; hour_profile: number[] | null; locked: boolean }>(
+        `SELECT a.tenant_id, a.actor_id, a.actor_type, a.team_id, p.state, p.active_days, p.hour_profile,
+                pg_try_advisory_xact_lock_shared(hashtextextended(a.tenant_id || '/' || a.actor_id, 0)) AS locked
+           FROM unnest($1::text[], $2::text[]) AS k(tenant_id, actor_id)
+           JOIN ubi_actors a ON a.tenant_id = k.tenant_id AND a.actor_id = k.actor_id
+           LEFT JOIN ubi_actor_profiles p ON p.tenant_id = a.tenant_id AND p.actor_id = a.actor_id`,
+        [tenantIds, actorIds], tx,
+      );
+      return new Map(rows.filter((r) => r.locked).map((r) => [key(r.tenant_id, r.actor_id), r]));
+    },
+
+    /** Personal baselines of the actors, and team baselines of their (team, actor type), keyed by subject. */
+    async baselines(tx: Transaction, subjects: Array<{ tenant_id: string; scope: 'personal' | 'team'; subject_id: string; actor_type: string }>): Promise<Map<string, StoredBaseline[]>> {
+      if (subjects.length === 0) return new Map();
+      const rows = await q<StoredBaseline & { tenant_id: string; scope: string; subject_id: string; actor_type: string }>(
+        `SELECT b.tenant_id, b.scope, b.subject_id, b.actor_type, b.feature, b.median, b.mad, b.mean_abs_dev, b.samples, b.active_days, b.state, b.members
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS k(tenant_id, scope, subject_id, actor_type)
+           JOIN ubi_baselines b ON b.tenant_id = k.tenant_id AND b.scope = k.scope AND b.subject_id = k.subject_id AND b.actor_type = k.actor_type`,
+        [subjects.map((s) => s.tenant_id), subjects.map((s) => s.scope), subjects.map((s) => s.subject_id), subjects.map((s) => s.actor_type)],
+        tx,
+      );
+      const out = new Map<string, StoredBaseline[]>();
+      for (const r of rows) {
+        const k = `${r.tenant_id}\u0000${r.scope}\u0000${r.subject_id}\u0000${r.actor_type}`;
+        const list = out.get(k) ?? [];
+        list.push(r);
+        out.set(k, list);
+      }
+      return out;
+    },
+
+    /** Replaces the daily feature values of the given (actor, day) pairs with `rows` (a feature may have vanished). */
+    async replaceDaily(tx: Transaction, pairs: Array<{ tenant_id: string; actor_id: string; day: string }>, rows: Array<{ tenant_id: string; actor_id: string; actor_type: string; feature: string; day: string; value: number }>) {
+      await sequelize.query(
+        `DELETE FROM ubi_feature_daily f USING unnest($1::text[], $2::text[], $3::date[]) AS k(tenant_id, actor_id, day)
+          WHERE f.tenant_id = k.tenant_id AND f.actor_id = k.actor_id AND f.day = k.day`,
+        { bind: [pairs.map((p) => p.tenant_id), pairs.map((p) => p.actor_id), pairs.map((p) => p.day)], transaction: tx },
+      );
+      if (rows.length === 0) return;
+      await sequelize.query(
+        `INSERT INTO ubi_feature_daily (tenant_id, actor_id, actor_type, feature, day, value)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::date[], $6::float8[])
+         ON CONFLICT (tenant_id, actor_id, feature, day) DO UPDATE SET value = EXCLUDED.value, computed_at = now()`,
+        { bind: [rows.map((r) => r.tenant_id), rows.map((r) => r.actor_id), rows.map((r) => r.actor_type), rows.map((r) => r.feature), rows.map((r) => r.day), rows.map((r) => r.value)], transaction: tx },
+      );
+    },
+
+    /** Replaces the current window features (1h, 1d, 7d ending now) of the given actors. */
+    async replaceWindows(tx: Transaction, actors: Array<{ tenant_id: string; actor_id: string }>, rows: Array<{ tenant_id: string; actor_id: string; window: string; feature: string; value: number; start: Date; end: Date }>) {
+      await sequelize.query(
+        `DELETE FROM ubi_features f USING unnest($1::text[], $2::text[]) AS k(tenant_id, actor_id) WHERE f.tenant_id = k.tenant_id AND f.actor_id = k.actor_id`,
+        { bind: [actors.map((a) => a.tenant_id), actors.map((a) => a.actor_id)], transaction: tx },
+      );
+      if (rows.length === 0) return;
+      await sequelize.query(
+        `INSERT INTO ubi_features (tenant_id, actor_id, time_window, feature, value, window_start, window_end)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::timestamptz[], $7::timestamptz[])
+         ON CONFLICT (tenant_id, actor_id, time_window, feature) DO UPDATE SET value = EXCLUDED.value, window_start = EXCLUDED.window_start, window_end = EXCLUDED.window_end, computed_at = now()`,
+        {
+          bind: [rows.map((r) => r.tenant_id), rows.map((r) => r.actor_id), rows.map((r) => r.window), rows.map((r) => r.feature), rows.map((r) => r.value), rows.map((r) => r.start.toISOString()), rows.map((r) => r.end.toISOString())],
+          transaction: tx,
+        },
+      );
+    },
+  };
+}
+export type UbiFeatureRepository = ReturnType<typeof createUbiFeatureRepository>;
