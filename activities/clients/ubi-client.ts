@@ -1,17 +1,9 @@
 import { z } from 'zod';
-import type { RecentSignal } from '../../domain/model/signal';
+import { recentSignalSchema, type RecentSignal } from '../../domain/model/signal';
 import { parseAnswer, type BreakerState, type ServiceClient } from './service-client';
 
-/** Only what context assembly keeps of a signal (data minimisation, NFR-3); the rest of the UBI signal is dropped. */
-const recentSignal = z.object({
-  signal_id: z.string(),
-  dimension: z.string(),
-  signal_type: z.string(),
-  severity: z.string(),
-  score: z.number(),
-  created_at: z.string(),
-});
-const recentAnswer = z.object({ signals: z.array(recentSignal) });
+/** Only what context assembly keeps of a signal (recentSignalSchema strips the rest: data minimisation, NFR-3). */
+const recentAnswer = z.object({ signals: z.array(recentSignalSchema) });
 
 export interface UbiClient {
   /** `GET /v1/ubi/signals/recent?tenant_id&actor_id&limit` when UBI runs in another process (CONTRACT.md). */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { actionTypeSchema, actorTypeSchema, idSchema, severitySchema, surfaceSchema } from './common';
 import { quietHoursSchema } from './policy';
-import { signalSchema } from './signal';
+import { recentSignalSchema, signalSchema } from './signal';
 
 export const decideRequestSchema = z.strictObject({
   tenant_id: idSchema,
@@ -92,16 +92,7 @@ export const decisionContextSchema = z.object({
   quiet_hours: quietHoursSchema.nullable(),
   in_quiet_hours: z.boolean(),
   timezone: z.string().nullable(),
-  recent_signals: z.array(
-    z.object({
-      signal_id: z.string(),
-      dimension: z.string(),
-      signal_type: z.string(),
-      severity: z.string(),
-      score: z.number(),
-      created_at: z.string(),
-    }),
-  ),
+  recent_signals: z.array(recentSignalSchema),
   signal: signalSchema.nullable(),
 });
 export type DecisionContext = z.infer<typeof decisionContextSchema>;

@@ -18,12 +18,13 @@ export const signalSchema = z.strictObject({
 });
 export type Signal = z.infer<typeof signalSchema>;
 
-/** A behavioural signal as the UBI store holds it (read by context assembly). */
-export interface RecentSignal {
-  signal_id: string;
-  dimension: string;
-  signal_type: string;
-  severity: string;
-  score: number;
-  created_at: string;
-}
+/** A behavioural signal as context assembly keeps it (data minimisation, NFR-3): the rest of the UBI signal is dropped. */
+export const recentSignalSchema = z.object({
+  signal_id: z.string(),
+  dimension: z.string(),
+  signal_type: z.string(),
+  severity: z.string(),
+  score: z.number(),
+  created_at: z.string(),
+});
+export type RecentSignal = z.infer<typeof recentSignalSchema>;
