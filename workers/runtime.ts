@@ -27,6 +27,9 @@ import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import { createDecisionWorker } from './decision-worker';
 import { resolveJwtSecret } from './dev-secret';
 import { findRedisServer, startRedisServer } from './embedded-redis';
+import type { SignalBus } from '../activities/bus/signal-bus';
+import { createConfiguredSignalBus } from './signal-bus-factory';
+import { startSignalConsumer } from './signal-consumer';
 
 export interface Runtime {
   apiUrl: string | null;
@@ -37,6 +40,8 @@ export interface Runtime {
   repos: Repositories;
   temporal: TemporalHandles;
   metrics: Metrics;
+  /** The signal bus (BUS_TYPE): UBI publishes through it, the engine's signal consumer reads from it. */
+  bus: SignalBus;
   jwtSecret: string;
   stop(): Promise<void>;
 }
@@ -122,6 +127,8 @@ export async function startRuntime(config: AppConfig, logger: Logger): Promise<R
     if (config.TEMPORAL_ADDRESS) await ensureSearchAttributes(temporal.client, config.TEMPORAL_NAMESPACE);
 
     const metrics = createMetrics();
+    const { bus, mode: busMode } = createConfiguredSignalBus(config, { redisUrl, metrics, logger });
+    stops.push(() => bus.close());
     // Worker and API in one process: the API learns of committed decisions directly (ADR 0001).
     const notifier = config.RUN_WORKER && config.RUN_API ? createDecisionNotifier() : undefined;
 
@@ -140,6 +147,25 @@ export async function startRuntime(config: AppConfig, logger: Logger): Promise<R
         if (w.getState() === 'RUNNING') w.shutdown();
         await running;
       });
+      if (config.SIGNAL_CONSUMER_ENABLED) {
+        // The engine listening on ubi.behavioural_signals (ADR 0007); stopped before the worker, so decisions in hand finish.
+        const consumer = await startSignalConsumer({
+          bus,
+          decide: createDecideService({
+            client: temporal.client,
+            taskQueue: config.TEMPORAL_TASK_QUEUE,
+            eagerStart: config.TEMPORAL_EAGER_START,
+            decisions: repos.decisions,
+            notifier,
+          }),
+          playbooks: repos.decisionInputs,
+          group: config.BUS_CONSUMER_GROUP,
+          defaultSurfaces: config.SIGNAL_CONSUMER_DEFAULT_SURFACES,
+          metrics,
+          logger: logger.child({ component: 'signal-consumer' }),
+        });
+        stops.push(() => consumer.stop());
+      }
     }
 
     // Seeding and the token secret belong to the API tier; a worker-only process needs neither (nor a writable DATA_DIR).
@@ -158,6 +184,8 @@ export async function startRuntime(config: AppConfig, logger: Logger): Promise<R
         // API pod out of service for a shared Redis outage would turn safe answers into ingress errors.
         { name: 'redis', required: false, mode: redisMode, check: () => fatigueStore.ping() },
         { name: 'temporal', required: true, check: async () => void (await temporal.client.workflowService.getSystemInfo({})) },
+        // Not required: decide over HTTP works without the bus; signals wait on it (at-least-once) until it is back.
+        { name: 'bus', required: false, mode: busMode, check: () => bus.ping() },
       ];
       const app = createApp({
         repos,
@@ -188,6 +216,7 @@ export async function startRuntime(config: AppConfig, logger: Logger): Promise<R
       repos,
       temporal,
       metrics,
+      bus,
       jwtSecret: secret,
       stop: stopAll,
     };
