@@ -18,6 +18,8 @@ const STARTUP_TIMEOUT_MS = 90_000;
 export interface RabbitMqServer {
   url: string;
   nodeName: string;
+  /** The private epmd's port (ERL_EPMD_PORT), so nothing touches the system's 4369. */
+  epmdPort: number;
   stop(): Promise<void>;
 }
 
@@ -77,6 +79,7 @@ export async function startRabbitMqServer(opts: { dir?: string } = {}): Promise<
   return {
     url,
     nodeName,
+    epmdPort,
     async stop() {
       await server.stop();
       await stopEpmd();

@@ -40,3 +40,23 @@ it('when IAM_BASE_URL is set, then start-up refuses it rather than silently veri
   expect(() => loadConfig({ IAM_BASE_URL: 'http://iam.internal' })).toThrow(/IAM_BASE_URL is not supported yet/);
   expect(loadConfig({ IAM_BASE_URL: '' }).IAM_BASE_URL).toBeUndefined();
 });
+
+describe('loadConfig, the signal bus', () => {
+  it('when nothing about the bus is set, then it is Redis Streams with 5 tries before the dead letter and the ide surface by default', () => {
+    const c = loadConfig({});
+    expect(c.BUS_TYPE).toBe('redis');
+    expect(c.BUS_MAX_DELIVERIES).toBe(5);
+    expect(c.BUS_CONSUMER_GROUP).toBe('mmm-engine');
+    expect(c.SIGNAL_CONSUMER_DEFAULT_SURFACES).toEqual(['ide']);
+  });
+
+  it('when BUS_TYPE=rabbitmq has no RABBITMQ_URL, or a bus setting is bad, then start-up fails naming the variable', () => {
+    expect(() => loadConfig({ BUS_TYPE: 'rabbitmq' })).toThrow(/RABBITMQ_URL/);
+    expect(() => loadConfig({ BUS_TYPE: 'kafka' })).toThrow(/BUS_TYPE/);
+    expect(() => loadConfig({ BUS_TYPE: 'rabbitmq', RABBITMQ_URL: 'http://x' })).toThrow(/RABBITMQ_URL/);
+    expect(() => loadConfig({ SIGNAL_CONSUMER_DEFAULT_SURFACES: 'ide,desk' })).toThrow(/SIGNAL_CONSUMER_DEFAULT_SURFACES/);
+    expect(() => loadConfig({ BUS_MAX_DELIVERIES: '0' })).toThrow(/BUS_MAX_DELIVERIES/);
+    expect(loadConfig({ BUS_TYPE: 'rabbitmq', RABBITMQ_URL: 'amqp://u:p@mq:5672' }).RABBITMQ_URL).toBe('amqp://u:p@mq:5672');
+    expect(loadConfig({ SIGNAL_CONSUMER_DEFAULT_SURFACES: 'ide, pr' }).SIGNAL_CONSUMER_DEFAULT_SURFACES).toEqual(['ide', 'pr']);
+  });
+});
