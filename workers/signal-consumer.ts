@@ -82,10 +82,39 @@ export function createSignalHandler(deps: Omit<SignalConsumerDeps, 'bus' | 'grou
   };
 }
 
+const RESUBSCRIBE_MS = 2_000;
+
+/**
+ * Subscribes the handler to `ubi.behavioural_signals`. A bus that is down at start-up does not stop the process (decide
+ * over HTTP does not need it): the consumer keeps trying in the background, and `ready` shows the bus down meanwhile.
+ */
 export async function startSignalConsumer(deps: SignalConsumerDeps): Promise<Subscription> {
-  return deps.bus.subscribe(BEHAVIOURAL_SIGNALS_TOPIC, {
-    group: deps.group,
-    consumer: deps.consumer ?? `${os.hostname()}-${process.pid}-${crypto.randomUUID().slice(0, 8)}`,
-    handler: createSignalHandler(deps),
-  });
+  const subscribe = () =>
+    deps.bus.subscribe(BEHAVIOURAL_SIGNALS_TOPIC, {
+      group: deps.group,
+      consumer: deps.consumer ?? `${os.hostname()}-${process.pid}-${crypto.randomUUID().slice(0, 8)}`,
+      handler: createSignalHandler(deps),
+    });
+  try {
+    return await subscribe();
+  } catch (err) {
+    deps.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'signal bus unavailable; the signal consumer keeps trying');
+  }
+  let stopped = false;
+  let subscription: Subscription | undefined;
+  const retrying = (async () => {
+    while (!stopped && !subscription) {
+      await new Promise((resolve) => setTimeout(resolve, RESUBSCRIBE_MS).unref());
+      if (stopped) return;
+      subscription = await subscribe().catch(() => undefined);
+    }
+    if (subscription) deps.logger.info('signal consumer subscribed');
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await retrying;
+      await subscription?.stop();
+    },
+  };
 }

@@ -83,15 +83,22 @@ export function createRedisSignalBus(deps: RedisBusDeps, options: RedisBusOption
 
   async function subscribe(topic: string, opts: SubscribeOptions): Promise<Subscription> {
     const stream = streamOf(topic);
-    try {
-      // From id 0, not `$`: signals published before the engine's group existed are still delivered (at-least-once).
-      await commands.xgroup('CREATE', stream, opts.group, '0', 'MKSTREAM');
-    } catch (err) {
-      if (!String((err as Error).message).startsWith('BUSYGROUP')) throw err;
-    }
+    const createGroup = async () => {
+      try {
+        // From id 0, not `$`: signals published before the engine's group existed are still delivered (at-least-once).
+        await commands.xgroup('CREATE', stream, opts.group, '0', 'MKSTREAM');
+      } catch (err) {
+        if (!String((err as Error).message).startsWith('BUSYGROUP')) throw err;
+      }
+    };
+    await createGroup();
     const reader = deps.connect(`bus-consumer:${opts.consumer}`);
     let stopped = false;
     let reading = false;
+    // Ends a blocked read at once on stop: a command queued on a connection that is reconnecting when we disconnect it
+    // is never settled by ioredis, so the read must not wait for it.
+    let wake: () => void = () => undefined;
+    const stopSignal = new Promise<null>((resolve) => (wake = () => resolve(null)));
     let claimCursor = '0-0';
     let lastLagReport = 0;
 
@@ -129,9 +136,9 @@ export function createRedisSignalBus(deps: RedisBusDeps, options: RedisBusOption
     async function read(): Promise<Array<{ id: string; fields: Fields | null; deliveries: number }>> {
       reading = true;
       try {
-        const reply = (await reader.xreadgroup('GROUP', opts.group, opts.consumer, 'COUNT', options.concurrency, 'BLOCK', options.blockMs, 'STREAMS', stream, '>')) as
-          | Array<[string, StreamEntry[]]>
-          | null;
+        const pending = reader.xreadgroup('GROUP', opts.group, opts.consumer, 'COUNT', options.concurrency, 'BLOCK', options.blockMs, 'STREAMS', stream, '>');
+        pending.catch(() => undefined); // when the stop signal wins the race below
+        const reply = (await Promise.race([pending, stopSignal])) as Array<[string, StreamEntry[]]> | null;
         return (reply?.[0]?.[1] ?? []).map(([id, fields]) => ({ id, fields, deliveries: 1 }));
       } finally {
         reading = false;
@@ -163,6 +170,8 @@ export function createRedisSignalBus(deps: RedisBusDeps, options: RedisBusOption
           // Redis away or a reply we did not expect: wait a little and carry on; nothing was acknowledged.
           options.logger?.warn({ err: reasonOf(err), topic, group: opts.group }, 'signal bus read failed; retrying');
           await new Promise((resolve) => setTimeout(resolve, 1_000).unref());
+          // A Redis that came back without its data (no persistence, a fail-over) has lost the stream and the group.
+          if (String((err as Error)?.message).startsWith('NOGROUP')) await createGroup().catch(() => undefined);
         }
       }
     })();
@@ -170,6 +179,7 @@ export function createRedisSignalBus(deps: RedisBusDeps, options: RedisBusOption
     const handle = {
       kill() {
         stopped = true;
+        wake();
         reader.disconnect();
       },
     };
@@ -177,6 +187,7 @@ export function createRedisSignalBus(deps: RedisBusDeps, options: RedisBusOption
     return {
       async stop() {
         stopped = true;
+        wake();
         // A read blocked waiting for new messages is cut short; what it might have received stays pending and is
         // claimed by a live consumer later. Handlers in flight finish and acknowledge first.
         if (reading) reader.disconnect();
