@@ -193,7 +193,21 @@ export function createRabbitSignalBus(deps: RabbitBusDeps, options: RabbitBusOpt
   const bus: SignalBus = {
     kind: 'rabbitmq',
     async publish(signals) {
-      for (const signal of signals) for (const topic of topicsFor(signal)) await publishRaw(topic, signal.tenant_id, signal);
+      // The whole batch goes out before waiting for the broker's confirms (one channel keeps the order).
+      const { channel, declared } = await publishChannel();
+      for (const topic of new Set(signals.flatMap(topicsFor)))
+        if (!declared.has(topic)) {
+          await declareTopic(channel, topic);
+          declared.add(topic);
+        }
+      await Promise.all(
+        signals.flatMap((signal) =>
+          topicsFor(signal).map(async (topic) => {
+            await confirmPublish(channel, exchangeOf(topic), signal.tenant_id, Buffer.from(JSON.stringify(signal)));
+            options.metrics?.published(topic);
+          }),
+        ),
+      );
     },
     publishRaw,
     subscribe,
