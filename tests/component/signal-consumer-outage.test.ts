@@ -31,7 +31,7 @@ afterAll(async () => {
 });
 
 // Its own redis-server (no persistence), so stopping it breaks only this app.
-const app = useTestApp(() => ({ REDIS_URL: redis.url, BUS_BLOCK_MS: '200' }));
+const app = useTestApp(() => ({ REDIS_URL: redis.url, BUS_TOPIC_PREFIX: '', BUS_BLOCK_MS: '200' }));
 
 it('when Redis restarts empty, then ready shows the bus down meanwhile and signals published afterwards are still decided', async () => {
   const fx = newTenant(app, 'outage');

@@ -12,7 +12,7 @@ import { useRabbitMq } from '../support/rabbitmq';
 import { newTenant, publishPlaybook } from './fixtures';
 
 const rabbit = useRabbitMq();
-const app = useTestApp(() => ({ BUS_TYPE: 'rabbitmq', RABBITMQ_URL: rabbit.url, BUS_MAX_DELIVERIES: '3' }));
+const app = useTestApp(() => ({ BUS_TYPE: 'rabbitmq', RABBITMQ_URL: rabbit.url, BUS_TOPIC_PREFIX: '', BUS_MAX_DELIVERIES: '3' }));
 
 let publisher: SignalBus;
 beforeAll(() => {

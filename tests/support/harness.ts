@@ -46,6 +46,8 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     SEED_DEMO: 'false',
     LOG_LEVEL: 'silent',
     DATABASE_POOL_MAX: '10',
+    // Topics of its own on the shared Redis: another file's app (same consumer group) never takes this app's signals.
+    BUS_TOPIC_PREFIX: `${taskQueue}.`,
     ...env,
   });
   const runtime = await startRuntime(config, createLogger(config.LOG_LEVEL));
