@@ -23,6 +23,7 @@ import { startRuntime } from '../workers/runtime';
 const SCALE = Number(process.env.BENCH_SCALE ?? '1') || 1;
 const BUS_MESSAGES = Math.round(5000 * SCALE);
 const ENGINE_SIGNALS = Math.round(300 * SCALE);
+const SINGLE_SIGNALS = Math.round(30 * SCALE);
 const BATCH = 100;
 const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 
@@ -93,7 +94,7 @@ async function main() {
     await rabbit.stop();
   }
 
-  log('the engine: bus → consumer → decide → stored decision (embedded runtime, Redis Streams) ...');
+  log('the engine (signals published as one burst, so latencies include the queue): bus → consumer → decide → stored decision (embedded runtime, Redis Streams) ...');
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mmm-bench-bus-'));
   const config = loadConfig({
     ...process.env, DATA_DIR: dataDir, PORT: '0', TEMPORAL_DEV_PORT: '0', TEMPORAL_UI_PORT: '0', EMBEDDED_POSTGRES_PORT: '0',
@@ -119,10 +120,23 @@ async function main() {
     // Warm-up: the first decisions pay for connection pools and workflow caches.
     await rt.bus.publish(Array.from({ length: 20 }, () => signal(tenant)));
     await waitUntil('warm-up decisions', async () => (await count()) >= 20, 120_000);
+    // One signal at a time: the latency of the path itself, without a queue in front of it.
+    const single: number[] = [];
+    for (let i = 0; i < SINGLE_SIGNALS; i++) {
+      const before = await count();
+      const t0 = performance.now();
+      await rt.bus.publish([signal(tenant)]);
+      await waitUntil('a single decision', async () => (await count()) > before, 30_000);
+      single.push(performance.now() - t0);
+    }
+    single.sort((a, b) => a - b);
+    out.engine_single_signal = { signals: SINGLE_SIGNALS, publish_to_stored_decision_p50_ms: percentile(single, 50), p95_ms: percentile(single, 95) };
+    const base = await count();
+
     const signals = Array.from({ length: ENGINE_SIGNALS }, () => signal(tenant));
     const started = performance.now();
     for (let i = 0; i < signals.length; i += BATCH) await rt.bus.publish(signals.slice(i, i + BATCH));
-    await waitUntil('engine decisions', async () => (await count()) >= 20 + ENGINE_SIGNALS, 600_000);
+    await waitUntil('engine decisions', async () => (await count()) >= base + ENGINE_SIGNALS, 600_000);
     const wall = performance.now() - started;
     const [rows] = await rt.repos.sequelize.query(
       `SELECT (extract(epoch from created_at) * 1000)::float8 AS at, actor_id AS actor FROM decisions WHERE tenant_id = :tenant`,

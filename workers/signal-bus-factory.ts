@@ -5,6 +5,7 @@ import { createRabbitSignalBus } from '../activities/bus/rabbitmq-signal-bus';
 import { createRedisSignalBus } from '../activities/bus/redis-signal-bus';
 import type { BusOptions, SignalBus } from '../activities/bus/signal-bus';
 import type { AppConfig } from '../config/config';
+import { BEHAVIOURAL_SIGNALS_TOPIC } from '../domain/model/behavioural-signal';
 import type { Logger } from '../observability/logger';
 import { busMetricsOf, type Metrics } from '../observability/metrics';
 
@@ -25,7 +26,9 @@ export function createConfiguredSignalBus(
   };
   if (config.BUS_TYPE === 'rabbitmq') {
     const url = config.RABBITMQ_URL as string; // loadConfig requires it for BUS_TYPE=rabbitmq
-    const bus = createRabbitSignalBus({ connect: () => amqp.connect(url) }, { ...options, logger });
+    // The engine's queue exists from the first publish on, even before any engine has subscribed.
+    const declareGroups: Record<string, string[]> = config.SIGNAL_CONSUMER_ENABLED ? { [BEHAVIOURAL_SIGNALS_TOPIC]: [config.BUS_CONSUMER_GROUP] } : {};
+    const bus = createRabbitSignalBus({ connect: () => amqp.connect(url) }, { ...options, logger, declareGroups });
     return { bus, mode: 'rabbitmq' };
   }
   if (config.BUS_TYPE === 'redis' && deps.redisUrl) {

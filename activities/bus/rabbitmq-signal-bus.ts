@@ -14,6 +14,11 @@ import {
 
 export interface RabbitBusOptions extends BusOptions {
   logger?: { warn(obj: object, msg: string): void };
+  /**
+   * Consumer groups whose queues the publisher declares too, per topic. A topic exchange drops what arrives while no
+   * queue is bound, so without this, signals published before the engine first subscribed would be lost.
+   */
+  declareGroups?: Record<string, string[]>;
 }
 
 export interface RabbitBusDeps {
@@ -64,6 +69,24 @@ export function createRabbitSignalBus(deps: RabbitBusDeps, options: RabbitBusOpt
     await channel.bindQueue(deadLetterOf(topic), deadLetterOf(topic), '#');
   }
 
+  /** A group's durable quorum queue, bound to every tenant's routing key (the same declaration from either side). */
+  async function declareGroup(channel: ConfirmChannel, topic: string, group: string): Promise<string> {
+    const queue = `${exchangeOf(topic)}.${group}`;
+    await channel.assertQueue(queue, {
+      durable: true,
+      arguments: { 'x-queue-type': 'quorum', 'x-dead-letter-exchange': deadLetterOf(topic), 'x-delivery-limit': options.maxDeliveries },
+    });
+    await channel.bindQueue(queue, exchangeOf(topic), '#');
+    return queue;
+  }
+
+  async function declareForPublishing(channel: ConfirmChannel, declared: Set<string>, topic: string): Promise<void> {
+    if (declared.has(topic)) return;
+    await declareTopic(channel, topic);
+    for (const group of options.declareGroups?.[topic] ?? []) await declareGroup(channel, topic, group);
+    declared.add(topic);
+  }
+
   function confirmPublish(channel: ConfirmChannel, exchange: string, key: string, body: Buffer, headers: Record<string, unknown> = {}): Promise<void> {
     return new Promise((resolve, reject) => {
       channel.publish(
@@ -76,10 +99,7 @@ export function createRabbitSignalBus(deps: RabbitBusDeps, options: RabbitBusOpt
 
   async function publishRaw(topic: string, key: string, payload: unknown): Promise<void> {
     const { channel, declared } = await publishChannel();
-    if (!declared.has(topic)) {
-      await declareTopic(channel, topic);
-      declared.add(topic);
-    }
+    await declareForPublishing(channel, declared, topic);
     await confirmPublish(channel, exchangeOf(topic), key, Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload)));
     options.metrics?.published(topic);
   }
@@ -90,6 +110,13 @@ export function createRabbitSignalBus(deps: RabbitBusDeps, options: RabbitBusOpt
     let current: { model: ChannelModel; channel: ConfirmChannel; tag: string } | undefined;
     const inFlight = new Set<Promise<void>>();
     let lagTimer: NodeJS.Timeout | undefined;
+
+    async function deadLetterIt(channel: ConfirmChannel, msg: ConsumeMessage, key: string, id: string, reason: string, deliveries: number) {
+      await confirmPublish(channel, deadLetterOf(topic), msg.fields.routingKey, msg.content, {
+        tenant: key, group: opts.group, reason, deliveries, original_id: id, dead_lettered_at: new Date().toISOString(),
+      });
+      channel.ack(msg);
+    }
 
     async function onMessage(channel: ConfirmChannel, msg: ConsumeMessage): Promise<void> {
       // x-delivery-count is how often the broker has handed this message out before (quorum queues only).
@@ -103,16 +130,20 @@ export function createRabbitSignalBus(deps: RabbitBusDeps, options: RabbitBusOpt
       }
       const key = String(msg.properties.headers?.tenant ?? msg.fields.routingKey);
       const id = String(msg.properties.messageId ?? msg.fields.deliveryTag);
+      if (deliveries > options.maxDeliveries) {
+        // Returned more often than allowed without being acknowledged or failing: its consumers died while handling
+        // it. Not handled again (the same rule as the Redis adapter; x-delivery-limit is the broker's backstop).
+        await deadLetterIt(channel, msg, key, id, `delivered ${deliveries} times without an acknowledgement`, deliveries);
+        options.metrics?.deadLettered(topic, 'max_deliveries');
+        return;
+      }
       try {
         await opts.handler({ id, topic, key, payload, deliveries });
       } catch (err) {
         options.metrics?.failed(topic);
         const poison = err instanceof PoisonMessageError;
         if (poison || deliveries >= options.maxDeliveries) {
-          await confirmPublish(channel, deadLetterOf(topic), msg.fields.routingKey, msg.content, {
-            tenant: key, group: opts.group, reason: reasonOf(err), deliveries, original_id: id, dead_lettered_at: new Date().toISOString(),
-          });
-          channel.ack(msg);
+          await deadLetterIt(channel, msg, key, id, reasonOf(err), deliveries);
           options.metrics?.deadLettered(topic, poison ? 'poison' : 'max_deliveries');
         } else {
           // A short pause before the re-queue, so a failing dependency is not hammered in a tight loop.
@@ -129,11 +160,7 @@ export function createRabbitSignalBus(deps: RabbitBusDeps, options: RabbitBusOpt
       const model = await deps.connect();
       const channel = await model.createConfirmChannel();
       await declareTopic(channel, topic);
-      await channel.assertQueue(queue, {
-        durable: true,
-        arguments: { 'x-queue-type': 'quorum', 'x-dead-letter-exchange': deadLetterOf(topic), 'x-delivery-limit': options.maxDeliveries },
-      });
-      await channel.bindQueue(queue, exchangeOf(topic), '#');
+      await declareGroup(channel, topic, opts.group);
       await channel.prefetch(options.concurrency);
       const { consumerTag } = await channel.consume(queue, (msg) => {
         if (!msg) return; // the broker cancelled the consumer (queue deleted); the close handler reconnects
@@ -195,11 +222,7 @@ export function createRabbitSignalBus(deps: RabbitBusDeps, options: RabbitBusOpt
     async publish(signals) {
       // The whole batch goes out before waiting for the broker's confirms (one channel keeps the order).
       const { channel, declared } = await publishChannel();
-      for (const topic of new Set(signals.flatMap(topicsFor)))
-        if (!declared.has(topic)) {
-          await declareTopic(channel, topic);
-          declared.add(topic);
-        }
+      for (const topic of new Set(signals.flatMap(topicsFor))) await declareForPublishing(channel, declared, topic);
       await Promise.all(
         signals.flatMap((signal) =>
           topicsFor(signal).map(async (topic) => {

@@ -108,6 +108,12 @@ export function createRedisSignalBus(deps: RedisBusDeps, options: RedisBusOption
         await commands.xack(stream, opts.group, id);
         return;
       }
+      if (deliveries > options.maxDeliveries) {
+        // Handed out more often than allowed without ever being acknowledged or failing: its consumers died while
+        // handling it (a message that crashes the process). Not handled again (RabbitMQ's x-delivery-limit does the same).
+        await deadLetter(topic, opts.group, id, fields, `delivered ${deliveries} times without an acknowledgement`, deliveries, false);
+        return;
+      }
       const message: BusMessage = { id, topic, key: field(fields, 'tenant') ?? '', payload: parseBody(field(fields, 'payload')), deliveries };
       try {
         await opts.handler(message);
@@ -163,7 +169,10 @@ export function createRedisSignalBus(deps: RedisBusDeps, options: RedisBusOption
         try {
           const claimed = await claim();
           const batch = claimed.length ? claimed : await read();
-          await Promise.all(batch.map((m) => handleOne(m.id, m.fields, m.deliveries)));
+          // Settle the whole batch before reading on, so a failed acknowledgement never overlaps the next batch.
+          const settled = await Promise.allSettled(batch.map((m) => handleOne(m.id, m.fields, m.deliveries)));
+          const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+          if (failed) throw failed.reason;
           await reportLag();
         } catch (err) {
           if (stopped) break;

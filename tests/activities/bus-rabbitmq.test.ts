@@ -24,6 +24,27 @@ describe('RabbitMQ signal bus, on the broker itself', () => {
     await admin?.close();
   });
 
+  test("when signals are published before the engine's group ever subscribed, then the group still gets them (declared by the publisher)", async () => {
+    const prefix = uniqueId('p') + '.';
+    const publisher = createRabbitSignalBus(
+      { connect: () => amqp.connect(rabbit.url) },
+      { topicPrefix: prefix, maxDeliveries: MAX_DELIVERIES, concurrency: 4, declareGroups: { [BEHAVIOURAL_SIGNALS_TOPIC]: ['engine'] } },
+    );
+    const consumer = makeBus(prefix);
+    const got: string[] = [];
+    try {
+      const signals = [behaviouralSignal(), behaviouralSignal()];
+      await publisher.publish(signals);
+      const sub = await consumer.subscribe(BEHAVIOURAL_SIGNALS_TOPIC, { group: 'engine', consumer: 'late', handler: async (m) => void got.push((m.payload as { signal_id: string }).signal_id) });
+      await waitFor('both signals', () => got.length === 2);
+      expect(got.sort()).toEqual(signals.map((s) => s.signal_id).sort());
+      await sub.stop();
+    } finally {
+      await publisher.close();
+      await consumer.close();
+    }
+  });
+
   test('when a group subscribes, then its queue is a durable quorum queue bound to the topic exchange, routed by tenant', async () => {
     const prefix = uniqueId('p') + '.';
     const bus = makeBus(prefix);

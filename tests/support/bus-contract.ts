@@ -189,5 +189,42 @@ export function busContract(name: string, makeBus: MakeBus, caps: { separateProc
         expect(got[0]).toEqual(expect.objectContaining({ key: signal.tenant_id, payload: signal }));
         expect(got[0].deliveries).toBeGreaterThanOrEqual(2);
       });
+
+    if (caps.separateProcesses)
+      test(`when every consumer dies while holding a message, then after ${MAX_DELIVERIES} deliveries it goes to the dead letter unhandled`, async () => {
+        const prefix = uniqueId('p') + '.';
+        const signal = behaviouralSignal();
+        for (let i = 1; i <= MAX_DELIVERIES; i++) {
+          const doomed = open(prefix);
+          let taken: BusMessage | undefined;
+          await doomed.subscribe(BEHAVIOURAL_SIGNALS_TOPIC, {
+            group: 'engine',
+            consumer: uniqueId('doomed'),
+            handler: (m) => {
+              taken = m;
+              return new Promise<void>(() => undefined);
+            },
+          });
+          // After the group exists: RabbitMQ drops what is published to an exchange with no queue bound yet.
+          if (i === 1) await open(prefix).publish([signal]);
+          await waitFor(`delivery ${i}`, () => taken, 20_000);
+          await doomed.close();
+        }
+        const handled: BusMessage[] = [];
+        const survivor = open(prefix);
+        await subscribe(survivor, BEHAVIOURAL_SIGNALS_TOPIC, 'engine', async (m) => void handled.push(m));
+        const letters = await waitFor(
+          'the dead letter',
+          async () => {
+            const l = await survivor.deadLetters(BEHAVIOURAL_SIGNALS_TOPIC);
+            return l.length ? l : undefined;
+          },
+          20_000,
+        );
+        expect(letters).toEqual([expect.objectContaining({ key: signal.tenant_id, payload: signal })]);
+        expect(letters[0].reason).toMatch(/without an acknowledgement|delivery_limit/);
+        await sleep(500);
+        expect(handled).toEqual([]);
+      });
   });
 }
