@@ -80,6 +80,28 @@ export const configSchema = z.object({
   UBI_SCHEDULES_ENABLED: bool.default(true),
   /** `GET /v1/ubi/ready` reports ingestion as stale when pending input is older than this (requirement: p95 < 1 min). */
   UBI_STALE_AFTER_SECONDS: z.coerce.number().min(1).default(60),
+  /** The signal bus (ADR 0007): Redis Streams by default (the runtime's Redis), RabbitMQ, or in-process. */
+  BUS_TYPE: z.enum(['redis', 'rabbitmq', 'memory']).default('redis'),
+  RABBITMQ_URL: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.string().regex(/^amqps?:\/\//, 'must be an amqp:// or amqps:// URL').optional()),
+  /** Prepended to topic names, so several deployments (or test files) can share one Redis or broker. */
+  BUS_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._:-]*$/, 'letters, digits and . _ : - only').default(''),
+  BUS_CONSUMER_GROUP: z.string().regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only').default('mmm-engine'),
+  /** A message that failed this many deliveries goes to the dead letter. */
+  BUS_MAX_DELIVERIES: z.coerce.number().int().min(1).max(100).default(5),
+  BUS_CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+  /** Redis Streams: approximate stream length kept (`MAXLEN ~`). */
+  BUS_STREAM_MAXLEN: z.coerce.number().int().min(100).default(100_000),
+  /** Redis Streams: a message unacknowledged this long is re-delivered to another consumer (`XAUTOCLAIM`). */
+  BUS_CLAIM_IDLE_MS: z.coerce.number().int().min(10).default(30_000),
+  BUS_BLOCK_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
+  /** The engine consumes `ubi.behavioural_signals` wherever the worker runs. */
+  SIGNAL_CONSUMER_ENABLED: bool.default(true),
+  /** Where a signal's decision is shown when the triggering playbook's trigger names no surfaces. */
+  SIGNAL_CONSUMER_DEFAULT_SURFACES: z
+    .string()
+    .default('ide')
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(['ide', 'ci', 'pr', 'alert'])).min(1, 'name at least one surface')),
 
   SEED_DEMO: bool.default(true),
   DEMO_TENANT_ID: z.string().default('demo'),
@@ -95,5 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
+  if (parsed.data.BUS_TYPE === 'rabbitmq' && !parsed.data.RABBITMQ_URL)
+    throw new ConfigError('invalid configuration:\n  RABBITMQ_URL: required when BUS_TYPE=rabbitmq');
   return { ...parsed.data, dataDir: path.resolve(parsed.data.DATA_DIR) };
 }

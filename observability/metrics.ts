@@ -93,6 +93,43 @@ export function createMetrics(registry = new Registry()) {
       registers: [registry],
     }),
     ubi: createUbiMetrics(registry),
+
+    busPublished: new Counter({
+      name: 'mmm_bus_messages_published_total',
+      help: 'Messages published on the signal bus, by topic',
+      labelNames: ['topic'] as const,
+      registers: [registry],
+    }),
+    busConsumed: new Counter({
+      name: 'mmm_bus_messages_consumed_total',
+      help: 'Bus messages handled and acknowledged, by topic',
+      labelNames: ['topic'] as const,
+      registers: [registry],
+    }),
+    busFailed: new Counter({
+      name: 'mmm_bus_messages_failed_total',
+      help: 'Bus message deliveries whose handler failed (re-delivered, or dead-lettered after N tries)',
+      labelNames: ['topic'] as const,
+      registers: [registry],
+    }),
+    busDeadLettered: new Counter({
+      name: 'mmm_bus_messages_dead_lettered_total',
+      help: 'Bus messages moved to the dead letter: poison (invalid) or max_deliveries',
+      labelNames: ['topic', 'reason'] as const,
+      registers: [registry],
+    }),
+    busLag: new Gauge({
+      name: 'mmm_bus_consumer_lag_messages',
+      help: 'Messages on a topic not yet acknowledged by the consumer group',
+      labelNames: ['topic', 'group'] as const,
+      registers: [registry],
+    }),
+    signalDecisions: new Counter({
+      name: 'mmm_signal_consumer_decisions_total',
+      help: 'What the engine did with a consumed signal: decided (per surface), replayed (a re-delivery), no_playbook',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
   };
 }
 export type Metrics = ReturnType<typeof createMetrics>;
@@ -147,3 +184,14 @@ export function createUbiMetrics(registry: Registry) {
   };
 }
 export type UbiMetrics = ReturnType<typeof createUbiMetrics>;
+
+/** The bus's narrow metrics interface (activities/bus/signal-bus.ts BusMetrics) over the counters above. */
+export function busMetricsOf(m: Metrics) {
+  return {
+    published: (topic: string) => m.busPublished.inc({ topic }),
+    consumed: (topic: string) => m.busConsumed.inc({ topic }),
+    failed: (topic: string) => m.busFailed.inc({ topic }),
+    deadLettered: (topic: string, reason: string) => m.busDeadLettered.inc({ topic, reason }),
+    lag: (topic: string, group: string, messages: number) => m.busLag.set({ topic, group }, messages),
+  };
+}

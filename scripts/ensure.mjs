@@ -123,6 +123,32 @@ function ensureRedisServer(mode) {
   log('warning: redis-server not found (apt-get install redis-server); the in-process single-node store will be used');
 }
 
+/** Where Debian's package puts the real start script (keep in sync with workers/embedded-rabbitmq.ts). */
+const RABBITMQ_SERVER_SCRIPT = '/usr/lib/rabbitmq/bin/rabbitmq-server';
+
+/**
+ * The RabbitMQ bus adapter is tested for real, so `test` and `bench` need rabbitmq-server (as does a start with
+ * BUS_TYPE=rabbitmq and no RABBITMQ_URL to use); other runs do not install it. Debian's package starts no service here
+ * (policy-rc.d), and the tests run private nodes on free ports.
+ */
+function ensureRabbitMqServer(mode) {
+  const wanted = mode === 'test' || mode === 'bench' || process.env.BUS_TYPE === 'rabbitmq';
+  if (!wanted) return;
+  if (process.env.BUS_TYPE === 'rabbitmq' && process.env.RABBITMQ_URL && mode !== 'test' && mode !== 'bench')
+    return log('rabbitmq-server: skipped (RABBITMQ_URL is set)');
+  const found = () => (isExecutableFile(RABBITMQ_SERVER_SCRIPT) ? RABBITMQ_SERVER_SCRIPT : findOnPath('rabbitmq-server'));
+  if (found()) return log(`rabbitmq-server: ok (${found()})`);
+  if (process.getuid?.() === 0 && findOnPath('apt-get')) {
+    log('rabbitmq-server: not found, installing with apt-get ...');
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    spawnSync('apt-get', ['update'], { stdio: 'inherit', env });
+    spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'rabbitmq-server'], { stdio: 'inherit', env });
+    if (found()) return log(`rabbitmq-server: ok (installed ${found()})`);
+  }
+  if (mode === 'test') fail('tests need a real rabbitmq-server: apt-get install rabbitmq-server');
+  log('warning: rabbitmq-server not found (apt-get install rabbitmq-server); the RabbitMQ bus cannot be benchmarked or started locally');
+}
+
 function runCommand(command, args, temporalCliPath) {
   const env = { ...process.env };
   if (temporalCliPath) env.TEMPORAL_CLI_PATH = temporalCliPath;
@@ -147,6 +173,7 @@ function main(argv) {
   // Minting a token needs neither Temporal nor Redis, so don't make it wait for a Go build.
   const temporalCliPath = mode === 'token' ? undefined : ensureTemporalCli();
   if (mode !== 'token') ensureRedisServer(mode);
+  if (mode !== 'token') ensureRabbitMqServer(mode);
 
   if (command.length === 0) process.exit(0);
   runCommand(command[0], command.slice(1), temporalCliPath);

@@ -3,7 +3,6 @@ import Redis from 'ioredis';
 import type { Worker } from '@temporalio/worker';
 import type { SignalPublisher } from '../activities/bus/signal-bus';
 import { createFeatureBatcher, type FeatureBatcher } from '../activities/ubi/feature-batcher';
-import { createLoggingSignalPublisher } from '../activities/ubi/logging-signal-publisher';
 import { createRecomputeStarter } from '../api/ubi-recompute';
 import { createUbiScheduler, type UbiScheduler } from '../temporal/ubi-schedules';
 import { createActivities } from '../activities';
@@ -35,6 +34,9 @@ import { findRedisServer, startRedisServer } from './embedded-redis';
 import { createServiceClients, type ServiceClients } from './service-clients';
 import { createExternalServices } from './external-services';
 import { startReceiptEmission } from './receipt-emission';
+import type { SignalBus } from '../activities/bus/signal-bus';
+import { createConfiguredSignalBus } from './signal-bus-factory';
+import { startSignalConsumer } from './signal-consumer';
 
 export interface Runtime {
   apiUrl: string | null;
@@ -47,6 +49,8 @@ export interface Runtime {
   metrics: Metrics;
   /** One client per configured external service (CONTRACT.md "Services we call"); absent ones use embedded defaults. */
   serviceClients: ServiceClients;
+  /** The signal bus (BUS_TYPE): UBI publishes through it, the engine's signal consumer reads from it. */
+  bus: SignalBus;
   jwtSecret: string;
   /** UBI: the feature micro-batcher (where the worker runs) and the per-tenant schedule keeper. */
   ubi: { batcher?: FeatureBatcher; scheduler: UbiScheduler };
@@ -54,7 +58,7 @@ export interface Runtime {
 }
 
 export interface RuntimeOptions {
-  /** Where UBI signals go after they are stored; without one they are stored and a log line says none was published. */
+  /** Where UBI signals go after they are stored; the configured signal bus unless a test injects its own. */
   signalPublisher?: SignalPublisher;
 }
 
@@ -141,6 +145,8 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
     const metrics = createMetrics();
     const serviceClients = createServiceClients(config, metrics);
     const external = createExternalServices(config, serviceClients, { outbox: repos.receiptOutbox, metrics, logger });
+    const { bus, mode: busMode } = createConfiguredSignalBus(config, { redisUrl, metrics, logger });
+    stops.push(() => bus.close());
     // Worker and API in one process: the API learns of committed decisions directly (ADR 0001).
     const notifier = config.RUN_WORKER && config.RUN_API ? createDecisionNotifier() : undefined;
 
@@ -179,7 +185,7 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
       // The feature micro-batcher runs beside the worker: features stay fresh within seconds of ingestion.
       const b = createFeatureBatcher({
         repos: repos.ubi,
-        publisher: opts.signalPublisher ?? createLoggingSignalPublisher(logger),
+        publisher: opts.signalPublisher ?? bus,
         metrics: metrics.ubi,
         logger,
         batchSize: config.UBI_BATCH_SIZE,
@@ -188,6 +194,25 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
       b.start();
       stops.push(() => b.stop());
       batcher = b;
+      if (config.SIGNAL_CONSUMER_ENABLED) {
+        // The engine listening on ubi.behavioural_signals (ADR 0007); stopped before the worker, so decisions in hand finish.
+        const consumer = await startSignalConsumer({
+          bus,
+          decide: createDecideService({
+            client: temporal.client,
+            taskQueue: config.TEMPORAL_TASK_QUEUE,
+            eagerStart: config.TEMPORAL_EAGER_START,
+            decisions: repos.decisions,
+            notifier,
+          }),
+          playbooks: repos.decisionInputs,
+          group: config.BUS_CONSUMER_GROUP,
+          defaultSurfaces: config.SIGNAL_CONSUMER_DEFAULT_SURFACES,
+          metrics,
+          logger: logger.child({ component: 'signal-consumer' }),
+        });
+        stops.push(() => consumer.stop());
+      }
     }
     // Schedules of tenants already known, in the background: start-up does not wait on them.
     void repos.ubi.events.knownTenants().then((tenants) => Promise.all(tenants.map((t) => scheduler.ensure(t))), (err) => logger.warn({ err: err.message }, 'could not list UBI tenants'));
@@ -209,6 +234,8 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
         { name: 'redis', required: false, mode: redisMode, check: () => fatigueStore.ping() },
         { name: 'temporal', required: true, check: async () => void (await temporal.client.workflowService.getSystemInfo({})) },
         ...external.checks,
+        // Not required: decide over HTTP works without the bus; signals wait on it (at-least-once) until it is back.
+        { name: 'bus', required: false, mode: busMode, check: () => bus.ping() },
       ];
       const app = createApp({
         repos,
@@ -250,6 +277,7 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
       temporal,
       metrics,
       serviceClients,
+      bus,
       jwtSecret: secret,
       ubi: { batcher, scheduler },
       stop: stopAll,

@@ -48,6 +48,8 @@ export async function startTestApp(env: Record<string, string> = {}, opts: Runti
     DATABASE_POOL_MAX: '10',
     // Every app start would otherwise ensure the UBI schedules of every tenant earlier tests left in the shared database.
     UBI_SCHEDULES_ENABLED: 'false',
+    // Topics of its own on the shared Redis: another file's app (same consumer group) never takes this app's signals.
+    BUS_TOPIC_PREFIX: `${taskQueue}.`,
     ...env,
   });
   const runtime = await startRuntime(config, createLogger(config.LOG_LEVEL), opts);

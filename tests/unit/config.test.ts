@@ -41,3 +41,23 @@ it('when IAM_BASE_URL is set, then it is kept (tokens go to IAM); empty means un
   expect(loadConfig({ IAM_BASE_URL: '' }).IAM_BASE_URL).toBeUndefined();
   expect(() => loadConfig({ IAM_BASE_URL: 'not a url' })).toThrow(/IAM_BASE_URL/);
 });
+
+describe('loadConfig, the signal bus', () => {
+  it('when nothing about the bus is set, then it is Redis Streams with 5 tries before the dead letter and the ide surface by default', () => {
+    const c = loadConfig({});
+    expect(c.BUS_TYPE).toBe('redis');
+    expect(c.BUS_MAX_DELIVERIES).toBe(5);
+    expect(c.BUS_CONSUMER_GROUP).toBe('mmm-engine');
+    expect(c.SIGNAL_CONSUMER_DEFAULT_SURFACES).toEqual(['ide']);
+  });
+
+  it('when BUS_TYPE=rabbitmq has no RABBITMQ_URL, or a bus setting is bad, then start-up fails naming the variable', () => {
+    expect(() => loadConfig({ BUS_TYPE: 'rabbitmq' })).toThrow(/RABBITMQ_URL/);
+    expect(() => loadConfig({ BUS_TYPE: 'kafka' })).toThrow(/BUS_TYPE/);
+    expect(() => loadConfig({ BUS_TYPE: 'rabbitmq', RABBITMQ_URL: 'http://x' })).toThrow(/RABBITMQ_URL/);
+    expect(() => loadConfig({ SIGNAL_CONSUMER_DEFAULT_SURFACES: 'ide,desk' })).toThrow(/SIGNAL_CONSUMER_DEFAULT_SURFACES/);
+    expect(() => loadConfig({ BUS_MAX_DELIVERIES: '0' })).toThrow(/BUS_MAX_DELIVERIES/);
+    expect(loadConfig({ BUS_TYPE: 'rabbitmq', RABBITMQ_URL: 'amqp://u:p@mq:5672' }).RABBITMQ_URL).toBe('amqp://u:p@mq:5672');
+    expect(loadConfig({ SIGNAL_CONSUMER_DEFAULT_SURFACES: 'ide, pr' }).SIGNAL_CONSUMER_DEFAULT_SURFACES).toEqual(['ide', 'pr']);
+  });
+});
