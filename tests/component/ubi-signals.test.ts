@@ -4,8 +4,8 @@
  * config change taking effect, erasure with a receipt, and team aggregates refused below the minimum group size.
  */
 import { QueryTypes } from 'sequelize';
-import { useTestApp, type TestApp } from '../support/harness';
-import { buildDay, createFakeSignalPublisher, event, steadyHistory, type EventSpec } from '../support/ubi-fakes';
+import { useTestApp } from '../support/harness';
+import { buildDay, createFakeSignalPublisher, event, failingToday, ingestEvents, recompute, steadyHistory, type EventSpec } from '../support/ubi-fakes';
 import { decide, decideBody, expectEnvelope, newTenant, publishPlaybook, type TenantFixture } from './fixtures';
 
 jest.setTimeout(90000);
@@ -13,18 +13,7 @@ jest.setTimeout(90000);
 const publisher = createFakeSignalPublisher();
 const app = useTestApp({ UBI_SCHEDULES_ENABLED: 'true' }, { signalPublisher: publisher });
 
-async function ingest(token: string, events: unknown[]) {
-  for (let i = 0; i < events.length; i += 1000) {
-    const res = await app.request('POST', '/v1/ubi/events', { token, body: { events: events.slice(i, i + 1000) } });
-    if (res.status !== 202 || res.body.rejected.length) throw new Error(`ingest gave ${res.status}: ${JSON.stringify(res.body).slice(0, 500)}`);
-  }
-}
-
-async function recompute(a: TestApp, fx: TenantFixture) {
-  const res = await a.request('POST', `/v1/ubi/tenants/${fx.tenant}/baselines/recompute`, { token: fx.admin });
-  expect(res.status).toBe(202);
-  return a.runtime.temporal.client.workflow.getHandle(res.body.workflow_id).result();
-}
+const ingest = (token: string, events: unknown[]) => ingestEvents(app, token, events);
 
 /** Waits for the micro-batcher to finish, then returns the tenant's signals. */
 async function signalsOf(fx: TenantFixture, query = '') {
@@ -34,10 +23,6 @@ async function signalsOf(fx: TenantFixture, query = '') {
   return res.body.signals as any[];
 }
 
-/** Builds today that all fail: far outside a 0–0.25 failure-rate history. */
-function failingToday(spec: EventSpec, n = 6) {
-  return Array.from({ length: n }, (_, i) => event(spec, 'build_completed', new Date(Date.now() - (i + 1) * 1000), { status: 'failure' }));
-}
 
 async function withHistory(fx: TenantFixture, actors: EventSpec[]) {
   await ingest(fx.service, actors.flatMap((a) => steadyHistory(a)));

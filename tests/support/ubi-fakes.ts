@@ -4,6 +4,7 @@
  */
 import type { SignalPublisher } from '../../activities/bus/signal-bus';
 import type { BehaviouralSignal } from '../../domain/model/behavioural-signal';
+import type { TestApp } from './harness';
 
 export interface FakeSignalPublisher extends SignalPublisher {
   published: BehaviouralSignal[];
@@ -125,4 +126,24 @@ export function createFakeUbiBaselineStore(actorCount: number) {
       return 2;
     },
   };
+}
+
+/** Builds today that all fail: far outside a 0–0.25 failure-rate history. */
+export function failingToday(spec: EventSpec, n = 6) {
+  return Array.from({ length: n }, (_, i) => event(spec, 'build_completed', new Date(Date.now() - (i + 1) * 1000), { status: 'failure' }));
+}
+
+/** Sends events through the HTTP API in batches of 1000; any rejection fails the test. */
+export async function ingestEvents(app: TestApp, token: string, events: unknown[]): Promise<void> {
+  for (let i = 0; i < events.length; i += 1000) {
+    const res = await app.request('POST', '/v1/ubi/events', { token, body: { events: events.slice(i, i + 1000) } });
+    if (res.status !== 202 || res.body.rejected.length) throw new Error(`ingest gave ${res.status}: ${JSON.stringify(res.body).slice(0, 500)}`);
+  }
+}
+
+/** Starts the tenant's baseline recompute through the API and waits for the workflow's result. */
+export async function recompute(app: TestApp, fx: { tenant: string; admin: string }) {
+  const res = await app.request('POST', `/v1/ubi/tenants/${fx.tenant}/baselines/recompute`, { token: fx.admin });
+  if (res.status !== 202) throw new Error(`recompute gave ${res.status}: ${JSON.stringify(res.body)}`);
+  return app.runtime.temporal.client.workflow.getHandle(res.body.workflow_id).result();
 }
