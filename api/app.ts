@@ -4,12 +4,14 @@ import { AppError } from '../domain/errors';
 import type { Repositories } from '../db/database';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
+import type { ApprovalService } from './approval-service';
 import { authenticate, type TokenVerifier } from './auth';
 import type { DecideService } from './decide-service';
 import { errorHandler } from './error-handler';
 import { buildOpenApi } from './openapi';
 import type { DependencyCheck } from './readiness';
 import { mountRoutes, type RouteSpec } from './route';
+import { actionRoutes } from './routes/action-routes';
 import { decisionRoutes } from './routes/decision-routes';
 import { opsRoutes } from './routes/ops-routes';
 import { playbookRoutes, policyRoutes } from './routes/admin-routes';
@@ -24,6 +26,8 @@ export interface AppDeps {
   logger: Logger;
   checks: DependencyCheck[];
   version: string;
+  /** Consent and approval of multiplier actions; without it the action routes are not mounted. */
+  approvals?: ApprovalService;
 }
 
 /** Contract: oversized bodies get 413 with the envelope. Decide bodies are small; playbooks are the largest. */
@@ -37,6 +41,7 @@ export function allRoutes(deps: AppDeps): RouteSpec[] {
     ...playbookRoutes({ playbooks: deps.repos.playbooks }),
     ...policyRoutes({ policies: deps.repos.policies }),
     ...opsRoutes({ checks: deps.checks, metrics: deps.metrics, version: deps.version }),
+    ...(deps.approvals ? actionRoutes({ approvals: deps.approvals }) : []),
   ];
 }
 

@@ -1,5 +1,7 @@
 import type { Sequelize } from 'sequelize';
 import { defineModels } from './models';
+import { createActionApprovalRepository } from './repositories/action-approval-repository';
+import { createActionEnrichmentRepository } from './repositories/action-enrichment-repository';
 import { createAuditLog } from './repositories/audit-log';
 import { createDecisionContextReader } from './repositories/decision-context-reader';
 import { createDecisionRepository } from './repositories/decision-repository';
@@ -8,6 +10,7 @@ import { createPolicyRepository } from './repositories/policy-repository';
 import { createPreferencesRepository } from './repositories/preferences-repository';
 import { createReceiptLedger } from './repositories/receipt-ledger';
 import { createSignalReader } from './repositories/signal-reader';
+import { createOutboxRepository } from './repositories/outbox-repository';
 
 /** Builds every repository over one Sequelize instance. */
 export function createRepositories(sequelize: Sequelize, opts: { receiptSigningKeyPem?: string } = {}) {
@@ -25,6 +28,9 @@ export function createRepositories(sequelize: Sequelize, opts: { receiptSigningK
     decisions: createDecisionRepository(sequelize, models, ledger),
     decisionInputs: createDecisionContextReader(sequelize),
     signals: createSignalReader(sequelize),
+    actionApprovals: createActionApprovalRepository(sequelize, ledger),
+    actionEnrichment: createActionEnrichmentRepository(sequelize),
+    outbox: createOutboxRepository(sequelize),
   };
 }
 export type Repositories = ReturnType<typeof createRepositories>;

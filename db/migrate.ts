@@ -1,8 +1,9 @@
 import type { Sequelize } from 'sequelize';
 import * as m001 from './migrations/001-initial';
 import * as m002 from './migrations/002-unique-outcomes';
+import * as m004 from './migrations/004-actions';
 
-const MIGRATIONS: Array<{ name: string; up: string }> = [m001, m002];
+const MIGRATIONS: Array<{ name: string; up: string }> = [m001, m002, m004];
 
 /** Arbitrary constant: the advisory lock that makes concurrent replicas migrate one at a time. */
 const MIGRATION_LOCK = 727_001;

@@ -7,6 +7,7 @@ import { createMemoryFatigueStore } from '../activities/fatigue/memory-fatigue-s
 import { createRedisFatigueStore } from '../activities/fatigue/redis-fatigue-store';
 import type { FatigueStore } from '../activities/fatigue/fatigue-store';
 import { createApp } from '../api/app';
+import { createApprovalService } from '../api/approval-service';
 import { createHs256Verifier } from '../api/auth';
 import { createDecideService } from '../api/decide-service';
 import type { DependencyCheck } from '../api/readiness';
@@ -24,6 +25,7 @@ import { connectTemporal, ensureSearchAttributes, type TemporalHandles } from '.
 import { resolveTemporalCliPath, startTemporalDevServer } from '../temporal/dev-server';
 import { installSdkLogging } from '../temporal/sdk-logging';
 import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
+import { createActionDeps } from './action-deps';
 import { createDecisionWorker } from './decision-worker';
 import { resolveJwtSecret } from './dev-secret';
 import { findRedisServer, startRedisServer } from './embedded-redis';
@@ -135,7 +137,7 @@ export async function startRuntime(config: AppConfig, logger: Logger): Promise<R
         connection: temporal.connection,
         namespace: config.TEMPORAL_NAMESPACE,
         taskQueue: config.TEMPORAL_TASK_QUEUE,
-        activities: createActivities({ repos, fatigueStore, notifier }),
+        activities: createActivities({ repos, fatigueStore, notifier, actions: createActionDeps(repos, serviceClients) }),
         workflowBundlePath: process.env.WORKFLOW_BUNDLE_PATH ?? WORKFLOW_BUNDLE_PATH,
       });
       const running = worker.run();
@@ -177,6 +179,7 @@ export async function startRuntime(config: AppConfig, logger: Logger): Promise<R
         logger,
         checks,
         version: VERSION,
+        approvals: createApprovalService({ client: temporal.client, approvals: repos.actionApprovals }),
       });
       server = await startServer(app, config.PORT, config.HOST);
       const s = server;
