@@ -137,7 +137,7 @@ export async function startRuntime(config: AppConfig, logger: Logger): Promise<R
         connection: temporal.connection,
         namespace: config.TEMPORAL_NAMESPACE,
         taskQueue: config.TEMPORAL_TASK_QUEUE,
-        activities: createActivities({ repos, fatigueStore, notifier, actions: createActionDeps(repos, serviceClients) }),
+        activities: createActivities({ repos, fatigueStore, notifier, actions: createActionDeps(repos, serviceClients, metrics) }),
         workflowBundlePath: process.env.WORKFLOW_BUNDLE_PATH ?? WORKFLOW_BUNDLE_PATH,
       });
       const running = worker.run();

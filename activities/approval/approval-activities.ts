@@ -5,12 +5,14 @@ import type { Execution } from '../../domain/approval/approval-rules';
 import type { TenantPolicy } from '../../domain/model/policy';
 import type { DelegatedAction, DelegationClient, DelegationTarget } from '../clients/delegation-client';
 import { ServiceCallError } from '../clients/service-client';
+import type { Metrics } from '../../observability/metrics';
 
 export interface ApprovalDeps {
   approvals?: { recordTransition(t: ApprovalTransition): Promise<{ receipt_id: string }> };
   policies?: { get(tenantId: string): Promise<TenantPolicy> };
   delegation?: DelegationClient;
   outbox?: { record(entry: OutboxEntry): Promise<{ outbox_id: string }> };
+  metrics?: Pick<Metrics, 'approvalTransitions'>;
 }
 
 /** Business refusal of a delegation (a 4xx from the edge agent or CI): retrying the same request cannot help. */
@@ -25,7 +27,9 @@ export function createApprovalActivities(deps: ApprovalDeps) {
   return {
     /** One receipt per transition, in the tenant's chain; keyed by (action, seq), so a retry writes once. */
     async recordApprovalTransition(t: ApprovalTransition): Promise<{ receipt_id: string }> {
-      return required(deps.approvals, 'an approval store').recordTransition(t);
+      const receipt = await required(deps.approvals, 'an approval store').recordTransition(t);
+      deps.metrics?.approvalTransitions.inc({ event: t.event, status: t.status });
+      return receipt;
     },
 
     /** After approval, policy is asked again: an approval does not outlive a tenant turning multiplier actions off. */

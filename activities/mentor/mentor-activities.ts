@@ -12,11 +12,13 @@ import {
 } from '../../domain/mentor/mentor-rules';
 import type { LlmGatewayClient } from '../clients/llm-gateway-client';
 import { ServiceCallError } from '../clients/service-client';
+import type { Metrics } from '../../observability/metrics';
 
 export interface MentorDeps {
   /** Absent when LLM_GATEWAY_BASE_URL is unset: mentor actions keep their templates and say so. */
   llm?: LlmGatewayClient;
   enrichments?: { apply(e: StoredEnrichment): Promise<boolean> };
+  metrics?: Pick<Metrics, 'mentorEnrichments'>;
 }
 
 export interface GenerateMentorInput {
@@ -80,6 +82,8 @@ export function createMentorActivities(deps: MentorDeps) {
 
     async storeMentorEnrichment(input: { tenant_id: string; decision_id: string; result: MentorEnrichmentResult }): Promise<boolean> {
       if (!deps.enrichments) throw new Error('no enrichment store is configured');
+      const enrichment = input.result.payload.enrichment as Enrichment;
+      deps.metrics?.mentorEnrichments.inc({ outcome: enrichment.status === 'enriched' ? 'enriched' : (enrichment.reason ?? 'template') });
       return deps.enrichments.apply({
         tenant_id: input.tenant_id,
         decision_id: input.decision_id,

@@ -141,6 +141,8 @@ describe('mentor actions with an LLM gateway', () => {
     expect(mentor.payload.rationale).toEqual(template.payload.rationale);
     expect(decision.degraded_mode).toBe(true);
     expect(decision.degraded_reasons).toContain(reason);
+    const metrics = await app.request('GET', '/metrics');
+    expect(metrics.body).toMatch(new RegExp(`mmm_mentor_enrichments_total\\{outcome="${reason}"\\} [1-9]`));
   });
 });
 

@@ -89,6 +89,8 @@ describe('dual-channel approval of a multiplier action', () => {
     const [{ public_key }] = (await app.runtime.repos.ledger.publicKeys()).filter((k) => k.key_id === chain[0].key_id);
     for (const r of chain) expect(verifyReceipt(r, public_key)).toBe(true);
     expect(chain.every((r) => r.decision_id === decision.decision_id)).toBe(true);
+    const metrics = await app.request('GET', '/metrics');
+    expect(metrics.body).toMatch(/mmm_approval_transitions_total\{event="executed",status="executed"\} [1-9]/);
   });
 
   it('when the rules are broken (someone else consents, approval before consent, the actor approves, a non-approver, a repeated approver or channel, a stale digest), then each is refused with a clear 4xx and nothing changes', async () => {
