@@ -26,8 +26,8 @@ export interface AppDeps {
   logger: Logger;
   checks: DependencyCheck[];
   version: string;
-  /** Consent and approval of multiplier actions; without it the action routes are not mounted. */
-  approvals?: ApprovalService;
+  /** Consent, approval and approval status of multiplier actions. */
+  approvals: ApprovalService;
 }
 
 /** Contract: oversized bodies get 413 with the envelope. Decide bodies are small; playbooks are the largest. */
@@ -41,7 +41,7 @@ export function allRoutes(deps: AppDeps): RouteSpec[] {
     ...playbookRoutes({ playbooks: deps.repos.playbooks }),
     ...policyRoutes({ policies: deps.repos.policies }),
     ...opsRoutes({ checks: deps.checks, metrics: deps.metrics, version: deps.version }),
-    ...(deps.approvals ? actionRoutes({ approvals: deps.approvals }) : []),
+    ...actionRoutes({ approvals: deps.approvals }),
   ];
 }
 

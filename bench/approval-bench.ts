@@ -14,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
+import { signDevToken } from '../api/auth';
 import { loadConfig } from '../config/config';
 import { actionDigest, type ApprovableAction } from '../domain/approval/action-digest';
 import { createLogger } from '../observability/logger';
@@ -29,6 +30,10 @@ const OPEN_LEVELS = [0, Math.round(1_000 * SCALE), Math.round(10_000 * SCALE)];
 const MAX_CACHED_WORKFLOWS = 500;
 const TENANTS = 50;
 
+const DECIDE_SAMPLES = Math.max(20, Math.round(200 * SCALE));
+/** The test LLM gateway answers this late: far past the IDE budget, so a decide that waited for it would show. */
+const LLM_DELAY_MS = 1_000;
+
 const log = (m: string) => process.stderr.write(`[bench:approval] ${m}\n`);
 const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
 
@@ -38,12 +43,14 @@ function percentile(sorted: number[], p: number): number {
   return Math.round(sorted[Math.max(0, idx)] * 10) / 10;
 }
 
-async function startEdgeAgent(): Promise<{ url: string; close(): Promise<void> }> {
+async function startService(answer: () => unknown, delayMs = 0): Promise<{ url: string; close(): Promise<void> }> {
   const server = http.createServer((req, res) => {
     req.resume();
     req.on('end', () => {
-      res.writeHead(202, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ execution_id: `exec-${crypto.randomUUID()}`, status: 'accepted' }));
+      setTimeout(() => {
+        res.writeHead(202, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(answer()));
+      }, delayMs);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -107,8 +114,56 @@ async function countOpened(rt: Awaited<ReturnType<typeof startRuntime>>): Promis
   return Number(row.n);
 }
 
+async function benchDecide(rt: Awaited<ReturnType<typeof startRuntime>>) {
+  const tenant = 'bench-decide';
+  const { tenant_id: _t, version: _v, policy_snapshot_id: _p, updated_at: _u, ...policy } = await rt.repos.policies.get(tenant);
+  await rt.repos.policies.put(tenant, { ...policy, llm_enabled: true, max_nudges_per_window: 1000, cooldown_minutes: 0 }, 'bench');
+  const created = await rt.repos.playbooks.create(
+    tenant,
+    {
+      name: 'Build failures: mentor and re-run',
+      category: 'build_health',
+      triggers: [{ source: 'ubi', kind: 'build_failures', min_severity: 'low' }],
+      conditions: [],
+      actions: [
+        { type: 'mentor', title: 'Builds on {{branch}} keep failing', body: 'Running the failing step locally can save a round trip.', priority: 60, cooldown_minutes: 0, requires_consent: false, requires_dual_channel: false },
+        { type: 'multiplier', title: 'Re-run the build', body: 'Re-run the build of {{repo_id}}.', priority: 50, cooldown_minutes: 0, requires_consent: true, requires_dual_channel: true },
+      ],
+    },
+    'bench',
+  );
+  await rt.repos.playbooks.publish(tenant, created.playbook_id, 'bench');
+  const token = signDevToken(rt.jwtSecret, { sub: 'bench', tenant_id: tenant, roles: ['service'] }, 3600);
+  log(`decide with a mentor and a multiplier action, IDE, concurrency 1 (${DECIDE_SAMPLES} requests)`);
+  const latencies: number[] = [];
+  const recorded: number[] = [];
+  for (let i = 0; i < DECIDE_SAMPLES + 20; i++) {
+    const body = {
+      tenant_id: tenant, actor_id: `actor-${i}`, actor_type: 'human', surface: 'ide', repo_id: 'payments', branch: 'main',
+      signal: { signal_id: `s-${i}`, source: 'ubi', kind: 'build_failures', severity: 'medium', occurred_at: new Date().toISOString(), payload: { failures: 4 } },
+    };
+    const t = performance.now();
+    const res = await fetch(`${rt.apiUrl}/v1/mmm/decide`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+    const json = (await res.json()) as { actions?: Array<{ type: string; payload: { enrichment?: { status: string } } }>; latency_ms: number };
+    const ms = performance.now() - t;
+    if (res.status !== 200 || json.actions?.length !== 2) throw new Error(`decide answered ${res.status}: ${JSON.stringify(json)}`);
+    if (json.actions.find((a) => a.type === 'mentor')?.payload.enrichment?.status !== 'pending') throw new Error('the mentor action was not pending enrichment');
+    if (i >= 20) {
+      latencies.push(ms);
+      recorded.push(json.latency_ms);
+    }
+  }
+  const s = [...latencies].sort((a, b) => a - b);
+  const r = [...recorded].sort((a, b) => a - b);
+  return { requests: s.length, p50_ms: percentile(s, 50), p95_ms: percentile(s, 95), recorded_latency_p95_ms: percentile(r, 95), llm_gateway_delay_ms: LLM_DELAY_MS };
+}
+
 async function main() {
-  const edge = await startEdgeAgent();
+  const edge = await startService(() => ({ execution_id: `exec-${crypto.randomUUID()}`, status: 'accepted' }));
+  const llm = await startService(
+    () => ({ text: JSON.stringify({ title: 'Builds', claims: [{ text: 'Four builds failed.', evidence: ['E1'] }] }), safety: { status: 'pass', risk_flags: [], redaction_summary: null } }),
+    LLM_DELAY_MS,
+  );
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mmm-bench-approval-'));
   fs.chmodSync(dataDir, 0o755);
   const config = loadConfig({
@@ -121,12 +176,17 @@ async function main() {
     LOG_LEVEL: 'warn',
     SEED_DEMO: 'false',
     EDGE_AGENT_BASE_URL: edge.url,
+    LLM_GATEWAY_BASE_URL: llm.url,
   });
   log('starting embedded PostgreSQL, Redis, Temporal, worker and API ...');
   const rt = await startRuntime(config, createLogger('warn'));
   const client = rt.temporal.client;
   const taskQueue = config.TEMPORAL_TASK_QUEUE;
   try {
+    // 0. Decide (IDE, concurrency 1) for a playbook with a mentor and a multiplier action: the answer must not wait
+    //    for the LLM (1 s late here) nor for the approval workflow.
+    const decideFigures = await benchDecide(rt);
+
     // 1. Second approval -> executed.
     log(`second approval to executed over ${LATENCY_SAMPLES} dual-channel actions`);
     const latencies: number[] = [];
@@ -166,6 +226,7 @@ async function main() {
       bench: 'approval',
       machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version },
       setup: 'dualChannelApprovalWorkflow on the embedded stack; updates through the Temporal client; delegation to a local HTTP edge agent',
+      decide_mentor_multiplier_ide_c1: decideFigures,
       second_approval_to_executed: { samples: sorted.length, p50_ms: percentile(sorted, 50), p95_ms: percentile(sorted, 95), max_ms: percentile(sorted, 100) },
       worker_memory: { max_cached_workflows: MAX_CACHED_WORKFLOWS, process: 'API and worker in one process', levels: memory },
     };
@@ -173,6 +234,7 @@ async function main() {
   } finally {
     await rt.stop();
     await edge.close();
+    await llm.close();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }
