@@ -64,6 +64,12 @@ describe('dual-channel approval of a multiplier action', () => {
     expect(consented.status).toBe(200);
     expect(consented.body.status).toBe('pending');
 
+    // The decision has completed; its approval workflow (ParentClosePolicy ABANDON) goes on.
+    const client = app.runtime.temporal.client;
+    expect((await client.workflow.getHandle(decision.workflow_id).describe()).status.name).toBe('COMPLETED');
+    const approvalRun = await client.workflow.getHandle(`approval/${fx.tenant}/${action.action_id}`).describe();
+    expect({ status: approvalRun.status.name, parent: approvalRun.parentExecution?.workflowId }).toEqual({ status: 'RUNNING', parent: decision.workflow_id });
+
     const first = await approve(approver(fx, 'bob'), action.action_id, { channel: 'slack', decision: 'approve' });
     expect(first.status).toBe(200);
     expect(first.body.status).toBe('pending');
