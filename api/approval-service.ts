@@ -41,9 +41,8 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
         // Either the decision is still starting it (wait a little), or it is closed (its status says why).
         const current = await queryStatus(handle).catch(() => null);
         if (current && !isOpen(current.status)) throw closedConflict(current);
-        if (current) continue; // it started in the meantime
         if (Date.now() > deadline) throw new AppError(503, 'approval_not_started', 'the approval workflow of this action has not started yet; retry shortly');
-        await sleep(100);
+        if (!current) await sleep(100); // not started yet; when it has started in the meantime, retry at once
       }
     }
   }

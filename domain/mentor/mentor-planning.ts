@@ -4,13 +4,15 @@
  * it), or template with the reason when it will not.
  */
 import type { ActionPlan, CandidateAction } from '../action-planning';
-import type { MatchedPlaybook } from '../playbook-matching';
+import type { MatchedPlaybook, MatchInput } from '../playbook-matching';
+import { templateValues } from '../rendering';
+import { fillTemplate } from '../templates';
 import type { Severity, Surface } from '../model/common';
-import type { RecentSignal, Signal } from '../model/signal';
+import type { RecentSignal } from '../model/signal';
 import { templateRationale, type Enrichment, type MentorContext } from './mentor-rules';
 
 export interface MentorPlanArgs {
-  request: { actor_id: string; actor_type: string; surface: string; file_path?: string | null; signal?: Signal | null };
+  request: MatchInput & { actor_id: string };
   matched: MatchedPlaybook[];
   recent_signals: RecentSignal[];
   llm_enabled: boolean;
@@ -51,12 +53,16 @@ function initialEnrichment(args: MentorPlanArgs): Enrichment {
 export function planMentorActions(plan: ActionPlan, args: MentorPlanArgs): MentorPlan {
   const enrichment = initialEnrichment(args);
   const tasks: MentorEnrichmentTask[] = [];
+  const values = templateValues(args.request);
   let anyMentor = false;
   const candidates = plan.candidates.map((c): CandidateAction => {
     if (c.action.type !== 'mentor') return c;
     anyMentor = true;
     const playbook = args.matched.find((m) => m.playbook_id === c.action.playbook_id);
-    const definition = playbook?.definition.actions.find((a) => a.type === 'mentor');
+    // The playbook's own (unfilled) wording of this action: the one whose rendering is this action's text.
+    const mentors = playbook?.definition.actions.filter((a) => a.type === 'mentor') ?? [];
+    const definition =
+      mentors.find((a) => fillTemplate(a.title, values) === c.action.payload.title && fillTemplate(a.body, values) === c.action.payload.body) ?? mentors[0];
     const context: MentorContext = {
       actor_id: args.request.actor_id,
       actor_type: args.request.actor_type,

@@ -122,4 +122,28 @@ describe('mentor planning in the decision', () => {
     expect(out.degraded_reasons).toEqual(degraded);
     expect(out.tasks).toHaveLength(tasks);
   });
+
+  it('when a playbook has two mentor actions, then each task carries its own unfilled wording for the prompt', () => {
+    const two = [
+      {
+        ...matched[0],
+        definition: playbookInputSchema.parse({
+          name: 'M2',
+          category: 'c',
+          triggers: [{ kind: 'request' }],
+          actions: [
+            { type: 'mentor', title: 'First on {{surface}}', body: 'One', priority: 60 },
+            { type: 'mentor', title: 'Second on {{surface}}', body: 'Two', priority: 50 },
+          ],
+        }),
+      },
+    ];
+    let n = 0;
+    const p2 = planActions({ request, matched: two, policy: DEFAULT_TENANT_POLICY, preferences: { ...DEFAULT_PREFERENCES }, now: new Date('2026-01-01T12:00:00Z'), newActionId: () => `act_${++n}`, supportedTypes: ['mentor'] });
+    const out = planMentorActions(p2, { ...args, matched: two, llm_enabled: true, gateway: { configured: true, circuit_open: false } });
+    expect(out.tasks.map((t) => [t.template.title, t.fallback_title])).toEqual([
+      ['First on {{surface}}', 'First on ide'],
+      ['Second on {{surface}}', 'Second on ide'],
+    ]);
+  });
 });
