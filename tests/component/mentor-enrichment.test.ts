@@ -163,3 +163,26 @@ describe('mentor actions without an LLM gateway', () => {
     }
   });
 });
+
+describe('mentor actions behind an open circuit breaker', () => {
+  it('when the gateway has failed enough to open the breaker, then the next decision says llm_gateway_circuit_open at once and the gateway is not called', async () => {
+    const down = await startFakeService(() => ({ status: 503, body: { error: 'down' } }));
+    const a = await startTestApp({ LLM_GATEWAY_BASE_URL: down.url, CIRCUIT_BREAKER_FAILURES: '1' });
+    try {
+      const fx = await setUp(a);
+      const first = await mentorDecide(a, fx);
+      const { mentor } = await waitForEnrichment(a, fx, first.body.decision_id);
+      expect(mentor.payload.enrichment).toEqual({ status: 'template', reason: 'llm_gateway_unavailable' });
+      const callsBefore = down.calls.length;
+
+      const second = await mentorDecide(a, fx);
+      const template = second.body.actions.find((x: { type: string }) => x.type === 'mentor');
+      expect(template.payload.enrichment).toEqual({ status: 'template', reason: 'llm_gateway_circuit_open' });
+      expect(second.body.degraded_reasons).toEqual(['llm_gateway_circuit_open']);
+      expect(down.calls.length).toBe(callsBefore);
+    } finally {
+      await a.stop();
+      await down.close();
+    }
+  });
+});
