@@ -29,11 +29,21 @@ import {
 } from './messages';
 
 /**
- * Receipts and policy reads: PostgreSQL, a few milliseconds each, so local activities: a transition costs no activity
- * task round trip (the second approval to `executed` took ~250 ms with regular activities, four task hand-offs).
+ * Receipts written while consent and votes may arrive: regular activities. Their results come back as history events,
+ * so a replay sees them in the order the first run did, also when an update's receipt and the workflow's own are in
+ * flight at once (local activities there broke replay: tests/workflows/approval-survival.test.ts caught it).
  * Retried until the database is back: a transition is never lost.
  */
-const store = proxyLocalActivities<Activities>({
+const store = proxyActivities<Activities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});
+
+/**
+ * After the quorum every update is refused by its validator (nothing is written), so the rest runs alone: the policy
+ * re-check and the receipts are local activities, which saves an activity task round trip each.
+ */
+const afterQuorum = proxyLocalActivities<Activities>({
   startToCloseTimeout: '10 seconds',
   localRetryThreshold: '10 seconds',
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds' },
@@ -82,8 +92,7 @@ export async function dualChannelApprovalWorkflow(input: ApprovalWorkflowInput):
   });
 
   // Built synchronously from the state at the moment of the transition; concurrent handlers each keep their own seq.
-  const record = (event: string, detail: Record<string, unknown> = {}) =>
-    store.recordApprovalTransition({
+  const transition = (event: string, detail: Record<string, unknown> = {}) => ({
       action_id: task.action_id,
       tenant_id: input.tenant_id,
       decision_id: input.decision_id,
@@ -94,6 +103,8 @@ export async function dualChannelApprovalWorkflow(input: ApprovalWorkflowInput):
       detail,
       at: new Date().toISOString(),
     });
+  const record = (event: string, detail: Record<string, unknown> = {}) => store.recordApprovalTransition(transition(event, detail));
+  const recordAlone = (event: string, detail: Record<string, unknown> = {}) => afterQuorum.recordApprovalTransition(transition(event, detail));
 
   setHandler(approvalStatusQuery, () => view(input, state));
   setHandler(
@@ -145,19 +156,19 @@ export async function dualChannelApprovalWorkflow(input: ApprovalWorkflowInput):
   const digest = actionDigest(action);
   if (!hasQuorum(state, digest)) {
     state = fail(state, 'approval_digest_mismatch');
-    await record('failed', { reason: state.failure_reason });
+    await recordAlone('failed', { reason: state.failure_reason });
     return finish(input, () => state);
   }
 
-  const policy = await store.recheckActionPolicy({ tenant_id: input.tenant_id, action_type: action.type });
+  const policy = await afterQuorum.recheckActionPolicy({ tenant_id: input.tenant_id, action_type: action.type });
   if (!policy.allowed) {
     state = fail(state, 'policy_disallowed');
-    await record('failed', { reason: state.failure_reason, policy_snapshot_id: policy.policy_snapshot_id });
+    await recordAlone('failed', { reason: state.failure_reason, policy_snapshot_id: policy.policy_snapshot_id });
     return finish(input, () => state);
   }
 
   state = startExecution(state);
-  await record('executing', { policy_snapshot_id: policy.policy_snapshot_id, target: action.target });
+  await recordAlone('executing', { policy_snapshot_id: policy.policy_snapshot_id, target: action.target });
   try {
     const execution = await delegation.delegateAction({
       target: action.target,
@@ -172,10 +183,10 @@ export async function dualChannelApprovalWorkflow(input: ApprovalWorkflowInput):
       },
     });
     state = finishExecution(state, execution);
-    await record('executed', { execution_id: execution.execution_id, via: execution.via, target: execution.target });
+    await recordAlone('executed', { execution_id: execution.execution_id, via: execution.via, target: execution.target });
   } catch (err) {
     state = fail(state, 'delegation_failed');
-    await record('failed', { reason: state.failure_reason, error: (err as Error).message?.slice(0, 300) ?? 'unknown' });
+    await recordAlone('failed', { reason: state.failure_reason, error: (err as Error).message?.slice(0, 300) ?? 'unknown' });
   }
   return finish(input, () => state);
 }
