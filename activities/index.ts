@@ -1,9 +1,11 @@
+import { createApprovalActivities, type ApprovalDeps } from './approval/approval-activities';
 import { createContextActivities, type ContextDeps, type ContextServices } from './context/context-activities';
 import { createDecisionActivities, type DecisionStoreDeps } from './decisions/decision-activities';
 import type { DecisionNotifier } from './decisions/decision-notifier';
 import { createErisActivities, type ErisActivityDeps } from './eris/eris-activities';
 import type { FatigueStore } from './fatigue/fatigue-store';
 import type { PrivacyGuard } from './governance/privacy-guard';
+import { createMentorActivities, type MentorDeps } from './mentor/mentor-activities';
 import { createUbiBaselineActivities, type UbiBaselineActivityDeps } from './ubi/baseline-activities';
 
 export interface ActivityDeps {
@@ -14,6 +16,8 @@ export interface ActivityDeps {
   external?: { context?: ContextServices; privacy?: PrivacyGuard; eris?: ErisActivityDeps };
   /** UBI baseline recompute and retention (absent in decision-only test workers). */
   ubi?: UbiBaselineActivityDeps;
+  /** Mentor enrichment (LLM gateway) and multiplier approval and delegation (edge agent, CI, outbox). */
+  actions?: MentorDeps & ApprovalDeps;
 }
 
 /** Every activity the decision worker registers, built from injected dependencies. */
@@ -23,6 +27,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createDecisionActivities({ ...deps.repos, fatigueStore: deps.fatigueStore, notifier: deps.notifier, privacy: deps.external?.privacy }),
     ...createErisActivities(deps.external?.eris),
     ...(deps.ubi ? createUbiBaselineActivities(deps.ubi) : {}),
+    ...createMentorActivities(deps.actions ?? {}),
+    ...createApprovalActivities(deps.actions ?? {}),
   };
 }
 export type Activities = ReturnType<typeof createActivities>;

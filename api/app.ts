@@ -4,12 +4,14 @@ import { AppError } from '../domain/errors';
 import type { Repositories } from '../db/database';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
+import type { ApprovalService } from './approval-service';
 import { authenticate, type TokenVerifier } from './auth';
 import type { DecideService } from './decide-service';
 import { errorHandler } from './error-handler';
 import { buildOpenApi } from './openapi';
 import type { DependencyCheck } from './readiness';
 import { mountRoutes, type RouteSpec } from './route';
+import { actionRoutes } from './routes/action-routes';
 import { decisionRoutes } from './routes/decision-routes';
 import { opsRoutes } from './routes/ops-routes';
 import { playbookRoutes, policyRoutes } from './routes/admin-routes';
@@ -27,6 +29,8 @@ export interface AppDeps {
   version: string;
   /** UBI routes' dependencies (the routes are always declared, so OpenAPI describes them). */
   ubi?: UbiRouteDeps;
+  /** Consent, approval and approval status of multiplier actions. */
+  approvals: ApprovalService;
 }
 
 /** Contract: oversized bodies get 413 with the envelope. Decide bodies are small; playbooks are the largest. */
@@ -46,6 +50,7 @@ export function allRoutes(deps: AppDeps): RouteSpec[] {
       if (!deps.ubi) throw new Error('UBI routes were mounted without their dependencies');
       return deps.ubi;
     }),
+    ...actionRoutes({ approvals: deps.approvals }),
   ];
 }
 

@@ -11,6 +11,7 @@ const PARTS: Record<string, string> = {
   ubi_ingestion_and_recompute: 'ubi-bench.ts',
   ubi_detection_quality: 'ubi-quality.ts',
   signal_bus: 'bus.ts',
+  approvals: 'approval-bench.ts',
 };
 
 const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);

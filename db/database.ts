@@ -1,5 +1,7 @@
 import type { Sequelize } from 'sequelize';
 import { defineModels } from './models';
+import { createActionApprovalRepository } from './repositories/action-approval-repository';
+import { createActionEnrichmentRepository } from './repositories/action-enrichment-repository';
 import { createAuditLog } from './repositories/audit-log';
 import { createDecisionContextReader } from './repositories/decision-context-reader';
 import { createDecisionRepository } from './repositories/decision-repository';
@@ -10,6 +12,7 @@ import { createReceiptLedger } from './repositories/receipt-ledger';
 import { createReceiptOutbox } from './repositories/receipt-outbox';
 import { createSignalReader } from './repositories/signal-reader';
 import { createUbiRepositories } from './repositories/ubi-repositories';
+import { createOutboxRepository } from './repositories/outbox-repository';
 
 /** Builds every repository over one Sequelize instance. */
 export function createRepositories(sequelize: Sequelize, opts: { receiptSigningKeyPem?: string } = {}) {
@@ -29,6 +32,9 @@ export function createRepositories(sequelize: Sequelize, opts: { receiptSigningK
     signals: createSignalReader(sequelize),
     receiptOutbox: createReceiptOutbox(sequelize),
     ubi: createUbiRepositories(sequelize, ledger),
+    actionApprovals: createActionApprovalRepository(sequelize, ledger),
+    actionEnrichment: createActionEnrichmentRepository(sequelize),
+    outbox: createOutboxRepository(sequelize),
   };
 }
 export type Repositories = ReturnType<typeof createRepositories>;

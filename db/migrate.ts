@@ -2,9 +2,10 @@ import type { Sequelize } from 'sequelize';
 import * as m001 from './migrations/001-initial';
 import * as m002 from './migrations/002-unique-outcomes';
 import * as m003 from './migrations/003-ubi';
+import * as m004 from './migrations/004-actions';
 import * as m005 from './migrations/005-external-services';
 
-const MIGRATIONS: Array<{ name: string; up: string }> = [m001, m002, m003, m005];
+const MIGRATIONS: Array<{ name: string; up: string }> = [m001, m002, m003, m004, m005];
 
 /** Arbitrary constant: the advisory lock that makes concurrent replicas migrate one at a time. */
 const MIGRATION_LOCK = 727_001;

@@ -86,6 +86,18 @@ export function createMetrics(registry = new Registry()) {
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),
+    mentorEnrichments: new Counter({
+      name: 'mmm_mentor_enrichments_total',
+      help: 'Mentor enrichments by outcome: enriched, or the reason the template stands (llm_gateway_timeout, llm_output_blocked, …)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    approvalTransitions: new Counter({
+      name: 'mmm_approval_transitions_total',
+      help: 'Approval transitions of multiplier actions, by event (opened, consented, vote, expired, executing, executed, failed, …)',
+      labelNames: ['event', 'status'] as const,
+      registers: [registry],
+    }),
     dependencyUp: new Gauge({
       name: 'mmm_dependency_up',
       help: 'Whether a dependency answered its last readiness check (1) or not (0)',

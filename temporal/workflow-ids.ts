@@ -5,3 +5,13 @@
 export function decideWorkflowId(tenantId: string, uniquePart: string): string {
   return `decide/${tenantId}/${uniquePart}`;
 }
+
+/** One approval workflow per multiplier action: the action id finds it, and the tenant in the id keeps tenants apart. */
+export function approvalWorkflowId(tenantId: string, actionId: string): string {
+  return `approval/${tenantId}/${actionId}`;
+}
+
+/** One enrichment workflow per decision with mentor actions. */
+export function mentorEnrichmentWorkflowId(tenantId: string, decisionId: string): string {
+  return `mentor/${tenantId}/${decisionId}`;
+}

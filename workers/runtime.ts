@@ -11,6 +11,7 @@ import { createMemoryFatigueStore } from '../activities/fatigue/memory-fatigue-s
 import { createRedisFatigueStore } from '../activities/fatigue/redis-fatigue-store';
 import type { FatigueStore } from '../activities/fatigue/fatigue-store';
 import { createApp } from '../api/app';
+import { createApprovalService } from '../api/approval-service';
 import { createHs256Verifier } from '../api/auth';
 import { createDecideService } from '../api/decide-service';
 import type { DependencyCheck } from '../api/readiness';
@@ -28,6 +29,7 @@ import { connectTemporal, ensureSearchAttributes, type TemporalHandles } from '.
 import { resolveTemporalCliPath, startTemporalDevServer } from '../temporal/dev-server';
 import { installSdkLogging } from '../temporal/sdk-logging';
 import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
+import { createActionDeps } from './action-deps';
 import { createDecisionWorker } from './decision-worker';
 import { resolveJwtSecret } from './dev-secret';
 import { findRedisServer, startRedisServer } from './embedded-redis';
@@ -170,6 +172,7 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
           fatigueStore,
           notifier,
           external: external.activities,
+          actions: createActionDeps(repos, serviceClients, metrics),
           ubi: { baselines: repos.ubi.baselines, configs: repos.ubi.configs, metrics: metrics.ubi },
         }),
         workflowBundlePath: process.env.WORKFLOW_BUNDLE_PATH ?? WORKFLOW_BUNDLE_PATH,
@@ -261,6 +264,7 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
           version: VERSION,
           staleAfterSeconds: config.UBI_STALE_AFTER_SECONDS,
         },
+        approvals: createApprovalService({ client: temporal.client, approvals: repos.actionApprovals }),
       });
       server = await startServer(app, config.PORT, config.HOST);
       const s = server;

@@ -4,3 +4,5 @@ export { pingWorkflow } from './ping/workflow';
 export { receiptEmissionWorkflow } from './receipts/workflow';
 export { recomputeBaselinesWorkflow } from './baselines/workflow';
 export { ubiRetentionWorkflow } from './retention/workflow';
+export { dualChannelApprovalWorkflow } from './approval/workflow';
+export { mentorEnrichmentWorkflow } from './mentor/workflow';

@@ -3,6 +3,9 @@ import { applyFatigueVerdicts, isOverBudget, receiptPayload } from '../../domain
 import type { FatigueVerdict } from '../../domain/fatigue';
 import type { DecideRequest, Decision, DecisionContext, DecisionRef } from '../../domain/model/decision';
 import type { RecordDecision } from '../../db/repositories/decision-repository';
+import type { OpenApproval } from '../../db/repositories/action-approval-repository';
+import type { ApprovalTask } from '../../domain/approval/approval-planning';
+import { approvalWorkflowId } from '../../temporal/workflow-ids';
 import { createFatigueActivities } from '../fatigue/fatigue-activities';
 import type { FatigueStore } from '../fatigue/fatigue-store';
 import type { PrivacyGuard } from '../governance/privacy-guard';
@@ -13,6 +16,8 @@ export interface DecisionStoreDeps {
   decisions: { record(input: RecordDecision): Promise<Decision> };
   /** Tells an API in the same process that the decision is durable (see decision-notifier.ts). */
   notifier?: DecisionNotifier;
+  /** Where the approvals of multiplier actions are opened (see openApprovals). */
+  actionApprovals?: { open(rows: OpenApproval[]): Promise<void> };
   now?: () => number;
   /** Data governance: the tenant's privacy config applied to the receipt payload before it is signed. */
   privacy?: Pick<PrivacyGuard, 'applyCached'>;
@@ -30,6 +35,29 @@ export interface CommitDecisionInput {
   idempotency_key: string | null;
   request_sha256: string;
   received_at_ms: number;
+  /** Multiplier actions of the plan, opened for consent when shown. */
+  approvals?: ApprovalTask[];
+}
+
+/**
+ * The approval of each shown multiplier action is opened before the decision is announced, so the actor can consent
+ * as soon as the answer arrives. Idempotent (a retried commit opens nothing twice).
+ */
+async function openApprovals(deps: DecisionStoreDeps, input: CommitDecisionInput, decision: Decision): Promise<void> {
+  const shown = new Set(decision.actions.map((a) => a.action_id));
+  const tasks = (input.approvals ?? []).filter((t) => shown.has(t.action_id));
+  if (tasks.length === 0 || !deps.actionApprovals) return;
+  await deps.actionApprovals.open(
+    tasks.map((t) => ({
+      action_id: t.action_id,
+      tenant_id: decision.tenant_id,
+      decision_id: decision.decision_id,
+      actor_id: t.actor_id,
+      workflow_id: approvalWorkflowId(decision.tenant_id, t.action_id),
+      action_digest: t.action_digest,
+      expires_at: t.expires_at,
+    })),
+  );
 }
 
 export function createDecisionActivities(deps: DecisionStoreDeps & { fatigueStore: FatigueStore }) {
@@ -94,8 +122,12 @@ export function createDecisionActivities(deps: DecisionStoreDeps & { fatigueStor
           policy_fail_mode: policyFailModeOf(degraded),
         }),
       });
+      await openApprovals(deps, input, decision);
       deps.notifier?.committed(input.workflow_id, decision);
-      return { decision_id: decision.decision_id, receipt_id: decision.receipt_id, outcome: decision.outcome };
+      const ref: DecisionRef = { decision_id: decision.decision_id, receipt_id: decision.receipt_id, outcome: decision.outcome };
+      // Only decisions that will start follow-ups carry the shown action ids (keeps older histories' results unchanged).
+      if (input.approvals !== undefined || decision.actions.some((a) => a.type === 'mentor')) ref.action_ids = decision.actions.map((a) => a.action_id);
+      return ref;
     },
   };
 }

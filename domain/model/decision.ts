@@ -75,6 +75,24 @@ export const actionSchema = z.object({
     body: z.string(),
     rendered: renderedSchema,
     rationale: rationaleSchema.optional(),
+    /** Mentor actions: whether the LLM enrichment is pending, done, or the template stands (and why). */
+    enrichment: z
+      .object({
+        status: z.enum(['pending', 'enriched', 'template']),
+        reason: z.string().nullable(),
+        redactions: z.unknown().optional(),
+        dropped_claims: z.number().int().optional(),
+      })
+      .optional(),
+    /** Multiplier actions: the digest consent and approvals are bound to, and the approval deadline. */
+    approval: z
+      .object({
+        action_digest: z.string(),
+        required_approvals: z.number().int(),
+        target: z.enum(['edge_agent', 'ci']),
+        expires_at: z.string(),
+      })
+      .optional(),
   }),
   requires_consent: z.boolean(),
   requires_dual_channel: z.boolean(),
@@ -132,4 +150,6 @@ export interface DecisionRef {
   decision_id: string;
   receipt_id: string;
   outcome: DecisionOutcome;
+  /** The actions shown, when the decision starts follow-up workflows for some of them (mentor, multiplier). */
+  action_ids?: string[];
 }

@@ -15,7 +15,8 @@ export const tenantPolicyInputSchema = z.strictObject({
   quiet_hours: quietHoursSchema.nullable().default(null),
   cooldown_minutes: z.number().int().min(0).max(7 * 24 * 60).default(30),
   safety_critical: z.boolean().default(false),
-  approval_timeout_minutes: z.number().int().min(1).max(30 * 24 * 60).default(60),
+  /** Fractions of a minute are allowed (down to 3 s), so short approval windows can be tried out and tested. */
+  approval_timeout_minutes: z.number().min(0.05).max(30 * 24 * 60).default(60),
   llm_enabled: z.boolean().default(false),
   allowed_action_types: z.array(actionTypeSchema).max(3).default(['mirror', 'mentor', 'multiplier']),
 });

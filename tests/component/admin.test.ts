@@ -315,6 +315,9 @@ describe('ops endpoints', () => {
       ['/v1/mmm/tenants/{tenant_id}/policy', 'put'],
       ['/v1/mmm/health', 'get'],
       ['/v1/mmm/ready', 'get'],
+      ['/v1/mmm/actions/{action_id}/consent', 'post'],
+      ['/v1/mmm/actions/{action_id}/approve', 'post'],
+      ['/v1/mmm/actions/{action_id}/approval-status', 'get'],
     ];
 
     const doc = (await app.request('GET', '/v1/openapi.json')).body;

@@ -195,9 +195,9 @@ describe('POST /v1/mmm/decide with a published mirror playbook', () => {
 });
 
 describe('suppression by type and policy', () => {
-  it('when a matched playbook has a mentor action next to a mirror, then the mirror is shown and the mentor is suppressed as not_supported', async () => {
+  it('when a matched playbook has a mentor action next to a mirror and the tenant has no LLM, then both are shown and the mentor carries its template rationale', async () => {
     const fx = newTenant(app);
-    const pb = await publishPlaybook(
+    await publishPlaybook(
       app,
       fx.admin,
       requestPlaybook({}, {
@@ -212,12 +212,16 @@ describe('suppression by type and policy', () => {
 
     expect(res.status).toBe(200);
     expect(res.body.outcome).toBe('shown');
-    expect(res.body.actions.map((a: { type: string }) => a.type)).toEqual(['mirror']);
-    expect(res.body.suppressed).toEqual([{ playbook_id: pb.playbook_id, playbook_version: 1, action_type: 'mentor', reason: 'not_supported' }]);
+    expect(res.body.actions.map((a: { type: string }) => a.type).sort()).toEqual(['mentor', 'mirror']);
+    const mentor = res.body.actions.find((a: { type: string }) => a.type === 'mentor');
+    expect(mentor.payload.enrichment).toEqual({ status: 'template', reason: 'llm_disabled' });
+    expect(mentor.payload.rationale.evidence_links.length).toBeGreaterThan(0);
+    expect(res.body.suppressed).toEqual([]);
   });
 
-  it('when the only matched action is a mentor, then the outcome is suppressed', async () => {
+  it('when the only matched action is a mentor and the tenant allows only mirrors, then the outcome is suppressed as policy_disallowed', async () => {
     const fx = newTenant(app);
+    await putPolicy(app, fx, { allowed_action_types: ['mirror'] });
     await publishPlaybook(app, fx.admin, requestPlaybook({ type: 'mentor', title: 'A smaller change', body: 'Smaller pull requests get reviewed sooner.' }));
 
     const res = await decide(app, fx.service, decideBody(fx.tenant));
@@ -225,7 +229,7 @@ describe('suppression by type and policy', () => {
     expect(res.status).toBe(200);
     expect(res.body.outcome).toBe('suppressed');
     expect(res.body.actions).toEqual([]);
-    expect(res.body.suppressed.map((s: { reason: string }) => s.reason)).toEqual(['not_supported']);
+    expect(res.body.suppressed.map((s: { reason: string }) => s.reason)).toEqual(['policy_disallowed']);
   });
 
   it("when the tenant policy no longer allows mirror actions, then the mirror is suppressed as policy_disallowed under the new policy snapshot", async () => {

@@ -20,6 +20,7 @@ import type { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode, DefaultLogger, Worker, type ReplayWorkerOptions } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { decideWorkflowInputSchema, type DecideRequest } from '../../workflows/decision/contract';
+import { playbookInputSchema, type PublishedPlaybook } from '../../domain/model/playbook';
 import { mirrorPlaybook, recentSignal } from '../support/fakes';
 import { requireEnv, uniqueId } from '../support/harness';
 import { quietHoursAround, quietSdkLogs, startDecisionTestEnv } from '../workflows/decision-test-env';
@@ -51,6 +52,22 @@ async function replayAll(options: ReplayWorkerOptions, histories: Array<{ name: 
   return outcome;
 }
 
+function mentorMultiplierPlaybook(): PublishedPlaybook {
+  return {
+    playbook_id: 'pb-mentor-multiplier',
+    version: 1,
+    definition: playbookInputSchema.parse({
+      name: 'Mentor and multiplier',
+      category: 'ci_hygiene',
+      triggers: [{ kind: 'request' }],
+      actions: [
+        { type: 'mentor', title: 'Smaller changes on {{branch}}', body: 'Smaller pull requests get reviewed sooner.', cooldown_minutes: 0 },
+        { type: 'multiplier', title: 'Re-run CI', body: 'Re-run the suite of {{repo_id}}.', requires_consent: true, requires_dual_channel: true, cooldown_minutes: 0 },
+      ],
+    }),
+  };
+}
+
 beforeAll(() => {
   // ERROR: the deliberate non-determinism below makes core warn once per history, which is the expected result.
   quietSdkLogs('ERROR');
@@ -69,7 +86,10 @@ describe('recorded decide histories', () => {
         branch: 'main',
       });
       const [shown, quiet, unavailable, noMatch] = [uniqueId('replay'), uniqueId('replay'), uniqueId('replay'), uniqueId('replay')];
+      const mentorMultiplier = uniqueId('replay');
       for (const tenant of [shown, quiet, unavailable]) t.repos.publishPlaybook(tenant, mirrorPlaybook('pb-mirror'));
+      t.repos.publishPlaybook(mentorMultiplier, mentorMultiplierPlaybook());
+      t.repos.setPolicy(mentorMultiplier, { llm_enabled: true });
       t.repos.addSignals(shown, 'actor-1', [recentSignal('sig-1')]);
       t.repos.setPolicy(quiet, { quiet_hours: quietHoursAround() });
 
@@ -82,6 +102,8 @@ describe('recorded decide histories', () => {
           outcome: 'suppressed',
         },
         { name: 'no-match', handle: await t.startDecision({ ...request(noMatch), surface: 'ci' }), outcome: 'no_match' },
+        // Since the mentor-multiplier-v1 patch: a mentor and a multiplier action, which start their follow-up workflows.
+        { name: 'shown-mentor-multiplier', handle: await t.startDecision(request(mentorMultiplier)), outcome: 'shown' },
       ];
       const histories: Array<{ name: string; history: History }> = [];
       for (const run of runs) {
@@ -104,7 +126,7 @@ describe('recorded decide histories', () => {
   it('when the stored histories are read, then there is one per kind of decision and each input is valid for the current contract', () => {
     const stored = loadStoredHistories();
     expect(stored.map((s) => s.name)).toEqual(
-      expect.arrayContaining(['no-match.json', 'shown.json', 'suppressed-fatigue-unavailable.json', 'suppressed-quiet-hours.json']),
+      expect.arrayContaining(['no-match.json', 'shown.json', 'suppressed-fatigue-unavailable.json', 'suppressed-quiet-hours.json', 'shown-mentor-multiplier.json']),
     );
     for (const { name, history } of stored) {
       const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;

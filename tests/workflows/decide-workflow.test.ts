@@ -73,8 +73,8 @@ it('when the decision ran, then its history is small and uses local activities o
   const types = (events ?? []).map((e) => e.eventType);
   expect(types.length).toBeLessThanOrEqual(20);
   expect(types).not.toContain(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED);
-  // loadDecisionContext, commitDecision.
-  expect(types.filter((x) => x === EventType.EVENT_TYPE_MARKER_RECORDED)).toHaveLength(2);
+  // The mentor-multiplier-v1 patch marker, loadDecisionContext, commitDecision.
+  expect(types.filter((x) => x === EventType.EVENT_TYPE_MARKER_RECORDED)).toHaveLength(3);
   expect(types).toContain(EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES);
   expect(types[types.length - 1]).toBe(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
 });

@@ -1,0 +1,29 @@
+import type { ServiceClient } from './service-client';
+
+export interface LlmGenerateRequest {
+  tenant_id: string;
+  prompt: string;
+  max_tokens: number;
+}
+
+/** CONTRACT.md: `{text, safety: {status: "pass" or "blocked", risk_flags, redaction_summary}}`, checked by the caller. */
+export interface LlmGenerateAnswer {
+  text?: unknown;
+  safety?: { status?: unknown; risk_flags?: unknown; redaction_summary?: unknown };
+}
+
+export interface LlmGatewayClient {
+  generate(req: LlmGenerateRequest, opts?: { idempotencyKey?: string }): Promise<LlmGenerateAnswer>;
+  breakerState(): ReturnType<ServiceClient['breakerState']>;
+}
+
+/** `POST /v1/llm/generate` over the one service client (3.0 s timeout and the breaker come from there). */
+export function createLlmGatewayClient(client: ServiceClient): LlmGatewayClient {
+  return {
+    async generate(req, opts = {}) {
+      const answer = await client.request<LlmGenerateAnswer>('POST', '/v1/llm/generate', { body: req, idempotencyKey: opts.idempotencyKey });
+      return answer && typeof answer === 'object' ? answer : {};
+    },
+    breakerState: () => client.breakerState(),
+  };
+}
