@@ -106,6 +106,10 @@ export async function dualChannelApprovalWorkflow(input: ApprovalWorkflowInput):
   const record = (event: string, detail: Record<string, unknown> = {}) => store.recordApprovalTransition(transition(event, detail));
   const recordAlone = (event: string, detail: Record<string, unknown> = {}) => afterQuorum.recordApprovalTransition(transition(event, detail));
 
+  // Built before any handler is registered: an update that arrived with the start runs inside setHandler, and would
+  // otherwise take the opening's seq (one receipt per (action, seq)), so the opening would never reach the ledger.
+  const opened = transition('opened', { actor_id: task.actor_id, required_approvals: state.required_approvals, expires_at: state.expires_at, target: action.target });
+
   setHandler(approvalStatusQuery, () => view(input, state));
   setHandler(
     consentUpdate,
@@ -139,7 +143,7 @@ export async function dualChannelApprovalWorkflow(input: ApprovalWorkflowInput):
     { validator: ({ action: revised }) => refuse(revised.action_id !== task.action_id ? { code: 'action_mismatch', status: 422, message: 'a revision keeps the action id' } : checkRevision(state)) },
   );
 
-  await record('opened', { actor_id: task.actor_id, required_approvals: state.required_approvals, expires_at: state.expires_at, target: action.target });
+  await store.recordApprovalTransition(opened);
 
   const untilDeadline = Math.max(1, Date.parse(state.expires_at) - new Date().getTime());
   const decided = await condition(() => !isOpen(state.status), untilDeadline);
