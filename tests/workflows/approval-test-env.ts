@@ -3,7 +3,7 @@
  * narrow interfaces the PostgreSQL repositories implement) and a real HTTP edge agent (tests/support/fake-service).
  * Workers can be stopped and started again on the same task queue, over the same stores, as a redeploy would.
  */
-import type { Client } from '@temporalio/client';
+import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { createDelegationClient } from '../../activities/clients/delegation-client';
@@ -14,7 +14,7 @@ import type { OutboxEntry } from '../../db/repositories/outbox-repository';
 import { actionDigest, type ApprovableAction } from '../../domain/approval/action-digest';
 import { DEFAULT_TENANT_POLICY, policySnapshotId, type TenantPolicy, type TenantPolicyInput } from '../../domain/model/policy';
 import { approvalWorkflowId } from '../../temporal/workflow-ids';
-import type { ApprovalWorkflowInput } from '../../workflows/approval/contract';
+import { consentUpdate, type ApprovalWorkflowInput } from '../../workflows/approval/contract';
 import type { dualChannelApprovalWorkflow } from '../../workflows/approval/workflow';
 import { createFakeRepos } from '../support/fakes';
 import { requireEnv, uniqueId } from '../support/harness';
@@ -89,7 +89,7 @@ export function approvableAction(actionId: string, over: Partial<ApprovableActio
   };
 }
 
-export async function startApproval(client: Client, taskQueue: string, opts: { tenant?: string; timeoutMs?: number; dual?: boolean; action?: ApprovableAction } = {}) {
+export async function startApproval(client: Client, taskQueue: string, opts: { tenant?: string; timeoutMs?: number; dual?: boolean; action?: ApprovableAction; consentWithStart?: boolean } = {}) {
   const tenant = opts.tenant ?? uniqueId('appr');
   const actionId = `act_${uniqueId('a')}`;
   const action = opts.action ?? approvableAction(actionId);
@@ -107,11 +107,14 @@ export async function startApproval(client: Client, taskQueue: string, opts: { t
       expires_at: new Date(openedAt.getTime() + (opts.timeoutMs ?? 10 * 60_000)).toISOString(),
     },
   };
-  const handle = await client.workflow.start<typeof dualChannelApprovalWorkflow>('dualChannelApprovalWorkflow', {
-    taskQueue,
-    workflowId: approvalWorkflowId(tenant, action.action_id),
-    args: [input],
-  });
+  const options = { taskQueue, workflowId: approvalWorkflowId(tenant, action.action_id), args: [input] as [ApprovalWorkflowInput] };
+  if (opts.consentWithStart) {
+    // The consent travels with the start, so it is handled in the workflow's very first task.
+    const start = new WithStartWorkflowOperation<typeof dualChannelApprovalWorkflow>('dualChannelApprovalWorkflow', { ...options, workflowIdConflictPolicy: 'FAIL' });
+    await client.workflow.executeUpdateWithStart(consentUpdate, { args: [{ actor_id: 'alice', decision: 'consent', action_digest: null }], startWorkflowOperation: start });
+    return { handle: await start.workflowHandle(), input, tenant, actionId: action.action_id };
+  }
+  const handle = await client.workflow.start<typeof dualChannelApprovalWorkflow>('dualChannelApprovalWorkflow', options);
   return { handle, input, tenant, actionId: action.action_id };
 }
 

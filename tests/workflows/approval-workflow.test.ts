@@ -92,6 +92,15 @@ describe('dualChannelApprovalWorkflow', () => {
     expect(stores.transitions.filter((t) => t.action_id === actionId).map((t) => t.event)).toEqual(['opened', 'consented', 'executing', 'failed']);
   });
 
+  it('when the consent arrives with the start, then the opening is still the first receipt of the chain', async () => {
+    const actionId = `act_${uniqueId('eager')}`;
+    const { handle } = await startApproval(env.client, taskQueue, { dual: false, action: approvableAction(actionId), consentWithStart: true });
+    expect((await handle.result()).status).toBe('executed');
+    const chain = stores.transitions.filter((t) => t.action_id === actionId);
+    expect(chain.map((t) => t.event)).toEqual(['opened', 'consented', 'executing', 'executed']);
+    expect(chain.map((t) => t.seq)).toEqual([0, 1, 2, 3]);
+  });
+
   it('when the actor declines, then the action is rejected and nothing is delegated', async () => {
     const { handle, actionId } = await startApproval(env.client, taskQueue);
     const declined = await handle.executeUpdate(consentUpdate, { args: [{ ...consent, decision: 'decline' }] });

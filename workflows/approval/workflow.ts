@@ -103,7 +103,13 @@ export async function dualChannelApprovalWorkflow(input: ApprovalWorkflowInput):
       detail,
       at: new Date().toISOString(),
     });
-  const record = (event: string, detail: Record<string, unknown> = {}) => store.recordApprovalTransition(transition(event, detail));
+  // Receipts of updates wait for the opening's: the chain reads in the order things happened.
+  let openingRecorded = false;
+  const record = async (event: string, detail: Record<string, unknown> = {}) => {
+    const t = transition(event, detail);
+    await condition(() => openingRecorded);
+    return store.recordApprovalTransition(t);
+  };
   const recordAlone = (event: string, detail: Record<string, unknown> = {}) => afterQuorum.recordApprovalTransition(transition(event, detail));
 
   // Built before any handler is registered: an update that arrived with the start runs inside setHandler, and would
@@ -144,6 +150,7 @@ export async function dualChannelApprovalWorkflow(input: ApprovalWorkflowInput):
   );
 
   await store.recordApprovalTransition(opened);
+  openingRecorded = true;
 
   const untilDeadline = Math.max(1, Date.parse(state.expires_at) - new Date().getTime());
   const decided = await condition(() => !isOpen(state.status), untilDeadline);
