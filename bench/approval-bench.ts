@@ -8,20 +8,17 @@
  * BENCH_SCALE (default 1) scales every count. Figures go to stdout as JSON; progress goes to stderr.
  */
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
-import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { signDevToken } from '../api/auth';
-import { loadConfig } from '../config/config';
 import { actionDigest, type ApprovableAction } from '../domain/approval/action-digest';
-import { createLogger } from '../observability/logger';
 import { approvalWorkflowId } from '../temporal/workflow-ids';
 import { approveUpdate, consentUpdate, type ApprovalWorkflowInput } from '../workflows/approval/contract';
 import type { dualChannelApprovalWorkflow } from '../workflows/approval/workflow';
-import { startRuntime } from '../workers/runtime';
+import { startBenchRuntime, runBench } from './bench-runtime';
+import type { Runtime } from '../workers/runtime';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? '1') || 1;
 const LATENCY_SAMPLES = Math.max(10, Math.round(40 * SCALE));
@@ -109,12 +106,12 @@ async function startApprovals(client: Client, taskQueue: string, count: number, 
   return handles;
 }
 
-async function countOpened(rt: Awaited<ReturnType<typeof startRuntime>>): Promise<number> {
+async function countOpened(rt: Runtime): Promise<number> {
   const [row] = await rt.repos.sequelize.query<{ n: string }>(`SELECT count(*) AS n FROM action_approval_transitions WHERE event = 'opened'`, { type: 'SELECT' as never });
   return Number(row.n);
 }
 
-async function benchDecide(rt: Awaited<ReturnType<typeof startRuntime>>) {
+async function benchDecide(rt: Runtime) {
   const tenant = 'bench-decide';
   const { tenant_id: _t, version: _v, policy_snapshot_id: _p, updated_at: _u, ...policy } = await rt.repos.policies.get(tenant);
   await rt.repos.policies.put(tenant, { ...policy, llm_enabled: true, max_nudges_per_window: 1000, cooldown_minutes: 0 }, 'bench');
@@ -164,22 +161,9 @@ async function main() {
     () => ({ text: JSON.stringify({ title: 'Builds', claims: [{ text: 'Four builds failed.', evidence: ['E1'] }] }), safety: { status: 'pass', risk_flags: [], redaction_summary: null } }),
     LLM_DELAY_MS,
   );
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mmm-bench-approval-'));
-  fs.chmodSync(dataDir, 0o755);
-  const config = loadConfig({
-    ...process.env,
-    DATA_DIR: dataDir,
-    PORT: '0',
-    TEMPORAL_DEV_PORT: '0',
-    TEMPORAL_UI_PORT: '0',
-    EMBEDDED_POSTGRES_PORT: '0',
-    LOG_LEVEL: 'warn',
-    SEED_DEMO: 'false',
-    EDGE_AGENT_BASE_URL: edge.url,
-    LLM_GATEWAY_BASE_URL: llm.url,
-  });
   log('starting embedded PostgreSQL, Redis, Temporal, worker and API ...');
-  const rt = await startRuntime(config, createLogger('warn'));
+  const bench = await startBenchRuntime('mmm-bench-approval-', { EDGE_AGENT_BASE_URL: edge.url, LLM_GATEWAY_BASE_URL: llm.url });
+  const { rt, config } = bench;
   const client = rt.temporal.client;
   const taskQueue = config.TEMPORAL_TASK_QUEUE;
   try {
@@ -230,16 +214,12 @@ async function main() {
       second_approval_to_executed: { samples: sorted.length, p50_ms: percentile(sorted, 50), p95_ms: percentile(sorted, 95), max_ms: percentile(sorted, 100) },
       worker_memory: { max_cached_workflows: MAX_CACHED_WORKFLOWS, process: 'API and worker in one process', levels: memory },
     };
-    process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+    return out;
   } finally {
-    await rt.stop();
+    await bench.stop();
     await edge.close();
     await llm.close();
-    fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+runBench(main);

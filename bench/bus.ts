@@ -4,21 +4,17 @@
  * stored decision) on the embedded runtime. Figures go to stdout as JSON; progress to stderr. BENCH_SCALE shrinks it.
  */
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import amqp from 'amqplib';
 import Redis from 'ioredis';
 import { createRabbitSignalBus } from '../activities/bus/rabbitmq-signal-bus';
 import { createRedisSignalBus } from '../activities/bus/redis-signal-bus';
 import type { SignalBus } from '../activities/bus/signal-bus';
-import { loadConfig } from '../config/config';
 import { BEHAVIOURAL_SIGNALS_TOPIC, type BehaviouralSignal } from '../domain/model/behavioural-signal';
 import { playbookInputSchema } from '../domain/model/playbook';
-import { createLogger } from '../observability/logger';
 import { startRabbitMqServer } from '../workers/embedded-rabbitmq';
 import { startRedisServer } from '../workers/embedded-redis';
-import { startRuntime } from '../workers/runtime';
+import { startBenchRuntime, runBench } from './bench-runtime';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? '1') || 1;
 const BUS_MESSAGES = Math.round(5000 * SCALE);
@@ -95,12 +91,8 @@ async function main() {
   }
 
   log('the engine (signals published as one burst, so latencies include the queue): bus → consumer → decide → stored decision (embedded runtime, Redis Streams) ...');
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mmm-bench-bus-'));
-  const config = loadConfig({
-    ...process.env, DATA_DIR: dataDir, PORT: '0', TEMPORAL_DEV_PORT: '0', TEMPORAL_UI_PORT: '0', EMBEDDED_POSTGRES_PORT: '0',
-    LOG_LEVEL: 'warn', SEED_DEMO: 'false', BUS_TYPE: 'redis',
-  });
-  const rt = await startRuntime(config, createLogger('warn'));
+  const bench = await startBenchRuntime('mmm-bench-bus-', { BUS_TYPE: 'redis' });
+  const { rt } = bench;
   try {
     const tenant = 'bench-bus';
     const { tenant_id: _t, version: _v, policy_snapshot_id: _p, updated_at: _u, ...policy } = await rt.repos.policies.get(tenant);
@@ -155,13 +147,9 @@ async function main() {
       matched_latencies: lat.length,
     };
   } finally {
-    await rt.stop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await bench.stop();
   }
-  process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+  return out;
 }
 
-main().catch((err) => {
-  process.stderr.write(`[bench] failed: ${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(1);
-});
+runBench(main);

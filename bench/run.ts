@@ -4,15 +4,11 @@
  * Everything is local and embedded (PostgreSQL, Redis, Temporal dev server with its SQLite file). Figures go to
  * stdout as JSON; progress goes to stderr.
  */
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import crypto from 'node:crypto';
 import { Worker as Thread } from 'node:worker_threads';
 import { signDevToken } from '../api/auth';
-import { loadConfig } from '../config/config';
-import { createLogger } from '../observability/logger';
-import { startRuntime } from '../workers/runtime';
+import { startBenchRuntime, runBench } from './bench-runtime';
 import type { pingWorkflow } from '../workflows/ping/workflow';
 
 const LEVELS = [1, 8, 32];
@@ -79,22 +75,10 @@ async function one(i) {
 `;
 
 async function main() {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mmm-bench-'));
-  fs.chmodSync(dataDir, 0o755);
-  const config = loadConfig({
-    ...process.env,
-    DATA_DIR: dataDir,
-    PORT: '0',
-    TEMPORAL_DEV_PORT: '0',
-    TEMPORAL_UI_PORT: '0',
-    EMBEDDED_POSTGRES_PORT: '0',
-    LOG_LEVEL: 'warn',
-    SEED_DEMO: 'true',
-    DEMO_TENANT_ID: 'bench',
-  });
   const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
   log('starting embedded PostgreSQL, Redis, Temporal, worker and API ...');
-  const rt = await startRuntime(config, createLogger('warn'));
+  const bench = await startBenchRuntime('mmm-bench-', { SEED_DEMO: 'true', DEMO_TENANT_ID: 'bench' });
+  const { rt, config } = bench;
   try {
     // A policy that never suppresses for fatigue, so every decision runs the whole path (match, render, reserve, record).
     const { tenant_id: _t, version: _v, policy_snapshot_id: _p, updated_at: _u, ...policy } = await rt.repos.policies.get('bench');
@@ -166,14 +150,10 @@ async function main() {
       decision_outcomes: outcomes,
       decision_history_events: history.events?.length ?? null,
     };
-    process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+    return out;
   } finally {
-    await rt.stop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await bench.stop();
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+runBench(main);

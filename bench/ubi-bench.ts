@@ -5,16 +5,12 @@
  *  - the time recomputeBaselinesWorkflow takes for BENCH_SCALE x 10,000 actors with 28 days of history each.
  * Figures go to stdout as JSON; progress to stderr.
  */
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import crypto from 'node:crypto';
 import { Worker as Thread } from 'node:worker_threads';
 import { QueryTypes } from 'sequelize';
 import { signDevToken } from '../api/auth';
-import { loadConfig } from '../config/config';
-import { createLogger } from '../observability/logger';
-import { startRuntime } from '../workers/runtime';
+import { startBenchRuntime, runBench } from './bench-runtime';
 import type { recomputeBaselinesWorkflow } from '../workflows/baselines/workflow';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? '1') || 1;
@@ -78,15 +74,10 @@ function body() {
 `;
 
 async function main() {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ubi-bench-'));
-  fs.chmodSync(dataDir, 0o755);
-  const config = loadConfig({
-    ...process.env, DATA_DIR: dataDir, PORT: '0', TEMPORAL_DEV_PORT: '0', TEMPORAL_UI_PORT: '0', EMBEDDED_POSTGRES_PORT: '0',
-    LOG_LEVEL: 'warn', SEED_DEMO: 'false', UBI_SCHEDULES_ENABLED: 'false',
-  });
   const log = (m: string) => process.stderr.write(`[ubi-bench] ${m}\n`);
   log('starting embedded PostgreSQL, Redis, Temporal, worker and API ...');
-  const rt = await startRuntime(config, createLogger('warn'));
+  const bench = await startBenchRuntime('ubi-bench-', { UBI_SCHEDULES_ENABLED: 'false' });
+  const { rt, config } = bench;
   const db = rt.repos.sequelize;
   try {
     const tenant = 'bench-ubi';
@@ -199,14 +190,10 @@ async function main() {
         data_generation_seconds: Math.round(genMs / 100) / 10,
       },
     };
-    process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+    return out;
   } finally {
-    await rt.stop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await bench.stop();
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+runBench(main);
