@@ -187,7 +187,9 @@ export function createServiceClient(opts: ServiceClientOptions): ServiceClient {
       const started = process.hrtime.bigint();
       let outcome = 'success';
       try {
-        return await policy.execute(({ signal }) => send<T>(method, path, req, signal));
+        // A signal of its own per call: cockatiel's default parent signal is one module-wide object, and every call in
+        // flight hangs a listener on it (Node warns of a leak past 10 concurrent calls).
+        return await policy.execute(({ signal }) => send<T>(method, path, req, signal), new AbortController().signal);
       } catch (err) {
         const failure = toServiceCallError(opts.name, opts.timeoutMs, err);
         outcome = failure.kind === 'http' && !failure.countsAsFailure ? 'rejected' : failure.kind;

@@ -2,6 +2,9 @@
  * The one HTTP client every external service goes through, against a real HTTP server: headers, timeouts, error
  * kinds, and the NFR-6 breaker (open after 5 consecutive failures, half-open after the window, closed after 2 successes).
  */
+import { getEventListeners } from 'node:events';
+// cockatiel's internal default parent signal: the one that listeners piled up on
+import { neverAbortedSignal } from 'cockatiel/dist/common/abort';
 import { createServiceClient, ServiceCallError, type ServiceClient } from '../../activities/clients/service-client';
 import { createMetrics } from '../../observability/metrics';
 import { startFakeService, type FakeService } from '../support/fake-service';
@@ -134,4 +137,14 @@ test('when the service answers 2xx with a body that is not JSON, then the call f
   expect(service.calls[0].path).toBe('/page');
   service.setHandler(() => ({ status: 204 }));
   expect(await c.request('GET', '/empty')).toBeUndefined();
+});
+
+test('when many calls are in flight at once, then none hangs a listener on a shared abort signal (no leak warning)', async () => {
+  // cockatiel's default parent signal is one module-wide object: a listener per call in flight piles up on it.
+  service.setHandler(() => ({ status: 200, body: {}, delayMs: 100 }));
+  const { c } = client({ timeoutMs: 1000 });
+  const calls = Promise.all(Array.from({ length: 25 }, () => c.request('GET', '/x')));
+  await sleep(30);
+  expect(getEventListeners(neverAbortedSignal, 'abort')).toHaveLength(0);
+  await calls;
 });
