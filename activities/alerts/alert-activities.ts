@@ -36,8 +36,14 @@ function required<T>(dep: T | undefined): T {
 export function createAlertActivities(deps?: AlertActivityDeps) {
   /** What leaves the engine: the alert through the tenant's redaction, with the ids that link it back kept as they are. */
   async function minimised(alert: AlertPayload): Promise<AlertPayload> {
-    const privacy = required(deps).privacy;
-    const payload = privacy ? (await privacy.redactOutgoing(alert.tenant_id, alert)).payload : (redact(alert) as AlertPayload);
+    const d = required(deps);
+    let payload = redact(alert) as AlertPayload;
+    if (d.privacy) {
+      const out = await d.privacy.redactOutgoing(alert.tenant_id, alert);
+      // Degraded: the data governance service did not answer; the local redaction and last known config applied.
+      if (out.degraded) d.logger?.warn({ alert_id: alert.alert_id, tenant_id: alert.tenant_id }, 'data governance redaction unavailable for an alert; local redaction applied');
+      payload = out.payload;
+    }
     return { ...payload, alert_id: alert.alert_id, tenant_id: alert.tenant_id, decision_id: alert.decision_id };
   }
   function outboxEntry(alert: AlertPayload, status: OutboxEntry['status']): OutboxEntry {
