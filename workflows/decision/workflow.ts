@@ -160,8 +160,8 @@ async function startActionFollowUps(tenantId: string, decisionId: string, shown:
         workflowExecutionTimeout: Date.parse(task.expires_at) - Date.parse(task.opened_at) + 7 * 24 * 60 * 60_000,
       }),
     );
-  // Histories recorded before the patch have no alerts here (their commit returned no action ids on this surface);
-  // the patch marks the new command for in-flight decisions of a rolling deploy all the same.
+  // A history recorded before the patch has no marker, so patched() is false on its replay and no start is added: an
+  // alert-surface decision with a mentor or multiplier action did return its shown action ids then.
   if (alerts.length > 0 && patched(ALERT_DELIVERY_PATCH))
     starts.push(
       startChild<typeof alertDeliveryWorkflow>('alertDeliveryWorkflow', {
