@@ -9,7 +9,7 @@ import { alertPayloadSchema, type AlertDeliveryResult } from '../../workflows/al
 import { alertDeliveryWorkflowId } from '../../temporal/workflow-ids';
 import { startFakeService, type FakeReply, type FakeService, type RecordedCall } from '../support/fake-service';
 import { useTestApp, type TestApp } from '../support/harness';
-import { decide, decideBody, newTenant, publishPlaybook, requestPlaybook, type TenantFixture } from './fixtures';
+import { decide, decideBody, newTenant, publishPlaybook, putPolicy, requestPlaybook, type TenantFixture } from './fixtures';
 
 jest.setTimeout(60000);
 
@@ -136,6 +136,30 @@ describe('alerts with an alerting service', () => {
     const rows = await app.runtime.repos.outbox.list(fx.tenant, 'alerting');
     expect(rows).toEqual([expect.objectContaining({ action_id: action.action_id, idempotency_key: action.action_id, status: 'refused' })]);
     expect(await app.runtime.repos.outbox.pending(fx.tenant, 'alerting')).toEqual([]);
+  });
+
+  it('when fatigue lets only one of two alert actions be shown, then only the shown one is delivered', async () => {
+    const fx = newTenant(app, 'alert');
+    await putPolicy(app, fx, { max_nudges_per_window: 1 });
+    await publishPlaybook(
+      app,
+      fx.admin,
+      requestPlaybook({}, {
+        actions: [
+          { type: 'mirror', title: 'First alert', body: 'One.', surfaces: ['alert'], priority: 10, cooldown_minutes: 0 },
+          { type: 'mirror', title: 'Second alert', body: 'Two.', surfaces: ['alert'], priority: 5, cooldown_minutes: 0 },
+        ],
+      }),
+    );
+    scripts.set(fx.tenant, [{ status: 200, body: {} }]);
+    const { res } = await alertDecide(app, fx);
+    expect(res.status).toBe(200);
+    expect(res.body.actions).toHaveLength(1);
+    expect(res.body.suppressed).toEqual([expect.objectContaining({ reason: 'fatigue_limit' })]);
+    const [action] = res.body.actions;
+
+    expect(await deliveryResult(app, res.body)).toEqual([{ alert_id: action.action_id, outcome: 'delivered' }]);
+    expect(alertCalls(fx.tenant).map((c) => c.body.title)).toEqual([action.payload.rendered.alert.title]);
   });
 
   it('when a decision on another surface shows an action that also renders an alert, then no alert is delivered', async () => {
