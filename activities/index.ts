@@ -1,3 +1,4 @@
+import { createAlertActivities, type AlertActivityDeps } from './alerts/alert-activities';
 import { createApprovalActivities, type ApprovalDeps } from './approval/approval-activities';
 import { createContextActivities, type ContextDeps, type ContextServices } from './context/context-activities';
 import { createDecisionActivities, type DecisionStoreDeps } from './decisions/decision-activities';
@@ -18,6 +19,8 @@ export interface ActivityDeps {
   ubi?: UbiBaselineActivityDeps;
   /** Mentor enrichment (LLM gateway) and multiplier approval and delegation (edge agent, CI, outbox). */
   actions?: MentorDeps & ApprovalDeps;
+  /** Delivery of alert-surface decisions to the alerting service, or the outbox (absent in decision-only test workers). */
+  alerts?: AlertActivityDeps;
 }
 
 /** Every activity the decision worker registers, built from injected dependencies. */
@@ -29,6 +32,7 @@ export function createActivities(deps: ActivityDeps) {
     ...(deps.ubi ? createUbiBaselineActivities(deps.ubi) : {}),
     ...createMentorActivities(deps.actions ?? {}),
     ...createApprovalActivities(deps.actions ?? {}),
+    ...createAlertActivities(deps.alerts),
   };
 }
 export type Activities = ReturnType<typeof createActivities>;

@@ -142,6 +142,12 @@ export function createMetrics(registry = new Registry()) {
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),
+    alertDeliveries: new Counter({
+      name: 'mmm_alert_deliveries_total',
+      help: 'Alerts of alert-surface decisions, by outcome: delivered, refused (a 4xx), outbox (no alerting service), retry (an attempt failed), gave_up',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
   };
 }
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -15,3 +15,8 @@ export function approvalWorkflowId(tenantId: string, actionId: string): string {
 export function mentorEnrichmentWorkflowId(tenantId: string, decisionId: string): string {
   return `mentor/${tenantId}/${decisionId}`;
 }
+
+/** One alert delivery workflow per alert-surface decision that shows actions. */
+export function alertDeliveryWorkflowId(tenantId: string, decisionId: string): string {
+  return `alert/${tenantId}/${decisionId}`;
+}

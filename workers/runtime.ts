@@ -174,6 +174,7 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
           external: external.activities,
           actions: createActionDeps(repos, serviceClients, metrics),
           ubi: { baselines: repos.ubi.baselines, configs: repos.ubi.configs, metrics: metrics.ubi },
+          alerts: { alerting: external.alerting, outbox: repos.outbox, privacy: external.activities.privacy, metrics, logger },
         }),
         workflowBundlePath: process.env.WORKFLOW_BUNDLE_PATH ?? WORKFLOW_BUNDLE_PATH,
       });

@@ -6,3 +6,4 @@ export { recomputeBaselinesWorkflow } from './baselines/workflow';
 export { ubiRetentionWorkflow } from './retention/workflow';
 export { dualChannelApprovalWorkflow } from './approval/workflow';
 export { mentorEnrichmentWorkflow } from './mentor/workflow';
+export { alertDeliveryWorkflow } from './alerts/workflow';

@@ -126,7 +126,9 @@ export function createDecisionActivities(deps: DecisionStoreDeps & { fatigueStor
       deps.notifier?.committed(input.workflow_id, decision);
       const ref: DecisionRef = { decision_id: decision.decision_id, receipt_id: decision.receipt_id, outcome: decision.outcome };
       // Only decisions that will start follow-ups carry the shown action ids (keeps older histories' results unchanged).
-      if (input.approvals !== undefined || decision.actions.some((a) => a.type === 'mentor')) ref.action_ids = decision.actions.map((a) => a.action_id);
+      // Alert-surface decisions that show actions deliver their alerts after the answer (alert-delivery-v1).
+      if (input.approvals !== undefined || decision.actions.some((a) => a.type === 'mentor') || (input.request.surface === 'alert' && decision.actions.length > 0))
+        ref.action_ids = decision.actions.map((a) => a.action_id);
       return ref;
     },
   };

@@ -8,6 +8,9 @@
  *
  *   RECORD_HISTORIES=1 npx jest tests/replay/decide-replay.test.ts
  *
+ * That rewrites every file; when adding a kind, keep only the new file (git checkout the others): the stored ones are
+ * the histories of older code, which is what in-flight decisions replay against.
+ *
  * Files are Temporal's JSON history format (the SDK's historyToJSON / historyFromJSON). Recorded inputs
  * are checked against the current contract (workflows/decision/contract.ts), so a history whose input the API could
  * no longer send is noticed rather than silently replayed.
@@ -87,7 +90,8 @@ describe('recorded decide histories', () => {
       });
       const [shown, quiet, unavailable, noMatch] = [uniqueId('replay'), uniqueId('replay'), uniqueId('replay'), uniqueId('replay')];
       const mentorMultiplier = uniqueId('replay');
-      for (const tenant of [shown, quiet, unavailable]) t.repos.publishPlaybook(tenant, mirrorPlaybook('pb-mirror'));
+      const alert = uniqueId('replay');
+      for (const tenant of [shown, quiet, unavailable, alert]) t.repos.publishPlaybook(tenant, mirrorPlaybook('pb-mirror'));
       t.repos.publishPlaybook(mentorMultiplier, mentorMultiplierPlaybook());
       t.repos.setPolicy(mentorMultiplier, { llm_enabled: true });
       t.repos.addSignals(shown, 'actor-1', [recentSignal('sig-1')]);
@@ -104,6 +108,8 @@ describe('recorded decide histories', () => {
         { name: 'no-match', handle: await t.startDecision({ ...request(noMatch), surface: 'ci' }), outcome: 'no_match' },
         // Since the mentor-multiplier-v1 patch: a mentor and a multiplier action, which start their follow-up workflows.
         { name: 'shown-mentor-multiplier', handle: await t.startDecision(request(mentorMultiplier)), outcome: 'shown' },
+        // Since the alert-delivery-v1 patch: an alert-surface decision that shows an action starts its alert delivery.
+        { name: 'shown-alert', handle: await t.startDecision({ ...request(alert), surface: 'alert' }), outcome: 'shown' },
       ];
       const histories: Array<{ name: string; history: History }> = [];
       for (const run of runs) {
@@ -126,7 +132,11 @@ describe('recorded decide histories', () => {
   it('when the stored histories are read, then there is one per kind of decision and each input is valid for the current contract', () => {
     const stored = loadStoredHistories();
     expect(stored.map((s) => s.name)).toEqual(
-      expect.arrayContaining(['no-match.json', 'shown.json', 'suppressed-fatigue-unavailable.json', 'suppressed-quiet-hours.json', 'shown-mentor-multiplier.json']),
+      expect.arrayContaining(['no-match.json', 'shown.json', 'suppressed-fatigue-unavailable.json', 'suppressed-quiet-hours.json', 'shown-mentor-multiplier.json', 'shown-alert.json',
+        // Recorded by the code before alert-delivery-v1 (commit c7df416): an alert-surface decision whose commit already
+        // returned its shown action ids (it has a multiplier action), so only the patch keeps its replay from adding the
+        // alert delivery start.
+        'shown-alert-mentor-multiplier-before-alert-delivery.json']),
     );
     for (const { name, history } of stored) {
       const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
@@ -135,6 +145,18 @@ describe('recorded decide histories', () => {
       const parsed = decideWorkflowInputSchema.safeParse(input);
       expect({ name, issues: parsed.error?.issues ?? [] }).toEqual({ name, issues: [] });
     }
+  });
+
+  it('when the stored alert-surface history is read, then it holds the alert-delivery-v1 marker and the start of alertDeliveryWorkflow', () => {
+    const stored = loadStoredHistories().find((s) => s.name === 'shown-alert.json');
+    const events = stored?.history.events ?? [];
+    const childTypes = events.map((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowType?.name).filter(Boolean);
+    expect(childTypes).toEqual(['alertDeliveryWorkflow']);
+    const patches = events
+      .map((e) => e.markerRecordedEventAttributes)
+      .filter((m) => m?.markerName === 'core_patch')
+      .map((m) => defaultPayloadConverter.fromPayload(m?.details?.['patch-data']?.payloads?.[0] ?? {}));
+    expect(patches).toEqual(expect.arrayContaining([expect.objectContaining({ id: 'alert-delivery-v1' })]));
   });
 
   it('when every stored history is replayed against the current workflow bundle, then none is non-deterministic', async () => {

@@ -1,6 +1,7 @@
 import { patched, proxyLocalActivities, startChild, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import { planActions, type ActionPlan } from '../../domain/action-planning';
+import { alertsToDeliver, type AlertPayload } from '../../domain/alerting';
 import { planMultiplierActions, type ApprovalTask } from '../../domain/approval/approval-planning';
 import { hasMentorCandidates, planMentorActions, type MentorEnrichmentTask } from '../../domain/mentor/mentor-planning';
 import type { ActionType } from '../../domain/model/common';
@@ -8,8 +9,9 @@ import type { DecisionContext, DecisionRef } from '../../domain/model/decision';
 import { REQUEST_TRIGGER_KIND } from '../../domain/model/constants';
 import { matchPlaybooks } from '../../domain/playbook-matching';
 import { OUTCOME_ATTR } from '../../temporal/search-attributes';
-import { approvalWorkflowId, mentorEnrichmentWorkflowId } from '../../temporal/workflow-ids';
+import { alertDeliveryWorkflowId, approvalWorkflowId, mentorEnrichmentWorkflowId } from '../../temporal/workflow-ids';
 import type { LoadedContext } from '../../activities/context/context-activities';
+import type { alertDeliveryWorkflow } from '../alerts/workflow';
 import type { dualChannelApprovalWorkflow } from '../approval/workflow';
 import type { mentorEnrichmentWorkflow } from '../mentor/workflow';
 import type { DecideWorkflowInput } from './contract';
@@ -29,6 +31,8 @@ const SUPPORTED_ACTION_TYPES = ['mirror'] as const;
 /** Mentor actions (template now, LLM enrichment after the answer) and multiplier actions (consent and approval). */
 const MENTOR_MULTIPLIER_PATCH = 'mentor-multiplier-v1';
 const SUPPORTED_ACTION_TYPES_V1: ActionType[] = ['mirror', 'mentor', 'multiplier'];
+/** Alert-surface decisions that show actions deliver their alerts after the answer (alertDeliveryWorkflow). */
+const ALERT_DELIVERY_PATCH = 'alert-delivery-v1';
 
 export async function decideWorkflow(input: DecideWorkflowInput): Promise<DecisionRef> {
   const { request } = input;
@@ -90,8 +94,16 @@ export async function decideWorkflow(input: DecideWorkflowInput): Promise<Decisi
   // 4. Let ops find it by outcome.
   upsertSearchAttributes([{ key: OUTCOME_ATTR, value: decision.outcome }]);
 
-  // 5. After the answer: mentor enrichment and the approval of each multiplier action, as their own workflows.
-  if (actionsV1) await startActionFollowUps(request.tenant_id, decisionId, decision.action_ids ?? [], followUps);
+  // 5. After the answer: mentor enrichment, the approval of each multiplier action and the delivery of alerts, as
+  // their own workflows. Alerts: only for shown actions (commitDecision returns their ids on the alert surface).
+  const alerts = alertsToDeliver({
+    tenant_id: request.tenant_id,
+    decision_id: decisionId,
+    surface: request.surface,
+    candidates: plan.candidates,
+    shown_action_ids: decision.action_ids ?? [],
+  });
+  if (actionsV1) await startActionFollowUps(request.tenant_id, decisionId, decision.action_ids ?? [], followUps, alerts);
   return decision;
 }
 
@@ -125,7 +137,7 @@ async function prepareActionFollowUps(
  * Started only for actions that were shown (fatigue may have suppressed some). ABANDON: neither workflow is cut short
  * when the decision completes, and each sets its own execution timeout (a child would inherit the decision's 2 min).
  */
-async function startActionFollowUps(tenantId: string, decisionId: string, shown: string[], followUps: FollowUps): Promise<void> {
+async function startActionFollowUps(tenantId: string, decisionId: string, shown: string[], followUps: FollowUps, alerts: AlertPayload[]): Promise<void> {
   const mentorTasks = followUps.mentor.filter((t) => shown.includes(t.action_id));
   const approvals = followUps.approvals.filter((t) => shown.includes(t.action_id));
   const starts: Array<Promise<unknown>> = [];
@@ -146,6 +158,18 @@ async function startActionFollowUps(tenantId: string, decisionId: string, shown:
         parentClosePolicy: 'ABANDON',
         // The approval window plus a week for delegation retries and late readers of its status.
         workflowExecutionTimeout: Date.parse(task.expires_at) - Date.parse(task.opened_at) + 7 * 24 * 60 * 60_000,
+      }),
+    );
+  // A history recorded before the patch has no marker, so patched() is false on its replay and no start is added: an
+  // alert-surface decision with a mentor or multiplier action did return its shown action ids then.
+  if (alerts.length > 0 && patched(ALERT_DELIVERY_PATCH))
+    starts.push(
+      startChild<typeof alertDeliveryWorkflow>('alertDeliveryWorkflow', {
+        workflowId: alertDeliveryWorkflowId(tenantId, decisionId),
+        args: [{ tenant_id: tenantId, decision_id: decisionId, alerts }],
+        parentClosePolicy: 'ABANDON',
+        // The delivery's one-hour retry window plus room for recording an alert that was not accepted.
+        workflowExecutionTimeout: '2 hours',
       }),
     );
   await Promise.all(starts);
