@@ -1,18 +1,8 @@
 /** The private RabbitMQ launcher (workers/embedded-rabbitmq.ts) on Debian's rabbitmq-server. */
-import net from 'node:net';
 import amqp from 'amqplib';
 import { startRabbitMqServer } from '../../workers/embedded-rabbitmq';
+import { isListening } from '../support/ports';
 
-function isListening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 test('when started, then it speaks AMQP on a free port with its own epmd, and stop() frees both ports', async () => {
   const server = await startRabbitMqServer();

@@ -3,7 +3,6 @@
  * Everything runs on free ports in a throwaway folder, so it can run next to `npm start` or other test workers.
  */
 import fs from 'fs';
-import net from 'net';
 import os from 'os';
 import path from 'path';
 import { Connection } from '@temporalio/client';
@@ -12,6 +11,7 @@ import { Client } from 'pg';
 import { startEmbeddedPostgres } from '../../db/embedded-postgres';
 import { startTemporalDevServer } from '../../temporal/dev-server';
 import { startRedisServer } from '../../workers/embedded-redis';
+import { isListening } from '../support/ports';
 
 // Cold starts (initdb, a fresh SQLite file for Temporal) take seconds, not milliseconds.
 jest.setTimeout(120_000);
@@ -28,16 +28,6 @@ afterAll(() => {
   fs.rmSync(workDir, { recursive: true, force: true });
 });
 
-function isListening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 const portOf = (urlOrAddress: string) => Number(new URL(urlOrAddress.includes('://') ? urlOrAddress : `x://${urlOrAddress}`).port);
 

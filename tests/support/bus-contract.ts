@@ -61,6 +61,20 @@ export function busContract(name: string, makeBus: MakeBus, caps: { separateProc
       subs.push(sub);
       return sub;
     };
+    /** A consumer that takes a message and never finishes with it: a process that dies holding it. */
+    const subscribeDoomed = async (prefix: string) => {
+      const bus = open(prefix);
+      const held: { message?: BusMessage } = {};
+      await bus.subscribe(BEHAVIOURAL_SIGNALS_TOPIC, {
+        group: 'engine',
+        consumer: uniqueId('doomed'),
+        handler: (m) => {
+          held.message = m;
+          return new Promise<void>(() => undefined);
+        },
+      });
+      return { bus, taken: () => held.message };
+    };
     afterEach(async () => {
       for (const s of subs.splice(0)) await s.stop().catch(() => undefined);
       for (const b of opened.splice(0)) await b.close().catch(() => undefined);
@@ -169,20 +183,11 @@ export function busContract(name: string, makeBus: MakeBus, caps: { separateProc
     if (caps.separateProcesses)
       test('when a consumer dies before acknowledging, then another consumer of the group gets the message', async () => {
         const prefix = uniqueId('p') + '.';
-        const doomed = open(prefix);
-        let taken: BusMessage | undefined;
-        await doomed.subscribe(BEHAVIOURAL_SIGNALS_TOPIC, {
-          group: 'engine',
-          consumer: uniqueId('doomed'),
-          handler: (m) => {
-            taken = m;
-            return new Promise<void>(() => undefined); // never finishes: the process "dies" holding it
-          },
-        });
+        const doomed = await subscribeDoomed(prefix);
         const signal = behaviouralSignal();
         await open(prefix).publish([signal]);
-        await waitFor('the first delivery', () => taken);
-        await doomed.close();
+        await waitFor('the first delivery', doomed.taken);
+        await doomed.bus.close();
         const got: BusMessage[] = [];
         await subscribe(open(prefix), BEHAVIOURAL_SIGNALS_TOPIC, 'engine', async (m) => void got.push(m));
         await waitFor('the re-delivery', () => got.length === 1, 20_000);
@@ -195,20 +200,11 @@ export function busContract(name: string, makeBus: MakeBus, caps: { separateProc
         const prefix = uniqueId('p') + '.';
         const signal = behaviouralSignal();
         for (let i = 1; i <= MAX_DELIVERIES; i++) {
-          const doomed = open(prefix);
-          let taken: BusMessage | undefined;
-          await doomed.subscribe(BEHAVIOURAL_SIGNALS_TOPIC, {
-            group: 'engine',
-            consumer: uniqueId('doomed'),
-            handler: (m) => {
-              taken = m;
-              return new Promise<void>(() => undefined);
-            },
-          });
+          const doomed = await subscribeDoomed(prefix);
           // After the group exists: RabbitMQ drops what is published to an exchange with no queue bound yet.
           if (i === 1) await open(prefix).publish([signal]);
-          await waitFor(`delivery ${i}`, () => taken, 20_000);
-          await doomed.close();
+          await waitFor(`delivery ${i}`, doomed.taken, 20_000);
+          await doomed.bus.close();
         }
         const handled: BusMessage[] = [];
         const survivor = open(prefix);
