@@ -100,7 +100,7 @@ function fromRow(row: ApprovalRow): ApprovalStatusView {
     decision_id: row.decision_id,
     status: row.status as ApprovalStatusView['status'],
     action_digest: row.action_digest,
-    required_approvals: 0,
+    required_approvals: row.required_approvals,
     consented_at: null,
     approvals: [],
     expires_at: row.expires_at,

@@ -5,6 +5,7 @@ import type { DecideRequest, Decision, DecisionContext, DecisionRef } from '../.
 import type { RecordDecision } from '../../db/repositories/decision-repository';
 import type { OpenApproval } from '../../db/repositories/action-approval-repository';
 import type { ApprovalTask } from '../../domain/approval/approval-planning';
+import { requiredApprovals } from '../../domain/approval/approval-rules';
 import { approvalWorkflowId } from '../../temporal/workflow-ids';
 import { createFatigueActivities } from '../fatigue/fatigue-activities';
 import type { FatigueStore } from '../fatigue/fatigue-store';
@@ -55,6 +56,7 @@ async function openApprovals(deps: DecisionStoreDeps, input: CommitDecisionInput
       actor_id: t.actor_id,
       workflow_id: approvalWorkflowId(decision.tenant_id, t.action_id),
       action_digest: t.action_digest,
+      required_approvals: requiredApprovals(t.requires_dual_channel),
       expires_at: t.expires_at,
     })),
   );

@@ -14,6 +14,7 @@ CREATE TABLE IF NOT EXISTS action_approvals (
   workflow_id    text NOT NULL,
   status         text NOT NULL,
   action_digest  text NOT NULL,
+  required_approvals integer NOT NULL DEFAULT 0,
   expires_at     timestamptz NOT NULL,
   created_at     timestamptz NOT NULL DEFAULT now(),
   updated_at     timestamptz NOT NULL DEFAULT now()

@@ -9,6 +9,8 @@ export interface OpenApproval {
   actor_id: string;
   workflow_id: string;
   action_digest: string;
+  /** Approvals needed besides consent, so the status reads right before the workflow has started. */
+  required_approvals: number;
   expires_at: string;
 }
 
@@ -34,6 +36,7 @@ export interface ApprovalRow {
   workflow_id: string;
   status: string;
   action_digest: string;
+  required_approvals: number;
   expires_at: string;
 }
 
@@ -48,8 +51,8 @@ export function createActionApprovalRepository(sequelize: Sequelize, ledger: Rec
     async open(rows: OpenApproval[]): Promise<void> {
       for (const r of rows) {
         await sequelize.query(
-          `INSERT INTO action_approvals (action_id, tenant_id, decision_id, actor_id, workflow_id, status, action_digest, expires_at)
-           VALUES (:action_id, :tenant_id, :decision_id, :actor_id, :workflow_id, 'awaiting_consent', :action_digest, :expires_at)
+          `INSERT INTO action_approvals (action_id, tenant_id, decision_id, actor_id, workflow_id, status, action_digest, required_approvals, expires_at)
+           VALUES (:action_id, :tenant_id, :decision_id, :actor_id, :workflow_id, 'awaiting_consent', :action_digest, :required_approvals, :expires_at)
            ON CONFLICT (action_id) DO NOTHING`,
           { replacements: { ...r } },
         );
@@ -95,7 +98,7 @@ export function createActionApprovalRepository(sequelize: Sequelize, ledger: Rec
 
     async get(tenantId: string, actionId: string): Promise<ApprovalRow> {
       const [row] = await sequelize.query<ApprovalRow & { expires_at: Date }>(
-        'SELECT action_id, tenant_id, decision_id, actor_id, workflow_id, status, action_digest, expires_at FROM action_approvals WHERE action_id = :actionId',
+        'SELECT action_id, tenant_id, decision_id, actor_id, workflow_id, status, action_digest, required_approvals, expires_at FROM action_approvals WHERE action_id = :actionId',
         { replacements: { actionId }, type: QueryTypes.SELECT },
       );
       if (!row) throw new NotFoundError('action', actionId);

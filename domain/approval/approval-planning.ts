@@ -5,7 +5,7 @@
 import type { ActionPlan, CandidateAction } from '../action-planning';
 import type { Signal } from '../model/signal';
 import { actionDigest, type ApprovableAction } from './action-digest';
-import { DUAL_CHANNEL_QUORUM, delegationTarget } from './approval-rules';
+import { delegationTarget, requiredApprovals } from './approval-rules';
 
 export interface ApprovalTask {
   action_id: string;
@@ -62,7 +62,7 @@ export function planMultiplierActions(plan: ActionPlan, args: ApprovalPlanArgs):
     });
     const approval = {
       action_digest: digest,
-      required_approvals: c.action.requires_dual_channel ? DUAL_CHANNEL_QUORUM : 0,
+      required_approvals: requiredApprovals(c.action.requires_dual_channel),
       target: action.target,
       expires_at: expiresAt,
     };

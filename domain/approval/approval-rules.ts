@@ -14,6 +14,11 @@ export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
 
 /** Approvals a dual-channel action needs; an action without dual channel needs the actor's consent only. */
 export const DUAL_CHANNEL_QUORUM = 2;
+
+/** Approvals an action needs besides the actor's consent: a dual-channel quorum, or none. */
+export function requiredApprovals(requiresDualChannel: boolean): number {
+  return requiresDualChannel ? DUAL_CHANNEL_QUORUM : 0;
+}
 export const APPROVER_ROLE = 'approver';
 
 export interface ApprovalVote {
@@ -80,7 +85,7 @@ export function initialApprovalState(args: { actor_id: string; action_digest: st
     status: 'awaiting_consent',
     actor_id: args.actor_id,
     action_digest: args.action_digest,
-    required_approvals: args.requires_dual_channel ? DUAL_CHANNEL_QUORUM : 0,
+    required_approvals: requiredApprovals(args.requires_dual_channel),
     consent: null,
     approvals: [],
     expires_at: args.expires_at,

@@ -211,3 +211,17 @@ describe('dual-channel approval of a multiplier action', () => {
     expectEnvelope(unknown.body, 'action_not_found');
   });
 });
+
+describe('approval status before the workflow runs', () => {
+  it('when the approval is opened with the decision but its workflow has not started yet, then the status comes from the projection with the quorum it needs', async () => {
+    const fx = newTenant(app);
+    const actionId = `act_${uniqueId('early')}`;
+    const expiresAt = new Date(Date.now() + 10 * 60_000).toISOString();
+    await app.runtime.repos.actionApprovals.open([
+      { action_id: actionId, tenant_id: fx.tenant, decision_id: `dec_${uniqueId('d')}`, actor_id: 'alice', workflow_id: `approval/${fx.tenant}/${actionId}`, action_digest: 'a'.repeat(64), required_approvals: 2, expires_at: expiresAt },
+    ]);
+    const res = await status(fx, actionId);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual(expect.objectContaining({ status: 'awaiting_consent', required_approvals: 2, approvals: [], expires_at: expiresAt }));
+  });
+});
