@@ -147,6 +147,11 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
     const metrics = createMetrics();
     const serviceClients = createServiceClients(config, metrics);
     const external = createExternalServices(config, serviceClients, { outbox: repos.receiptOutbox, metrics, logger });
+    if (serviceClients.eris) {
+      // From now on every receipt is queued for ERIS; the first deployment with ERIS also queues the ledger's history.
+      const enabled = await repos.receiptOutbox.enable();
+      if (enabled) logger.info(enabled, 'receipts are now queued for ERIS');
+    }
     const { bus, mode: busMode } = createConfiguredSignalBus(config, { redisUrl, metrics, logger });
     stops.push(() => bus.close());
     // Worker and API in one process: the API learns of committed decisions directly (ADR 0001).

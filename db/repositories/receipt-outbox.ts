@@ -14,6 +14,31 @@ export interface DueEmission {
  */
 export function createReceiptOutbox(sequelize: Sequelize) {
   return {
+    /**
+     * Turns queueing on for good and queues the ledger's history, once per database (later calls are one read).
+     * `SHARE` mode waits for receipt inserts in flight and holds new ones until the commit, so a receipt appended
+     * while queueing is switched on is either in the history read here or sees the switch in its trigger.
+     */
+    async enable(): Promise<{ queued_history: number } | null> {
+      return sequelize.transaction(async (transaction) => {
+        const [on] = await sequelize.query('SELECT 1 FROM receipt_emission_state', { transaction, type: QueryTypes.SELECT });
+        if (on) return null;
+        await sequelize.query('LOCK TABLE receipts IN SHARE MODE', { transaction });
+        const switched = await sequelize.query('INSERT INTO receipt_emission_state (id) VALUES (true) ON CONFLICT (id) DO NOTHING RETURNING id', {
+          transaction,
+          type: QueryTypes.SELECT,
+        });
+        if (switched.length === 0) return null; // another replica switched it on meanwhile, history included
+        const [queued] = await sequelize.query<{ n: number }>(
+          `WITH q AS (INSERT INTO receipt_emissions (receipt_id, tenant_id, created_at)
+                      SELECT receipt_id, tenant_id, created_at FROM receipts ON CONFLICT DO NOTHING RETURNING 1)
+           SELECT count(*)::int AS n FROM q`,
+          { transaction, type: QueryTypes.SELECT },
+        );
+        return { queued_history: queued.n };
+      });
+    },
+
     /** Due, undelivered rows, oldest first, locked past concurrent claimers (SKIP LOCKED) and leased for `leaseMs`. */
     async claimDue(limit: number, leaseMs: number): Promise<DueEmission[]> {
       const rows = await sequelize.query<{ receipt_id: string; attempts: number; body: Receipt }>(

@@ -25,6 +25,8 @@ beforeAll(async () => {
   port = await getFreePort();
   pg = await startPg();
   app = await startTestApp({ DATABASE_URL: pg.url });
+  // As a deployment with ERIS: receipts are queued for emission, and the outbox row must be as whole as the rest.
+  await app.runtime.repos.receiptOutbox.enable();
 });
 afterAll(async () => {
   await app?.stop();
