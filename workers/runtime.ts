@@ -156,6 +156,14 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
     stops.push(() => bus.close());
     // Worker and API in one process: the API learns of committed decisions directly (ADR 0001).
     const notifier = config.RUN_WORKER && config.RUN_API ? createDecisionNotifier() : undefined;
+    // One decide service for the HTTP API and the signal consumer.
+    const decide = createDecideService({
+      client: temporal.client,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      eagerStart: config.TEMPORAL_EAGER_START && config.RUN_WORKER,
+      decisions: repos.decisions,
+      notifier,
+    });
 
     const scheduler = createUbiScheduler({
       client: temporal.client,
@@ -207,13 +215,7 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
         // The engine listening on ubi.behavioural_signals (ADR 0007); stopped before the worker, so decisions in hand finish.
         const consumer = await startSignalConsumer({
           bus,
-          decide: createDecideService({
-            client: temporal.client,
-            taskQueue: config.TEMPORAL_TASK_QUEUE,
-            eagerStart: config.TEMPORAL_EAGER_START,
-            decisions: repos.decisions,
-            notifier,
-          }),
+          decide,
           playbooks: repos.decisionInputs,
           group: config.BUS_CONSUMER_GROUP,
           defaultSurfaces: config.SIGNAL_CONSUMER_DEFAULT_SURFACES,
@@ -224,7 +226,8 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
       }
     }
     // Schedules of tenants already known, in the background: start-up does not wait on them.
-    void repos.ubi.events.knownTenants().then((tenants) => Promise.all(tenants.map((t) => scheduler.ensure(t))), (err) => logger.warn({ err: err.message }, 'could not list UBI tenants'));
+    if (config.UBI_SCHEDULES_ENABLED)
+      void repos.ubi.events.knownTenants().then((tenants) => Promise.all(tenants.map((t) => scheduler.ensure(t))), (err) => logger.warn({ err: err.message }, 'could not list UBI tenants'));
 
     // Seeding and the token secret belong to the API tier; a worker-only process needs neither (nor a writable DATA_DIR).
     if (config.SEED_DEMO && config.RUN_API) {
@@ -248,13 +251,7 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
       ];
       const app = createApp({
         repos,
-        decide: createDecideService({
-          client: temporal.client,
-          taskQueue: config.TEMPORAL_TASK_QUEUE,
-          eagerStart: config.TEMPORAL_EAGER_START && config.RUN_WORKER,
-          decisions: repos.decisions,
-          notifier,
-        }),
+        decide,
         verifier: external.iamVerifier ?? createHs256Verifier(secret),
         metrics,
         logger,

@@ -7,7 +7,7 @@ import type { RecentSignal } from '../../domain/model/signal';
 import type { IamClient } from '../clients/iam-client';
 import type { UbiClient } from '../clients/ubi-client';
 import type { PrivacyGuard } from '../governance/privacy-guard';
-import type { PolicyFailMode, PolicyResolver } from '../policy/policy-resolver';
+import type { PolicyResolver } from '../policy/policy-resolver';
 
 /** The narrow slices of the repositories that context assembly reads. */
 export interface ContextDeps {
@@ -32,8 +32,6 @@ export interface LoadedContext {
   playbooks: PublishedPlaybook[];
   recent_signals: RecentSignal[];
   degraded_reasons: string[];
-  /** FR-11: how the policy was obtained (`none` also when no policy service is configured). */
-  policy_fail_mode: PolicyFailMode;
 }
 
 /**
@@ -107,12 +105,11 @@ export function createContextActivities(deps: ContextDeps, services: ContextServ
         // Bounded by the policy client's own 0.5 s timeout; lookup() never rejects (a failure falls back to the cache).
         services.policy?.lookup(tenantId),
       ]);
+      // The fail mode is not carried separately: commitDecision reads it back from the degraded reasons (FR-11).
       let policy = inputs.policy;
-      let failMode: PolicyFailMode = 'none';
       if (services.policy && lookup) {
         const resolved = services.policy.resolve(policy, lookup);
         policy = resolved.policy;
-        failMode = resolved.fail_mode;
         if (resolved.degraded_reason) degraded.push(resolved.degraded_reason);
       }
       // IAM says this actor is not to be nudged here: every matched action is suppressed by policy.
@@ -123,7 +120,6 @@ export function createContextActivities(deps: ContextDeps, services: ContextServ
         playbooks: inputs.playbooks,
         recent_signals: recent ?? [],
         degraded_reasons: degraded,
-        policy_fail_mode: failMode,
       };
     },
   };
