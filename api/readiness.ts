@@ -1,3 +1,4 @@
+import type { BreakerState } from '../activities/clients/service-client';
 import { withTimeout } from '../lib/with-timeout';
 import type { Metrics } from '../observability/metrics';
 
@@ -8,7 +9,7 @@ export interface DependencyCheck {
   /** What is serving, e.g. "redis" or "memory (single node only)". */
   mode?: string;
   /** For services we call: their circuit breaker's state at the time of the check. */
-  breaker?: () => 'closed' | 'open' | 'half_open';
+  breaker?: () => BreakerState;
   check(): Promise<void>;
 }
 
@@ -18,7 +19,7 @@ export interface DependencyState {
   required: boolean;
   mode?: string;
   latency_ms: number;
-  breaker?: 'closed' | 'open' | 'half_open';
+  breaker?: BreakerState;
   error?: string;
 }
 
@@ -49,7 +50,7 @@ export async function checkDependencies(checks: DependencyCheck[], metrics?: Met
  * must not add load to a struggling dependency): open means down. Only IAM is required: without it every request
  * fails closed, so the instance cannot serve; every other service degrades decisions instead.
  */
-export function serviceCheck(client: { name: string; baseUrl: string; breakerState(): 'closed' | 'open' | 'half_open' }): DependencyCheck {
+export function serviceCheck(client: { name: string; baseUrl: string; breakerState(): BreakerState }): DependencyCheck {
   return {
     name: client.name,
     required: client.name === 'iam',

@@ -4,11 +4,9 @@
  */
 export interface TtlCache<V> {
   /** The cached value if younger than the TTL, else the loader's (shared by concurrent callers). */
-  get(key: string, load: () => Promise<V>, ttlMs?: number): Promise<V>;
+  get(key: string, load: () => Promise<V>): Promise<V>;
   /** The last value stored for `key`, however old, with its age; for stale-while-down fallbacks. */
   peek(key: string): { value: V; ageMs: number } | undefined;
-  set(key: string, value: V): void;
-  clear(): void;
 }
 
 export function createTtlCache<V>(opts: { ttlMs: number; maxEntries?: number; now?: () => number }): TtlCache<V> {
@@ -25,9 +23,9 @@ export function createTtlCache<V>(opts: { ttlMs: number; maxEntries?: number; no
   };
 
   return {
-    async get(key, load, ttlMs = opts.ttlMs) {
+    async get(key, load) {
       const hit = entries.get(key);
-      if (hit && now() - hit.at < ttlMs) return hit.value;
+      if (hit && now() - hit.at < opts.ttlMs) return hit.value;
       let pending = loading.get(key);
       if (!pending) {
         pending = load().then(
@@ -49,7 +47,5 @@ export function createTtlCache<V>(opts: { ttlMs: number; maxEntries?: number; no
       const hit = entries.get(key);
       return hit ? { value: hit.value, ageMs: now() - hit.at } : undefined;
     },
-    set,
-    clear: () => entries.clear(),
   };
 }

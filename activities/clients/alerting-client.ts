@@ -1,4 +1,4 @@
-import type { BreakerState, ServiceClient } from './service-client';
+import type { ServiceClient } from './service-client';
 
 export interface RenderedAlert {
   alert_id: string;
@@ -13,7 +13,6 @@ export interface RenderedAlert {
 export interface AlertingClient {
   /** `POST /v1/alerts` with the rendered alert; the alert id is the idempotency key. 2xx = accepted. */
   sendAlert(alert: RenderedAlert): Promise<void>;
-  breakerState(): BreakerState;
 }
 
 export function createAlertingClient(client: ServiceClient): AlertingClient {
@@ -21,6 +20,5 @@ export function createAlertingClient(client: ServiceClient): AlertingClient {
     async sendAlert(alert) {
       await client.request('POST', '/v1/alerts', { body: alert, idempotencyKey: alert.alert_id });
     },
-    breakerState: () => client.breakerState(),
   };
 }

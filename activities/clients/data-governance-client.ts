@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseAnswer, type BreakerState, type ServiceClient } from './service-client';
+import { parseAnswer, type ServiceClient } from './service-client';
 
 /** `GET /v1/data-governance/tenants/{tenant_id}/config` (CONTRACT.md): the tenant's privacy configuration. */
 export const privacyConfigSchema = z.object({
@@ -15,7 +15,6 @@ export interface DataGovernanceClient {
   tenantConfig(tenantId: string): Promise<PrivacyConfig>;
   /** `POST /v1/data-governance/redact {payload}` → `{payload}`: the service's redaction of an outgoing payload. */
   redact<T>(payload: T): Promise<T>;
-  breakerState(): BreakerState;
 }
 
 export function createDataGovernanceClient(client: ServiceClient): DataGovernanceClient {
@@ -28,6 +27,5 @@ export function createDataGovernanceClient(client: ServiceClient): DataGovernanc
       const answer = await client.request('POST', '/v1/data-governance/redact', { body: { payload } });
       return parseAnswer('data_governance', redactAnswer, answer, 'the redaction answer').payload as T;
     },
-    breakerState: () => client.breakerState(),
   };
 }

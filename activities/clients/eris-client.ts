@@ -1,10 +1,9 @@
 import type { Receipt } from '../../domain/model/receipt';
-import { ServiceCallError, type BreakerState, type ServiceClient } from './service-client';
+import { ServiceCallError, type ServiceClient } from './service-client';
 
 export interface ErisClient {
   /** Resolves when ERIS has stored the receipt (2xx, or 409: it already holds this receipt id). */
   submitReceipt(receipt: Receipt): Promise<void>;
-  breakerState(): BreakerState;
 }
 
 /**
@@ -21,6 +20,5 @@ export function createErisClient(client: ServiceClient): ErisClient {
         throw err;
       }
     },
-    breakerState: () => client.breakerState(),
   };
 }

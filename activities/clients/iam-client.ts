@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseAnswer, type BreakerState, type ServiceClient } from './service-client';
+import { parseAnswer, type ServiceClient } from './service-client';
 
 /** `POST /v1/iam/verify` (CONTRACT.md): whether a bearer token is valid, and whose it is. */
 const verifyAnswer = z.object({
@@ -18,24 +18,22 @@ export interface IamDecisionRequest {
 }
 
 export interface IamClient {
-  verify(token: string, opts?: { traceparent?: string }): Promise<IamVerification>;
-  decide(req: IamDecisionRequest, opts?: { traceparent?: string }): Promise<'allow' | 'deny'>;
-  breakerState(): BreakerState;
+  verify(token: string): Promise<IamVerification>;
+  decide(req: IamDecisionRequest): Promise<'allow' | 'deny'>;
 }
 
 export function createIamClient(client: ServiceClient): IamClient {
   return {
-    async verify(token, opts = {}) {
-      const answer = await client.request('POST', '/v1/iam/verify', { body: { token }, traceparent: opts.traceparent });
+    async verify(token) {
+      const answer = await client.request('POST', '/v1/iam/verify', { body: { token } });
       const parsed = parseAnswer('iam', verifyAnswer, answer, 'the verify answer');
       // A "valid" answer without claims cannot be used: it is not a verified identity.
       if (parsed.valid && !parsed.claims) return { valid: false };
       return parsed;
     },
-    async decide(req, opts = {}) {
-      const answer = await client.request('POST', '/v1/iam/decision', { body: req, traceparent: opts.traceparent });
+    async decide(req) {
+      const answer = await client.request('POST', '/v1/iam/decision', { body: req });
       return parseAnswer('iam', decisionAnswer, answer, 'the decision answer').decision;
     },
-    breakerState: () => client.breakerState(),
   };
 }

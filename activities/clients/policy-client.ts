@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { tenantPolicyInputSchema } from '../../domain/model/policy';
-import { parseAnswer, type BreakerState, type ServiceClient } from './service-client';
+import { parseAnswer, type ServiceClient } from './service-client';
 
 /**
  * `GET /v1/policy/tenants/{tenant_id}/snapshot` (CONTRACT.md). `rules` carries the tenant MMM policy fields the policy
@@ -17,7 +17,6 @@ export type PolicySnapshot = z.infer<typeof policySnapshotSchema>;
 
 export interface PolicyClient {
   fetchSnapshot(tenantId: string): Promise<PolicySnapshot>;
-  breakerState(): BreakerState;
 }
 
 export function createPolicyClient(client: ServiceClient): PolicyClient {
@@ -26,6 +25,5 @@ export function createPolicyClient(client: ServiceClient): PolicyClient {
       const answer = await client.request('GET', `/v1/policy/tenants/${encodeURIComponent(tenantId)}/snapshot`);
       return parseAnswer('policy', policySnapshotSchema, answer, 'the policy snapshot');
     },
-    breakerState: () => client.breakerState(),
   };
 }

@@ -54,17 +54,13 @@ export class ServiceCallError extends Error {
 
 export interface ServiceRequest {
   body?: unknown;
-  headers?: Record<string, string>;
   /** Sent as `Idempotency-Key`, so a retried call is applied once by the service. */
   idempotencyKey?: string;
-  /** W3C trace context; when absent, the active OpenTelemetry context is injected, else a new trace is started. */
-  traceparent?: string;
 }
 
 export interface ServiceClient {
   readonly name: ServiceName;
   readonly baseUrl: string;
-  readonly timeoutMs: number;
   request<T = unknown>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, req?: ServiceRequest): Promise<T>;
   breakerState(): BreakerState;
 }
@@ -152,8 +148,8 @@ export function createServiceClient(opts: ServiceClientOptions): ServiceClient {
   publishState();
 
   async function send<T>(method: string, path: string, req: ServiceRequest, signal: AbortSignal): Promise<T> {
-    const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
-    headers.traceparent = req.traceparent ?? activeTraceparent() ?? newTraceparent();
+    // W3C trace context: the active OpenTelemetry context when there is one, else a new trace.
+    const headers: Record<string, string> = { accept: 'application/json', traceparent: activeTraceparent() ?? newTraceparent() };
     if (opts.serviceToken) headers.authorization = `Bearer ${opts.serviceToken}`;
     if (req.idempotencyKey) headers['idempotency-key'] = req.idempotencyKey;
     let body: string | undefined;
@@ -181,7 +177,6 @@ export function createServiceClient(opts: ServiceClientOptions): ServiceClient {
   return {
     name: opts.name,
     baseUrl,
-    timeoutMs: opts.timeoutMs,
     breakerState,
     async request<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, req: ServiceRequest = {}): Promise<T> {
       const started = process.hrtime.bigint();

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { recentSignalSchema, type RecentSignal } from '../../domain/model/signal';
-import { parseAnswer, type BreakerState, type ServiceClient } from './service-client';
+import { parseAnswer, type ServiceClient } from './service-client';
 
 /** Only what context assembly keeps of a signal (recentSignalSchema strips the rest: data minimisation, NFR-3). */
 const recentAnswer = z.object({ signals: z.array(recentSignalSchema) });
@@ -8,7 +8,6 @@ const recentAnswer = z.object({ signals: z.array(recentSignalSchema) });
 export interface UbiClient {
   /** `GET /v1/ubi/signals/recent?tenant_id&actor_id&limit` when UBI runs in another process (CONTRACT.md). */
   recentSignals(tenantId: string, actorId: string, limit?: number): Promise<RecentSignal[]>;
-  breakerState(): BreakerState;
 }
 
 export function createUbiClient(client: ServiceClient): UbiClient {
@@ -18,6 +17,5 @@ export function createUbiClient(client: ServiceClient): UbiClient {
       const answer = await client.request('GET', `/v1/ubi/signals/recent?${query.toString()}`);
       return parseAnswer('ubi', recentAnswer, answer, 'the recent signals').signals.slice(0, limit);
     },
-    breakerState: () => client.breakerState(),
   };
 }

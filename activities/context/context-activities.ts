@@ -42,18 +42,18 @@ export interface ContextServices {
   policy?: PolicyResolver;
   iam?: Pick<IamClient, 'decide'>;
   ubi?: Pick<UbiClient, 'recentSignals'>;
-  privacy?: Pick<PrivacyGuard, 'configured' | 'tenantConfig'>;
+  privacy?: Pick<PrivacyGuard, 'tenantConfig'>;
   /** FR-2: the context cache (IAM, UBI and data governance answers) keeps an answer this long. Default 30 s. */
   cacheTtlMs?: number;
 }
 
 /**
- * Budgets within the decision (FR-2: UBI 1.0 s, data governance 0.5 s; policy 0.5 s per FR-11). IAM's client keeps its
+ * Budgets within the decision (FR-2: UBI 1.0 s, data governance 0.5 s; the policy lookup is bounded by its client's own 0.5 s timeout, FR-11). IAM's client keeps its
  * 2.0 s timeout, but inside a decision its answer is awaited at most 1.5 s: the context local activity has 2 s to
  * start and close, and waiting the full 2.0 s would turn a slow IAM into a failed decision instead of a degraded one.
  * The call itself runs on and fills the context cache for the next decision.
  */
-export const CONTEXT_BUDGET_MS = { iam: 1500, ubi: 1000, data_governance: 500, policy: 500 } as const;
+export const CONTEXT_BUDGET_MS = { iam: 1500, ubi: 1000, data_governance: 500 } as const;
 
 /** The action asked of IAM for the actor: may this actor be shown nudges in this tenant. */
 export const IAM_NUDGE_ACTION = 'mmm:receive_nudges';
@@ -101,7 +101,7 @@ export function createContextActivities(deps: ContextDeps, services: ContextServ
         within(recentSignals(tenantId, actorId), CONTEXT_BUDGET_MS.ubi, 'ubi_signals_unavailable', degraded),
         within(iamDecision(tenantId, actorId), CONTEXT_BUDGET_MS.iam, 'iam_unavailable', degraded),
         // Fetched for its cache: receipts and alerts of this tenant are redacted with it (privacy-guard.ts).
-        within(services.privacy?.configured ? services.privacy.tenantConfig(tenantId) : undefined, CONTEXT_BUDGET_MS.data_governance, 'data_governance_unavailable', degraded),
+        within(services.privacy?.tenantConfig(tenantId), CONTEXT_BUDGET_MS.data_governance, 'data_governance_unavailable', degraded),
         // Bounded by the policy client's own 0.5 s timeout; lookup() never rejects (a failure falls back to the cache).
         services.policy?.lookup(tenantId),
       ]);

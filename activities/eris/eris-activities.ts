@@ -33,7 +33,7 @@ export interface DrainResult {
 }
 
 export interface ErisActivityDeps {
-  eris?: Pick<ErisClient, 'submitReceipt'>;
+  eris: Pick<ErisClient, 'submitReceipt'>;
   outbox: Pick<ReceiptOutbox, 'claimDue' | 'markDelivered' | 'markFailed'>;
   pollMs: number;
   maxBackoffMs: number;
@@ -50,8 +50,8 @@ export function createErisActivities(deps?: ErisActivityDeps) {
      * shutting down), between batches.
      */
     async drainReceiptOutbox(input: DrainInput): Promise<DrainResult> {
-      const eris = deps?.eris;
-      if (!deps || !eris) return { configured: false, delivered: 0, failed: 0 };
+      if (!deps) return { configured: false, delivered: 0, failed: 0 };
+      const { eris } = deps;
       const ctx = Context.current();
       const deadline = Date.now() + input.max_wait_ms;
       let delivered = 0;
@@ -59,13 +59,12 @@ export function createErisActivities(deps?: ErisActivityDeps) {
       for (;;) {
         ctx.heartbeat({ delivered, failed });
         const due = await deps.outbox.claimDue(BATCH, LEASE_MS);
+        const accepted: string[] = [];
         await Promise.all(
           due.map(async (row) => {
             try {
               await eris.submitReceipt(row.receipt);
-              await deps.outbox.markDelivered(row.receipt_id);
-              delivered++;
-              deps.metrics?.receiptEmissions.inc({ outcome: 'delivered' });
+              accepted.push(row.receipt_id);
             } catch (err) {
               const retryIn = nextRetryMs(row.attempts + 1, deps.maxBackoffMs);
               await deps.outbox.markFailed(row.receipt_id, retryIn, err instanceof Error ? err.message : String(err));
@@ -76,6 +75,12 @@ export function createErisActivities(deps?: ErisActivityDeps) {
             }
           }),
         );
+        // One statement for the batch; a crash before it re-sends these under the same keys, which ERIS stores once.
+        if (accepted.length > 0) {
+          await deps.outbox.markDelivered(accepted);
+          delivered += accepted.length;
+          deps.metrics?.receiptEmissions.inc({ outcome: 'delivered' }, accepted.length);
+        }
         if (Date.now() >= deadline) return { configured: true, delivered, failed };
         // A full batch means more is due now; otherwise wait for the next poll (throws CancelledFailure on shutdown).
         if (due.length < BATCH) await ctx.sleep(deps.pollMs);

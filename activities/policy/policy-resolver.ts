@@ -23,7 +23,7 @@ export function policyFailModeOf(degradedReasons: readonly string[]): PolicyFail
   return 'none';
 }
 
-export type SnapshotLookup = { snapshot: PolicySnapshot; ageMs: number; live: true } | { error: unknown; last?: { snapshot: PolicySnapshot; ageMs: number } };
+export type SnapshotLookup = { snapshot: PolicySnapshot; live: true } | { error: unknown; last?: { snapshot: PolicySnapshot; ageMs: number } };
 
 export interface PolicyResolution {
   policy: TenantPolicy;
@@ -61,7 +61,7 @@ export function createPolicyResolver(deps: {
     async lookup(tenantId) {
       try {
         const snapshot = await cache.get(tenantId, () => deps.client.fetchSnapshot(tenantId));
-        return { snapshot, ageMs: cache.peek(tenantId)?.ageMs ?? 0, live: true };
+        return { snapshot, live: true };
       } catch (error) {
         const last = cache.peek(tenantId);
         return { error, last: last && { snapshot: last.value, ageMs: last.ageMs } };

@@ -57,10 +57,10 @@ export function createReceiptOutbox(sequelize: Sequelize) {
       return rows.map((r) => ({ receipt_id: r.receipt_id, attempts: Number(r.attempts), receipt: r.body }));
     },
 
-    async markDelivered(receiptId: string): Promise<void> {
+    async markDelivered(receiptIds: string[]): Promise<void> {
       await sequelize.query(
-        'UPDATE receipt_emissions SET delivered_at = now(), attempts = attempts + 1, last_error = NULL WHERE receipt_id = :receiptId AND delivered_at IS NULL',
-        { replacements: { receiptId } },
+        'UPDATE receipt_emissions SET delivered_at = now(), attempts = attempts + 1, last_error = NULL WHERE receipt_id IN (:receiptIds) AND delivered_at IS NULL',
+        { replacements: { receiptIds } },
       );
     },
 
