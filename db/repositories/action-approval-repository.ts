@@ -49,14 +49,16 @@ export function createActionApprovalRepository(sequelize: Sequelize, ledger: Rec
   return {
     /** Written with the decision, before the decide answer leaves, so consent can follow the answer at once. */
     async open(rows: OpenApproval[]): Promise<void> {
-      for (const r of rows) {
-        await sequelize.query(
-          `INSERT INTO action_approvals (action_id, tenant_id, decision_id, actor_id, workflow_id, status, action_digest, required_approvals, expires_at)
-           VALUES (:action_id, :tenant_id, :decision_id, :actor_id, :workflow_id, 'awaiting_consent', :action_digest, :required_approvals, :expires_at)
-           ON CONFLICT (action_id) DO NOTHING`,
-          { replacements: { ...r } },
-        );
-      }
+      if (rows.length === 0) return;
+      // One statement for all of a decision's multiplier actions: this runs on the commit path.
+      await sequelize.query(
+        `INSERT INTO action_approvals (action_id, tenant_id, decision_id, actor_id, workflow_id, status, action_digest, required_approvals, expires_at)
+         SELECT r.action_id, r.tenant_id, r.decision_id, r.actor_id, r.workflow_id, 'awaiting_consent', r.action_digest, r.required_approvals, r.expires_at
+           FROM jsonb_to_recordset(:rows::jsonb) AS r(action_id text, tenant_id text, decision_id text, actor_id text, workflow_id text,
+                                                        action_digest text, required_approvals integer, expires_at timestamptz)
+         ON CONFLICT (action_id) DO NOTHING`,
+        { replacements: { rows: JSON.stringify(rows) } },
+      );
     },
 
     async recordTransition(t: ApprovalTransition): Promise<{ receipt_id: string }> {
