@@ -88,7 +88,7 @@ export function createFeatureBatcher(deps: FeatureBatcherDeps) {
         repos.features.actors(tx, list.map((r) => r.tenant_id), list.map((r) => r.actor_id)),
         repos.configs.getMany([...tenantsSeen]),
       ]);
-      // PR open times, per tenant, for cycle time and review turnaround.
+      // When the PRs were opened and first reviewed, for cycle time, review turnaround, pick-up time and rework.
       const prIds = new Map<string, Set<string>>();
       for (const r of list)
         for (const e of events.get(actorKey(r.tenant_id, r.actor_id)) ?? [])
@@ -97,12 +97,7 @@ export function createFeatureBatcher(deps: FeatureBatcherDeps) {
             s.add(String(e.properties.pr_id));
             prIds.set(r.tenant_id, s);
           }
-      const prOpened = new Map<string, Map<string, number>>();
-      const prReviews = new Map<string, Map<string, { firstReviewMs: number; changesRequested: boolean }>>();
-      for (const [tenant, ids] of prIds) {
-        prOpened.set(tenant, await repos.features.prOpenedAt(tx, tenant, [...ids]));
-        prReviews.set(tenant, await repos.features.prReviews(tx, tenant, [...ids]));
-      }
+      const prTimes = await repos.features.prTimes(tx, [...prIds].flatMap(([tenant_id, ids]) => [...ids].map((pr_id) => ({ tenant_id, pr_id }))));
 
       // Baselines of the actors that have a recent day to score.
       const scoreFrom = utcDay(nowMs - SCORE_LOOKBACK_DAYS * DAY_MS);
@@ -124,7 +119,8 @@ export function createFeatureBatcher(deps: FeatureBatcherDeps) {
         const a = actors.get(actorKey(r.tenant_id, r.actor_id));
         if (!a) continue; // erased meanwhile
         const all = events.get(actorKey(r.tenant_id, r.actor_id)) ?? [];
-        const ctx = { prOpenedAtMs: prOpened.get(r.tenant_id) ?? new Map(), prReviews: prReviews.get(r.tenant_id), hourProfile: a.hour_profile };
+        const pr = prTimes.get(r.tenant_id);
+        const ctx = { prOpenedAtMs: pr?.openedAtMs ?? new Map<string, number>(), prReviews: pr?.reviews, hourProfile: a.hour_profile };
         const cfg: UbiConfig = configs.get(r.tenant_id) as UbiConfig;
         const personal = byFeature(baselines.get(`${r.tenant_id}\u0000personal\u0000${r.actor_id}\u0000${a.actor_type}`));
         const team = byFeature(a.team_id ? baselines.get(`${r.tenant_id}\u0000team\u0000${a.team_id}\u0000${a.actor_type}`) : undefined) as Map<string, TeamBaseline>;

@@ -17,6 +17,12 @@ export interface StoredBaseline extends RobustBaseline {
   members: number;
 }
 
+/** What `prTimes` finds for the PRs of one tenant. */
+export interface PrTimes {
+  openedAtMs: Map<string, number>;
+  reviews: Map<string, { firstReviewMs: number; changesRequested: boolean }>;
+}
+
 const key = (t: string, a: string) => `${t}\u0000${a}`;
 export { key as actorKey };
 
@@ -56,33 +62,39 @@ export function createUbiFeatureRepository(sequelize: Sequelize) {
       return out;
     },
 
-    /** When each PR was first opened, per tenant (PR cycle time and review turnaround need it). */
-    async prOpenedAt(tx: Transaction, tenantId: string, prIds: string[]): Promise<Map<string, number>> {
-      if (prIds.length === 0) return new Map();
-      const rows = await q<{ pr_id: string; at: Date }>(
-        `SELECT properties->>'pr_id' AS pr_id, min(occurred_at) AS at FROM ubi_events
-          WHERE tenant_id = $1 AND event_type = 'pr_opened' AND properties->>'pr_id' = ANY($2::text[]) GROUP BY 1`,
-        [tenantId, prIds], tx,
+    /**
+     * Per (tenant, PR): when it was first opened, its first review and whether a review requested changes (PR cycle
+     * time, review turnaround, pick-up time and rework of merged PRs). A PR without a pr_opened event has no opened
+     * time, one without a review no review entry.
+     */
+    async prTimes(tx: Transaction, prs: Array<{ tenant_id: string; pr_id: string }>): Promise<Map<string, PrTimes>> {
+      const out = new Map<string, PrTimes>();
+      if (prs.length === 0) return out;
+      // One lateral subquery per event type, so each uses its partial index.
+      const rows = await q<{ tenant_id: string; pr_id: string; opened: Date | null; first: Date | null; changes: boolean }>(
+        `SELECT k.tenant_id, k.pr_id, o.at AS opened, r.first, r.changes
+           FROM unnest($1::text[], $2::text[]) AS k(tenant_id, pr_id)
+           CROSS JOIN LATERAL (SELECT min(occurred_at) AS at FROM ubi_events
+                                WHERE tenant_id = k.tenant_id AND event_type = 'pr_opened' AND properties->>'pr_id' = k.pr_id) o
+           CROSS JOIN LATERAL (SELECT min(occurred_at) AS first, bool_or(properties->>'review_state' = 'changes_requested') AS changes FROM ubi_events
+                                WHERE tenant_id = k.tenant_id AND event_type = 'pr_review_submitted' AND properties->>'pr_id' = k.pr_id) r`,
+        [prs.map((p) => p.tenant_id), prs.map((p) => p.pr_id)], tx,
       );
-      return new Map(rows.map((r) => [r.pr_id, new Date(r.at).getTime()]));
+      for (const r of rows) {
+        const t = out.get(r.tenant_id) ?? { openedAtMs: new Map(), reviews: new Map() };
+        if (r.opened !== null) t.openedAtMs.set(r.pr_id, new Date(r.opened).getTime());
+        if (r.first !== null) t.reviews.set(r.pr_id, { firstReviewMs: new Date(r.first).getTime(), changesRequested: r.changes });
+        out.set(r.tenant_id, t);
+      }
+      return out;
     },
 
     /**
-     * The claimed actors, each under a shared advisory lock until the batch commits (ERASURE_LOCK_SQL): an erasure
-     * takes the lock exclusively, so it waits for a batch in flight, and a batch that finds an erasure in progress
-     * leaves that actor alone. A try-lock, never a wait: row locks here deadlocked with concurrent ingestion.
+     * The claimed actors, each under a shared advisory lock until the batch commits: an erasure (eraseActor in
+     * ubi-baseline-repository.ts) takes the same lock exclusively, so it waits for a batch in flight, and a batch that
+     * finds an erasure in progress leaves that actor alone. A try-lock, never a wait: row locks here deadlocked with
+     * concurrent ingestion.
      */
-    /** First review and whether changes were requested, per PR (pick-up time and rework of merged PRs). */
-    async prReviews(tx: Transaction, tenantId: string, prIds: string[]): Promise<Map<string, { firstReviewMs: number; changesRequested: boolean }>> {
-      if (prIds.length === 0) return new Map();
-      const rows = await q<{ pr_id: string; first: Date; changes: boolean }>(
-        `SELECT properties->>'pr_id' AS pr_id, min(occurred_at) AS first, bool_or(properties->>'review_state' = 'changes_requested') AS changes
-           FROM ubi_events WHERE tenant_id = $1 AND event_type = 'pr_review_submitted' AND properties->>'pr_id' = ANY($2::text[]) GROUP BY 1`,
-        [tenantId, prIds], tx,
-      );
-      return new Map(rows.map((r) => [r.pr_id, { firstReviewMs: new Date(r.first).getTime(), changesRequested: r.changes }]));
-    },
-
     async actors(tx: Transaction, tenantIds: string[], actorIds: string[]) {
       const rows = await q<{ tenant_id: string; actor_id: string; actor_type: ActorType; team_id: string | null; state: ColdStartState | null; active_days: number | null; hour_profile: number[] | null; locked: boolean }>(
         `SELECT a.tenant_id, a.actor_id, a.actor_type, a.team_id, p.state, p.active_days, p.hour_profile,
