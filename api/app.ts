@@ -48,7 +48,7 @@ export function allRoutes(deps: AppDeps): RouteSpec[] {
     ...opsRoutes({ checks: deps.checks, metrics: deps.metrics, version: deps.version }),
     ...ubiRoutes(() => {
       if (!deps.ubi) throw new Error('UBI routes were mounted without their dependencies');
-      return deps.ubi;
+      return { ...deps.ubi, metrics: deps.metrics, checks: deps.checks, version: deps.version };
     }),
     ...actionRoutes({ approvals: deps.approvals }),
   ];

@@ -14,18 +14,19 @@ import { ADMIN_ROLES, requireRole, requireTenant, type AuthContext } from '../au
 import { checkDependencies, type DependencyCheck } from '../readiness';
 import { defineRoute, type RouteSpec } from '../route';
 
+/** What the UBI routes need beyond the app's shared metrics, dependency checks and version. */
 export interface UbiRouteDeps {
   repos: UbiRepositories;
-  metrics: Metrics;
-  checks: DependencyCheck[];
   schedules: UbiScheduler;
   recompute: { start(tenantId: string): Promise<{ workflow_id: string; run_id: string }> };
   /** Wakes the micro-batcher when it runs in this process. */
   onIngested(): void;
-  version: string;
   /** Pending input older than this makes `ready` report the ingestion as stale. */
   staleAfterSeconds: number;
 }
+
+/** The UBI routes' dependencies together with the app's shared ones. */
+type UbiRouteContext = UbiRouteDeps & { metrics: Metrics; checks: DependencyCheck[]; version: string };
 
 const actorParams = z.object({ actor_id: idSchema });
 const tenantParams = z.object({ tenant_id: idSchema });
@@ -57,7 +58,7 @@ const aggregateSchema = z.object({
 });
 
 /** Times every UBI handler into ubi_api_request_duration_seconds (deps are read when a request comes, not at build). */
-function timed(deps: () => UbiRouteDeps, spec: RouteSpec): RouteSpec {
+function timed(deps: () => UbiRouteContext, spec: RouteSpec): RouteSpec {
   const handler = spec.handler;
   return {
     ...spec,
@@ -74,7 +75,7 @@ function timed(deps: () => UbiRouteDeps, spec: RouteSpec): RouteSpec {
 }
 
 /** Every UBI route of CONTRACT.md. `get` returns the dependencies when a request is handled (the OpenAPI build has none). */
-export function ubiRoutes(get: () => UbiRouteDeps): RouteSpec[] {
+export function ubiRoutes(get: () => UbiRouteContext): RouteSpec[] {
   const routes: RouteSpec[] = [
     defineRoute({
       method: 'post', path: '/v1/ubi/events', status: 202, tag: 'ubi', access: 'service',
