@@ -5,7 +5,7 @@ import { detectAnomalies, type TeamBaseline } from '../../domain/ubi/detection';
 import { MAX_CLOCK_SKEW_MS } from '../../domain/ubi/event';
 import { computeFeatures, utcDay, WINDOWS, type FeatureEvent } from '../../domain/ubi/features';
 import type { UbiRepositories } from '../../db/repositories/ubi-repositories';
-import { actorKey } from '../../db/repositories/ubi-feature-repository';
+import { actorKey, baselineKey } from '../../db/repositories/ubi-feature-repository';
 import type { Logger } from '../../observability/logger';
 import type { UbiMetrics } from '../../observability/metrics';
 import type { SignalPublisher } from '../bus/signal-bus';
@@ -122,8 +122,8 @@ export function createFeatureBatcher(deps: FeatureBatcherDeps) {
         const pr = prTimes.get(r.tenant_id);
         const ctx = { prOpenedAtMs: pr?.openedAtMs ?? new Map<string, number>(), prReviews: pr?.reviews, hourProfile: a.hour_profile };
         const cfg: UbiConfig = configs.get(r.tenant_id) as UbiConfig;
-        const personal = byFeature(baselines.get(`${r.tenant_id}\u0000personal\u0000${r.actor_id}\u0000${a.actor_type}`));
-        const team = byFeature(a.team_id ? baselines.get(`${r.tenant_id}\u0000team\u0000${a.team_id}\u0000${a.actor_type}`) : undefined) as Map<string, TeamBaseline>;
+        const personal = byFeature(baselines.get(baselineKey(r.tenant_id, 'personal', r.actor_id, a.actor_type)));
+        const team = byFeature(a.team_id ? baselines.get(baselineKey(r.tenant_id, 'team', a.team_id, a.actor_type)) : undefined) as Map<string, TeamBaseline>;
         for (const day of r.days) {
           const lo = Date.parse(`${day}T00:00:00Z`);
           const dayEvents = all.filter((e: FeatureEvent) => e.occurred_at_ms >= lo && e.occurred_at_ms < lo + DAY_MS);

@@ -26,6 +26,10 @@ export interface PrTimes {
 const key = (t: string, a: string) => `${t}\u0000${a}`;
 export { key as actorKey };
 
+/** Key of one subject's baselines in the map `baselines()` returns. */
+export const baselineKey = (tenantId: string, scope: 'personal' | 'team', subjectId: string, actorType: string) =>
+  `${tenantId}\u0000${scope}\u0000${subjectId}\u0000${actorType}`;
+
 /** What the feature micro-batcher reads and writes, all inside the transaction that claimed the dirty pairs. */
 export function createUbiFeatureRepository(sequelize: Sequelize) {
   const q = <T extends object>(sql: string, bind: unknown[], transaction?: Transaction) =>
@@ -110,7 +114,7 @@ export function createUbiFeatureRepository(sequelize: Sequelize) {
     /** Personal baselines of the actors, and team baselines of their (team, actor type), keyed by subject. */
     async baselines(tx: Transaction, subjects: Array<{ tenant_id: string; scope: 'personal' | 'team'; subject_id: string; actor_type: string }>): Promise<Map<string, StoredBaseline[]>> {
       if (subjects.length === 0) return new Map();
-      const rows = await q<StoredBaseline & { tenant_id: string; scope: string; subject_id: string; actor_type: string }>(
+      const rows = await q<StoredBaseline & { tenant_id: string; scope: 'personal' | 'team'; subject_id: string; actor_type: string }>(
         `SELECT b.tenant_id, b.scope, b.subject_id, b.actor_type, b.feature, b.median, b.mad, b.mean_abs_dev, b.samples, b.active_days, b.state, b.members
            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS k(tenant_id, scope, subject_id, actor_type)
            JOIN ubi_baselines b ON b.tenant_id = k.tenant_id AND b.scope = k.scope AND b.subject_id = k.subject_id AND b.actor_type = k.actor_type`,
@@ -119,7 +123,7 @@ export function createUbiFeatureRepository(sequelize: Sequelize) {
       );
       const out = new Map<string, StoredBaseline[]>();
       for (const r of rows) {
-        const k = `${r.tenant_id}\u0000${r.scope}\u0000${r.subject_id}\u0000${r.actor_type}`;
+        const k = baselineKey(r.tenant_id, r.scope, r.subject_id, r.actor_type);
         const list = out.get(k) ?? [];
         list.push(r);
         out.set(k, list);
