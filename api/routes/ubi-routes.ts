@@ -5,7 +5,7 @@ import { actorTypeSchema, idSchema, isoDateTimeSchema, severitySchema } from '..
 import { ubiConfigInputSchema, ubiConfigSchema } from '../../domain/ubi/config';
 import { ingestBodySchema, ingestResponseSchema, validateEvent, type UbiEvent } from '../../domain/ubi/event';
 import { DIMENSIONS, FEATURE_BY_NAME } from '../../domain/ubi/features';
-import { EVENT_TYPES } from '../../domain/ubi/privacy';
+import { EVENT_TYPE_RULES } from '../../domain/ubi/privacy';
 import { robustSigma } from '../../domain/ubi/scoring';
 import type { UbiRepositories } from '../../db/repositories/ubi-repositories';
 import type { Metrics } from '../../observability/metrics';
@@ -99,7 +99,7 @@ export function ubiRoutes(get: () => UbiRouteContext): RouteSpec[] {
           } else {
             rejected.push({ index, reason: v.reason, field: v.field });
             const type = (raw as { event_type?: unknown })?.event_type;
-            count(typeof type === 'string' && FEATURE_EVENT_TYPES.has(type) ? type : 'invalid', 'rejected');
+            count(typeof type === 'string' && Object.hasOwn(EVENT_TYPE_RULES, type) ? type : 'invalid', 'rejected');
           }
         });
         let insertedIds: Set<string>;
@@ -310,5 +310,3 @@ export function ubiRoutes(get: () => UbiRouteContext): RouteSpec[] {
   ];
   return routes.map((r) => timed(get, r));
 }
-
-const FEATURE_EVENT_TYPES = new Set(EVENT_TYPES);

@@ -8,8 +8,8 @@ import type { UbiEvent } from '../../domain/ubi/event';
  */
 export function createUbiEventRepository(sequelize: Sequelize) {
   return {
-    async insertBatch(tenantId: string, events: UbiEvent[]): Promise<{ inserted: number; insertedIds: Set<string> }> {
-      if (events.length === 0) return { inserted: 0, insertedIds: new Set() };
+    async insertBatch(tenantId: string, events: UbiEvent[]): Promise<{ insertedIds: Set<string> }> {
+      if (events.length === 0) return { insertedIds: new Set() };
       const cols = {
         ids: [] as string[], actors: [] as string[], types: [] as string[], eventTypes: [] as string[], at: [] as string[],
         sources: [] as string[], teams: [] as Array<string | null>, repos: [] as Array<string | null>, props: [] as string[],
@@ -52,7 +52,7 @@ export function createUbiEventRepository(sequelize: Sequelize) {
           type: QueryTypes.SELECT,
         },
       );
-      return { inserted: rows.length, insertedIds: new Set(rows.map((r) => r.event_id)) };
+      return { insertedIds: new Set(rows.map((r) => r.event_id)) };
     },
 
     /** The micro-batcher's backlog: pending (actor, day) pairs and the age of the oldest, for readiness and metrics. */
