@@ -134,7 +134,7 @@ export function createFeatureBatcher(deps: FeatureBatcherDeps) {
             ...detectAnomalies({
               tenant_id: r.tenant_id, actor_id: r.actor_id, actor_type: a.actor_type, team_id: a.team_id, day, features,
               state: a.state ?? 'insufficient', personal, team,
-              config: { ...cfg, version: cfg.version }, now: nowIso,
+              config: cfg, now: nowIso,
               signalId: (parts) => ubiSignalId(r.tenant_id, r.actor_id, parts),
             }),
           );
@@ -155,7 +155,7 @@ export function createFeatureBatcher(deps: FeatureBatcherDeps) {
       const inserted = await repos.signals.insert(tx, candidates);
       return { pairs: pairs.length, signals: candidates.filter((s) => inserted.has(s.signal_id)) };
     });
-    if (result.pairs > 0) metrics.freshness.observe((Date.now() - oldest) / 1000);
+    if (result.pairs > 0) metrics.freshness.observe((now() - oldest) / 1000);
     for (const s of result.signals) {
       metrics.signalsGenerated.inc({ tenant_id: s.tenant_id, dimension: s.dimension, signal_type: s.signal_type });
       metrics.anomalies.inc({ tenant_id: s.tenant_id, dimension: s.dimension, severity: s.severity });
@@ -203,7 +203,6 @@ export function createFeatureBatcher(deps: FeatureBatcherDeps) {
   }
 
   return {
-    runOnce,
     drain,
     retryUnpublished,
     /** Ingestion in this process calls this so fresh events do not wait for the next poll. */
