@@ -64,10 +64,11 @@ export function createUbiBaselineRepository(sequelize: Sequelize, ledger: Receip
         [tenantId, asOf, BASELINE_DAYS],
       ),
 
-    async saveBaselines(tenantId: string, asOf: string, rows: BaselineRow[], replaceScope: { scope: 'personal' | 'team'; subjects: string[] }) {
+    /** Replaces the baselines of `replaceScope`: of the given subjects, or of the whole scope when `subjects` is null. */
+    async saveBaselines(tenantId: string, asOf: string, rows: BaselineRow[], replaceScope: { scope: 'personal' | 'team'; subjects: string[] | null }) {
       await sequelize.transaction(async (transaction) => {
         await sequelize.query(`DELETE FROM ubi_baselines WHERE tenant_id = $1 AND scope = $2 AND ($3::text[] IS NULL OR subject_id = ANY($3::text[]))`, {
-          bind: [tenantId, replaceScope.scope, replaceScope.scope === 'team' ? null : replaceScope.subjects], transaction,
+          bind: [tenantId, replaceScope.scope, replaceScope.subjects], transaction,
         });
         if (rows.length === 0) return;
         const c = <K extends keyof BaselineRow>(k: K) => rows.map((r) => r[k]);
