@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { QueryTypes, type Sequelize } from 'sequelize';
 import type { ActorType } from '../../domain/model/common';
+import { sha256Hex } from '../../activities/receipts/receipt-crypto';
 import { BASELINE_DAYS, type ColdStartState } from '../../domain/ubi/baselines';
 import type { ReceiptLedger } from './receipt-ledger';
 
@@ -190,7 +191,7 @@ export function createUbiBaselineRepository(sequelize: Sequelize, ledger: Receip
         const total = Object.values(counts).reduce((a, b) => a + b, 0);
         if (total === 0) return null;
         const erased = { events: counts.events, features: counts.daily + counts.windows, baselines: counts.baselines + counts.profiles, signals: counts.signals };
-        const actorRef = crypto.createHash('sha256').update(`${tenantId}\u0000${actorId}`).digest('hex');
+        const actorRef = sha256Hex(`${tenantId}\u0000${actorId}`);
         const receipt = await ledger.append(
           { tenantId, decisionId: `ubi_erasure_${crypto.randomUUID()}`, kind: 'ubi_erasure', payload: { actor_ref_sha256: actorRef, erased, requested_by: requestedBy }, createdAt: new Date() },
           transaction,
