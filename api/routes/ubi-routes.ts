@@ -11,8 +11,9 @@ import type { UbiRepositories } from '../../db/repositories/ubi-repositories';
 import type { Metrics } from '../../observability/metrics';
 import type { UbiScheduler } from '../../temporal/ubi-schedules';
 import { ADMIN_ROLES, requireRole, requireTenant, type AuthContext } from '../auth';
-import { checkDependencies, type DependencyCheck } from '../readiness';
+import type { DependencyCheck } from '../readiness';
 import { defineRoute, type RouteSpec } from '../route';
+import { healthSchema, metricsText, readiness, readySchema } from './ops-routes';
 
 /** What the UBI routes need beyond the app's shared metrics, dependency checks and version. */
 export interface UbiRouteDeps {
@@ -272,7 +273,7 @@ export function ubiRoutes(get: () => UbiRouteContext): RouteSpec[] {
     }),
     defineRoute({
       method: 'get', path: '/v1/ubi/health', tag: 'ubi-ops', access: 'anyone', public: true, summary: 'Liveness',
-      response: z.object({ status: z.literal('ok'), version: z.string() }),
+      response: healthSchema,
       async handler() {
         return { body: { status: 'ok', version: get().version } };
       },
@@ -280,14 +281,12 @@ export function ubiRoutes(get: () => UbiRouteContext): RouteSpec[] {
     defineRoute({
       method: 'get', path: '/v1/ubi/ready', tag: 'ubi-ops', access: 'anyone', public: true,
       summary: "Readiness: each dependency's state (503 when a required one is down) and the ingestion lag (stale input is reported)",
-      response: z.object({
-        status: z.enum(['ready', 'not_ready']),
-        dependencies: z.array(z.object({ name: z.string(), status: z.enum(['up', 'down']), required: z.boolean(), mode: z.string().optional(), latency_ms: z.number(), error: z.string().optional() })),
+      response: readySchema.extend({
         ingestion: z.object({ pending: z.number().int(), lag_seconds: z.number(), stale: z.boolean(), stale_after_seconds: z.number(), last_change_at: z.string().nullable() }).nullable(),
       }),
       async handler() {
         const deps = get();
-        const [r, backlog] = await Promise.all([checkDependencies(deps.checks, deps.metrics), deps.repos.events.backlog().catch(() => null)]);
+        const [r, backlog] = await Promise.all([readiness(deps.checks, deps.metrics), deps.repos.events.backlog().catch(() => null)]);
         const ingestion = backlog && {
           pending: backlog.pending,
           lag_seconds: Math.round(backlog.oldestAgeSeconds * 1000) / 1000,
@@ -295,7 +294,7 @@ export function ubiRoutes(get: () => UbiRouteContext): RouteSpec[] {
           stale_after_seconds: deps.staleAfterSeconds,
           last_change_at: backlog.lastReceivedAt,
         };
-        return { status: r.ready ? 200 : 503, body: { status: r.ready ? 'ready' : 'not_ready', dependencies: r.dependencies, ingestion } };
+        return { status: r.status, body: { ...r.body, ingestion } };
       },
     }),
     defineRoute({
@@ -303,8 +302,7 @@ export function ubiRoutes(get: () => UbiRouteContext): RouteSpec[] {
       summary: 'Prometheus metrics (text exposition format), as GET /metrics',
       response: z.string(),
       async handler() {
-        const registry = get().metrics.registry;
-        return { body: null, text: { contentType: registry.contentType, content: await registry.metrics() } };
+        return { body: null, text: await metricsText(get().metrics) };
       },
     }),
   ];
