@@ -13,7 +13,7 @@ import type { DependencyCheck } from './readiness';
 import { mountRoutes, type RouteSpec } from './route';
 import { actionRoutes } from './routes/action-routes';
 import { decisionRoutes } from './routes/decision-routes';
-import { opsRoutes } from './routes/ops-routes';
+import { metricsText, opsRoutes } from './routes/ops-routes';
 import { playbookRoutes, policyRoutes } from './routes/admin-routes';
 import { preferenceRoutes } from './routes/preference-routes';
 import { receiptRoutes } from './routes/receipt-routes';
@@ -48,7 +48,7 @@ export function allRoutes(deps: AppDeps): RouteSpec[] {
     ...opsRoutes({ checks: deps.checks, metrics: deps.metrics, version: deps.version }),
     ...ubiRoutes(() => {
       if (!deps.ubi) throw new Error('UBI routes were mounted without their dependencies');
-      return deps.ubi;
+      return { ...deps.ubi, metrics: deps.metrics, checks: deps.checks, version: deps.version };
     }),
     ...actionRoutes({ approvals: deps.approvals }),
   ];
@@ -87,8 +87,9 @@ export function createApp(deps: AppDeps): Express {
     res.json(openapi);
   });
   app.get('/metrics', async (_req, res) => {
-    res.setHeader('Content-Type', deps.metrics.registry.contentType);
-    res.send(await deps.metrics.registry.metrics());
+    const { contentType, content } = await metricsText(deps.metrics);
+    res.setHeader('Content-Type', contentType);
+    res.send(content);
   });
 
   app.use((req, _res, next) => next(new AppError(404, 'route_not_found', `no route for ${req.method} ${req.path}`)));

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { RECOMPUTE_BASELINES_WORKFLOW_TYPE, type RecomputeBaselinesInput } from '../workflows/baselines/contract';
-import { recomputeWorkflowId } from '../temporal/ubi-schedules';
+import { recomputeWorkflowId } from '../temporal/workflow-ids';
 
 /** Starts an on-demand recompute run; each has its own id so it shows in the Temporal UI next to the scheduled ones. */
 export function createRecomputeStarter(client: Client, taskQueue: string) {

@@ -1,13 +1,13 @@
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import { RECOMPUTE_BASELINES_WORKFLOW_TYPE } from '../workflows/baselines/contract';
 import { UBI_RETENTION_WORKFLOW_TYPE } from '../workflows/retention/contract';
+import { recomputeWorkflowId, ubiRetentionWorkflowId } from './workflow-ids';
+
 /** Retention runs daily at 03:30 UTC, after the default 02:00 recompute. */
 export const RETENTION_CRON = '30 3 * * *';
 
 export const baselineScheduleId = (tenantId: string) => `ubi-baselines/${tenantId}`;
 export const retentionScheduleId = (tenantId: string) => `ubi-retention/${tenantId}`;
-/** Ids of recompute runs: a schedule's runs get the schedule time appended by Temporal. */
-export const recomputeWorkflowId = (tenantId: string, suffix: string) => `ubi-baselines/${tenantId}/${suffix}`;
 
 async function ensureSchedule(client: Client, opts: { scheduleId: string; cron: string; workflowType: string; workflowId: string; taskQueue: string; args: unknown[] }): Promise<'created' | 'updated'> {
   const spec = { cronExpressions: [opts.cron] };
@@ -35,7 +35,7 @@ export async function ensureUbiSchedules(client: Client, opts: { tenantId: strin
   });
   await ensureSchedule(client, {
     scheduleId: retentionScheduleId(opts.tenantId), cron: RETENTION_CRON, workflowType: UBI_RETENTION_WORKFLOW_TYPE,
-    workflowId: `ubi-retention/${opts.tenantId}/scheduled`, taskQueue: opts.taskQueue, args: [{ tenant_id: opts.tenantId }],
+    workflowId: ubiRetentionWorkflowId(opts.tenantId, 'scheduled'), taskQueue: opts.taskQueue, args: [{ tenant_id: opts.tenantId }],
   });
 }
 

@@ -20,3 +20,13 @@ export function mentorEnrichmentWorkflowId(tenantId: string, decisionId: string)
 export function alertDeliveryWorkflowId(tenantId: string, decisionId: string): string {
   return `alert/${tenantId}/${decisionId}`;
 }
+
+/** Ids of baseline recompute runs: a schedule's runs get the schedule time appended by Temporal. */
+export function recomputeWorkflowId(tenantId: string, suffix: string): string {
+  return `ubi-baselines/${tenantId}/${suffix}`;
+}
+
+/** Ids of UBI retention runs: a schedule's runs get the schedule time appended by Temporal. */
+export function ubiRetentionWorkflowId(tenantId: string, suffix: string): string {
+  return `ubi-retention/${tenantId}/${suffix}`;
+}

@@ -259,12 +259,9 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
         version: VERSION,
         ubi: {
           repos: repos.ubi,
-          metrics,
-          checks,
           schedules: scheduler,
           recompute: createRecomputeStarter(temporal.client, config.TEMPORAL_TASK_QUEUE),
           onIngested: () => batcher?.notify(),
-          version: VERSION,
           staleAfterSeconds: config.UBI_STALE_AFTER_SECONDS,
         },
         approvals: createApprovalService({ client: temporal.client, approvals: repos.actionApprovals }),

@@ -71,7 +71,7 @@ export function createUbiBaselineActivities(deps: UbiBaselineActivityDeps) {
         const b = pooledBaseline(s.vals.map(Number));
         if (b) rows.push({ scope: 'team', subject_id: s.team_id, actor_type: s.actor_type, feature: s.feature, ...b, samples: s.vals.length, active_days: 0, state: 'ready', members: s.members });
       }
-      await deps.baselines.saveBaselines(input.tenant_id, input.as_of, rows, { scope: 'team', subjects: [] });
+      await deps.baselines.saveBaselines(input.tenant_id, input.as_of, rows, { scope: 'team', subjects: null });
       end();
       return { baselines: rows.length };
     },

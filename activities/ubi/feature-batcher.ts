@@ -5,7 +5,7 @@ import { detectAnomalies, type TeamBaseline } from '../../domain/ubi/detection';
 import { MAX_CLOCK_SKEW_MS } from '../../domain/ubi/event';
 import { computeFeatures, utcDay, WINDOWS, type FeatureEvent } from '../../domain/ubi/features';
 import type { UbiRepositories } from '../../db/repositories/ubi-repositories';
-import { actorKey } from '../../db/repositories/ubi-feature-repository';
+import { actorKey, baselineKey } from '../../db/repositories/ubi-feature-repository';
 import type { Logger } from '../../observability/logger';
 import type { UbiMetrics } from '../../observability/metrics';
 import type { SignalPublisher } from '../bus/signal-bus';
@@ -88,7 +88,7 @@ export function createFeatureBatcher(deps: FeatureBatcherDeps) {
         repos.features.actors(tx, list.map((r) => r.tenant_id), list.map((r) => r.actor_id)),
         repos.configs.getMany([...tenantsSeen]),
       ]);
-      // PR open times, per tenant, for cycle time and review turnaround.
+      // When the PRs were opened and first reviewed, for cycle time, review turnaround, pick-up time and rework.
       const prIds = new Map<string, Set<string>>();
       for (const r of list)
         for (const e of events.get(actorKey(r.tenant_id, r.actor_id)) ?? [])
@@ -97,12 +97,7 @@ export function createFeatureBatcher(deps: FeatureBatcherDeps) {
             s.add(String(e.properties.pr_id));
             prIds.set(r.tenant_id, s);
           }
-      const prOpened = new Map<string, Map<string, number>>();
-      const prReviews = new Map<string, Map<string, { firstReviewMs: number; changesRequested: boolean }>>();
-      for (const [tenant, ids] of prIds) {
-        prOpened.set(tenant, await repos.features.prOpenedAt(tx, tenant, [...ids]));
-        prReviews.set(tenant, await repos.features.prReviews(tx, tenant, [...ids]));
-      }
+      const prTimes = await repos.features.prTimes(tx, [...prIds].flatMap(([tenant_id, ids]) => [...ids].map((pr_id) => ({ tenant_id, pr_id }))));
 
       // Baselines of the actors that have a recent day to score.
       const scoreFrom = utcDay(nowMs - SCORE_LOOKBACK_DAYS * DAY_MS);
@@ -124,10 +119,11 @@ export function createFeatureBatcher(deps: FeatureBatcherDeps) {
         const a = actors.get(actorKey(r.tenant_id, r.actor_id));
         if (!a) continue; // erased meanwhile
         const all = events.get(actorKey(r.tenant_id, r.actor_id)) ?? [];
-        const ctx = { prOpenedAtMs: prOpened.get(r.tenant_id) ?? new Map(), prReviews: prReviews.get(r.tenant_id), hourProfile: a.hour_profile };
+        const pr = prTimes.get(r.tenant_id);
+        const ctx = { prOpenedAtMs: pr?.openedAtMs ?? new Map<string, number>(), prReviews: pr?.reviews, hourProfile: a.hour_profile };
         const cfg: UbiConfig = configs.get(r.tenant_id) as UbiConfig;
-        const personal = byFeature(baselines.get(`${r.tenant_id}\u0000personal\u0000${r.actor_id}\u0000${a.actor_type}`));
-        const team = byFeature(a.team_id ? baselines.get(`${r.tenant_id}\u0000team\u0000${a.team_id}\u0000${a.actor_type}`) : undefined) as Map<string, TeamBaseline>;
+        const personal = byFeature(baselines.get(baselineKey(r.tenant_id, 'personal', r.actor_id, a.actor_type)));
+        const team = byFeature(a.team_id ? baselines.get(baselineKey(r.tenant_id, 'team', a.team_id, a.actor_type)) : undefined) as Map<string, TeamBaseline>;
         for (const day of r.days) {
           const lo = Date.parse(`${day}T00:00:00Z`);
           const dayEvents = all.filter((e: FeatureEvent) => e.occurred_at_ms >= lo && e.occurred_at_ms < lo + DAY_MS);
@@ -138,7 +134,7 @@ export function createFeatureBatcher(deps: FeatureBatcherDeps) {
             ...detectAnomalies({
               tenant_id: r.tenant_id, actor_id: r.actor_id, actor_type: a.actor_type, team_id: a.team_id, day, features,
               state: a.state ?? 'insufficient', personal, team,
-              config: { ...cfg, version: cfg.version }, now: nowIso,
+              config: cfg, now: nowIso,
               signalId: (parts) => ubiSignalId(r.tenant_id, r.actor_id, parts),
             }),
           );
@@ -159,7 +155,7 @@ export function createFeatureBatcher(deps: FeatureBatcherDeps) {
       const inserted = await repos.signals.insert(tx, candidates);
       return { pairs: pairs.length, signals: candidates.filter((s) => inserted.has(s.signal_id)) };
     });
-    if (result.pairs > 0) metrics.freshness.observe((Date.now() - oldest) / 1000);
+    if (result.pairs > 0) metrics.freshness.observe((now() - oldest) / 1000);
     for (const s of result.signals) {
       metrics.signalsGenerated.inc({ tenant_id: s.tenant_id, dimension: s.dimension, signal_type: s.signal_type });
       metrics.anomalies.inc({ tenant_id: s.tenant_id, dimension: s.dimension, severity: s.severity });
@@ -207,7 +203,6 @@ export function createFeatureBatcher(deps: FeatureBatcherDeps) {
   }
 
   return {
-    runOnce,
     drain,
     retryUnpublished,
     /** Ingestion in this process calls this so fresh events do not wait for the next poll. */

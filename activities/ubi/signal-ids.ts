@@ -1,7 +1,7 @@
-import crypto from 'node:crypto';
+import { sha256Hex } from '../receipts/receipt-crypto';
 
 /** One signal per (actor, feature, direction, day): recomputing a window never signals twice. */
 export function ubiSignalId(tenantId: string, actorId: string, parts: { feature: string; signal_type: string; day: string }): string {
-  const h = crypto.createHash('sha256').update([tenantId, actorId, parts.feature, parts.signal_type, parts.day].join('\u0000')).digest('hex');
+  const h = sha256Hex([tenantId, actorId, parts.feature, parts.signal_type, parts.day].join('\u0000'));
   return `usig_${h.slice(0, 32)}`;
 }

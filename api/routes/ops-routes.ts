@@ -3,18 +3,32 @@ import type { Metrics } from '../../observability/metrics';
 import { checkDependencies, type DependencyCheck } from '../readiness';
 import { defineRoute } from '../route';
 
-const readySchema = z.object({
+export const healthSchema = z.object({ status: z.literal('ok'), version: z.string() });
+
+/** The readiness answer; GET /v1/ubi/ready extends it with the ingestion lag. */
+export const readySchema = z.object({
   status: z.enum(['ready', 'not_ready']),
   dependencies: z.array(
     z.object({ name: z.string(), status: z.enum(['up', 'down']), required: z.boolean(), mode: z.string().optional(), latency_ms: z.number(), breaker: z.enum(['closed', 'open', 'half_open']).optional(), error: z.string().optional() }),
   ),
 });
 
+/** Each dependency's state; 503 when a required one is down. */
+export async function readiness(checks: DependencyCheck[], metrics: Metrics) {
+  const r = await checkDependencies(checks, metrics);
+  return { status: r.ready ? 200 : 503, body: { status: r.ready ? ('ready' as const) : ('not_ready' as const), dependencies: r.dependencies } };
+}
+
+/** The Prometheus text exposition of the registry, as a route's `text` answer. */
+export async function metricsText(metrics: Metrics) {
+  return { contentType: metrics.registry.contentType, content: await metrics.registry.metrics() };
+}
+
 export function opsRoutes(deps: { checks: DependencyCheck[]; metrics: Metrics; version: string }) {
   return [
     defineRoute({
       method: 'get', path: '/v1/mmm/health', summary: 'Liveness', tag: 'ops', access: 'anyone', public: true,
-      response: z.object({ status: z.literal('ok'), version: z.string() }),
+      response: healthSchema,
       async handler() {
         return { body: { status: 'ok', version: deps.version } };
       },
@@ -23,8 +37,7 @@ export function opsRoutes(deps: { checks: DependencyCheck[]; metrics: Metrics; v
       method: 'get', path: '/v1/mmm/ready', summary: "Readiness with each dependency's state; 503 when a required one is down", tag: 'ops', access: 'anyone', public: true,
       response: readySchema,
       async handler() {
-        const r = await checkDependencies(deps.checks, deps.metrics);
-        return { status: r.ready ? 200 : 503, body: { status: r.ready ? 'ready' : 'not_ready', dependencies: r.dependencies } };
+        return readiness(deps.checks, deps.metrics);
       },
     }),
   ];

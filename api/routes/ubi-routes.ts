@@ -5,27 +5,29 @@ import { actorTypeSchema, idSchema, isoDateTimeSchema, severitySchema } from '..
 import { ubiConfigInputSchema, ubiConfigSchema } from '../../domain/ubi/config';
 import { ingestBodySchema, ingestResponseSchema, validateEvent, type UbiEvent } from '../../domain/ubi/event';
 import { DIMENSIONS, FEATURE_BY_NAME } from '../../domain/ubi/features';
-import { EVENT_TYPES } from '../../domain/ubi/privacy';
+import { EVENT_TYPE_RULES } from '../../domain/ubi/privacy';
 import { robustSigma } from '../../domain/ubi/scoring';
 import type { UbiRepositories } from '../../db/repositories/ubi-repositories';
 import type { Metrics } from '../../observability/metrics';
 import type { UbiScheduler } from '../../temporal/ubi-schedules';
 import { ADMIN_ROLES, requireRole, requireTenant, type AuthContext } from '../auth';
-import { checkDependencies, type DependencyCheck } from '../readiness';
+import type { DependencyCheck } from '../readiness';
 import { defineRoute, type RouteSpec } from '../route';
+import { healthSchema, metricsText, readiness, readySchema } from './ops-routes';
 
+/** What the UBI routes need beyond the app's shared metrics, dependency checks and version. */
 export interface UbiRouteDeps {
   repos: UbiRepositories;
-  metrics: Metrics;
-  checks: DependencyCheck[];
   schedules: UbiScheduler;
   recompute: { start(tenantId: string): Promise<{ workflow_id: string; run_id: string }> };
   /** Wakes the micro-batcher when it runs in this process. */
   onIngested(): void;
-  version: string;
   /** Pending input older than this makes `ready` report the ingestion as stale. */
   staleAfterSeconds: number;
 }
+
+/** The UBI routes' dependencies together with the app's shared ones. */
+type UbiRouteContext = UbiRouteDeps & { metrics: Metrics; checks: DependencyCheck[]; version: string };
 
 const actorParams = z.object({ actor_id: idSchema });
 const tenantParams = z.object({ tenant_id: idSchema });
@@ -57,7 +59,7 @@ const aggregateSchema = z.object({
 });
 
 /** Times every UBI handler into ubi_api_request_duration_seconds (deps are read when a request comes, not at build). */
-function timed(deps: () => UbiRouteDeps, spec: RouteSpec): RouteSpec {
+function timed(deps: () => UbiRouteContext, spec: RouteSpec): RouteSpec {
   const handler = spec.handler;
   return {
     ...spec,
@@ -74,7 +76,7 @@ function timed(deps: () => UbiRouteDeps, spec: RouteSpec): RouteSpec {
 }
 
 /** Every UBI route of CONTRACT.md. `get` returns the dependencies when a request is handled (the OpenAPI build has none). */
-export function ubiRoutes(get: () => UbiRouteDeps): RouteSpec[] {
+export function ubiRoutes(get: () => UbiRouteContext): RouteSpec[] {
   const routes: RouteSpec[] = [
     defineRoute({
       method: 'post', path: '/v1/ubi/events', status: 202, tag: 'ubi', access: 'service',
@@ -98,7 +100,7 @@ export function ubiRoutes(get: () => UbiRouteDeps): RouteSpec[] {
           } else {
             rejected.push({ index, reason: v.reason, field: v.field });
             const type = (raw as { event_type?: unknown })?.event_type;
-            count(typeof type === 'string' && FEATURE_EVENT_TYPES.has(type) ? type : 'invalid', 'rejected');
+            count(typeof type === 'string' && Object.hasOwn(EVENT_TYPE_RULES, type) ? type : 'invalid', 'rejected');
           }
         });
         let insertedIds: Set<string>;
@@ -271,7 +273,7 @@ export function ubiRoutes(get: () => UbiRouteDeps): RouteSpec[] {
     }),
     defineRoute({
       method: 'get', path: '/v1/ubi/health', tag: 'ubi-ops', access: 'anyone', public: true, summary: 'Liveness',
-      response: z.object({ status: z.literal('ok'), version: z.string() }),
+      response: healthSchema,
       async handler() {
         return { body: { status: 'ok', version: get().version } };
       },
@@ -279,14 +281,12 @@ export function ubiRoutes(get: () => UbiRouteDeps): RouteSpec[] {
     defineRoute({
       method: 'get', path: '/v1/ubi/ready', tag: 'ubi-ops', access: 'anyone', public: true,
       summary: "Readiness: each dependency's state (503 when a required one is down) and the ingestion lag (stale input is reported)",
-      response: z.object({
-        status: z.enum(['ready', 'not_ready']),
-        dependencies: z.array(z.object({ name: z.string(), status: z.enum(['up', 'down']), required: z.boolean(), mode: z.string().optional(), latency_ms: z.number(), error: z.string().optional() })),
+      response: readySchema.extend({
         ingestion: z.object({ pending: z.number().int(), lag_seconds: z.number(), stale: z.boolean(), stale_after_seconds: z.number(), last_change_at: z.string().nullable() }).nullable(),
       }),
       async handler() {
         const deps = get();
-        const [r, backlog] = await Promise.all([checkDependencies(deps.checks, deps.metrics), deps.repos.events.backlog().catch(() => null)]);
+        const [r, backlog] = await Promise.all([readiness(deps.checks, deps.metrics), deps.repos.events.backlog().catch(() => null)]);
         const ingestion = backlog && {
           pending: backlog.pending,
           lag_seconds: Math.round(backlog.oldestAgeSeconds * 1000) / 1000,
@@ -294,7 +294,7 @@ export function ubiRoutes(get: () => UbiRouteDeps): RouteSpec[] {
           stale_after_seconds: deps.staleAfterSeconds,
           last_change_at: backlog.lastReceivedAt,
         };
-        return { status: r.ready ? 200 : 503, body: { status: r.ready ? 'ready' : 'not_ready', dependencies: r.dependencies, ingestion } };
+        return { status: r.status, body: { ...r.body, ingestion } };
       },
     }),
     defineRoute({
@@ -302,12 +302,9 @@ export function ubiRoutes(get: () => UbiRouteDeps): RouteSpec[] {
       summary: 'Prometheus metrics (text exposition format), as GET /metrics',
       response: z.string(),
       async handler() {
-        const registry = get().metrics.registry;
-        return { body: null, text: { contentType: registry.contentType, content: await registry.metrics() } };
+        return { body: null, text: await metricsText(get().metrics) };
       },
     }),
   ];
   return routes.map((r) => timed(get, r));
 }
-
-const FEATURE_EVENT_TYPES = new Set(EVENT_TYPES);

@@ -1,10 +1,12 @@
 import crypto from 'node:crypto';
 import { QueryTypes, type Sequelize } from 'sequelize';
 import type { ActorType } from '../../domain/model/common';
-import type { ColdStartState } from '../../domain/ubi/baselines';
+import { sha256Hex } from '../../activities/receipts/receipt-crypto';
+import { BASELINE_DAYS, type ColdStartState } from '../../domain/ubi/baselines';
 import type { ReceiptLedger } from './receipt-ledger';
 
-const RANGE = `occurred_at >= ($3::date - 28)::timestamp AT TIME ZONE 'UTC' AND occurred_at < ($3::date)::timestamp AT TIME ZONE 'UTC'`;
+/** The BASELINE_DAYS days before `asOf` ($3; the day count is $4). */
+const RANGE = `occurred_at >= ($3::date - $4::int)::timestamp AT TIME ZONE 'UTC' AND occurred_at < ($3::date)::timestamp AT TIME ZONE 'UTC'`;
 
 export interface BaselineRow {
   scope: 'personal' | 'team';
@@ -25,7 +27,7 @@ export function createUbiBaselineRepository(sequelize: Sequelize, ledger: Receip
   const q = <T extends object>(sql: string, bind: unknown[]) => sequelize.query<T>(sql, { bind, type: QueryTypes.SELECT });
 
   return {
-    /** One page of actors (by id), with their daily series before `asOf` and their activity in the 28 days before it. */
+    /** One page of actors (by id), with their daily series and their activity in the BASELINE_DAYS days before `asOf`. */
     async loadActorPage(tenantId: string, asOf: string, afterActorId: string | null, limit: number) {
       const actors = await q<{ actor_id: string; actor_type: ActorType }>(
         `SELECT actor_id, actor_type FROM ubi_actors WHERE tenant_id = $1 AND actor_id > $2 ORDER BY actor_id LIMIT $3`,
@@ -36,18 +38,18 @@ export function createUbiBaselineRepository(sequelize: Sequelize, ledger: Receip
       const [series, days, slots] = await Promise.all([
         q<{ actor_id: string; feature: string; vals: number[] }>(
           `SELECT actor_id, feature, array_agg(value ORDER BY day) AS vals FROM ubi_feature_daily
-            WHERE tenant_id = $1 AND actor_id = ANY($2::text[]) AND day >= $3::date - 28 AND day < $3::date GROUP BY 1, 2`,
-          [tenantId, ids, asOf],
+            WHERE tenant_id = $1 AND actor_id = ANY($2::text[]) AND day >= $3::date - $4::int AND day < $3::date GROUP BY 1, 2`,
+          [tenantId, ids, asOf, BASELINE_DAYS],
         ),
         q<{ actor_id: string; days: number }>(
           `SELECT actor_id, count(DISTINCT (occurred_at AT TIME ZONE 'UTC')::date)::int AS days FROM ubi_events
             WHERE tenant_id = $1 AND actor_id = ANY($2::text[]) AND ${RANGE} GROUP BY 1`,
-          [tenantId, ids, asOf],
+          [tenantId, ids, asOf, BASELINE_DAYS],
         ),
         q<{ actor_id: string; slot: number; n: number }>(
           `SELECT actor_id, ((extract(isodow FROM occurred_at AT TIME ZONE 'UTC')::int - 1) * 24 + extract(hour FROM occurred_at AT TIME ZONE 'UTC')::int) AS slot, count(*)::int AS n
              FROM ubi_events WHERE tenant_id = $1 AND actor_id = ANY($2::text[]) AND ${RANGE} GROUP BY 1, 2`,
-          [tenantId, ids, asOf],
+          [tenantId, ids, asOf, BASELINE_DAYS],
         ),
       ]);
       return { actors, series, activeDays: new Map(days.map((d) => [d.actor_id, d.days])), slots };
@@ -58,15 +60,16 @@ export function createUbiBaselineRepository(sequelize: Sequelize, ledger: Receip
       q<{ team_id: string; actor_type: string; feature: string; vals: number[]; members: number }>(
         `SELECT a.team_id, a.actor_type, f.feature, array_agg(f.value) AS vals, count(DISTINCT f.actor_id)::int AS members
            FROM ubi_feature_daily f JOIN ubi_actors a ON a.tenant_id = f.tenant_id AND a.actor_id = f.actor_id
-          WHERE f.tenant_id = $1 AND a.team_id IS NOT NULL AND f.day >= $2::date - 28 AND f.day < $2::date
+          WHERE f.tenant_id = $1 AND a.team_id IS NOT NULL AND f.day >= $2::date - $3::int AND f.day < $2::date
           GROUP BY 1, 2, 3`,
-        [tenantId, asOf],
+        [tenantId, asOf, BASELINE_DAYS],
       ),
 
-    async saveBaselines(tenantId: string, asOf: string, rows: BaselineRow[], replaceScope: { scope: 'personal' | 'team'; subjects: string[] }) {
+    /** Replaces the baselines of `replaceScope`: of the given subjects, or of the whole scope when `subjects` is null. */
+    async saveBaselines(tenantId: string, asOf: string, rows: BaselineRow[], replaceScope: { scope: 'personal' | 'team'; subjects: string[] | null }) {
       await sequelize.transaction(async (transaction) => {
         await sequelize.query(`DELETE FROM ubi_baselines WHERE tenant_id = $1 AND scope = $2 AND ($3::text[] IS NULL OR subject_id = ANY($3::text[]))`, {
-          bind: [tenantId, replaceScope.scope, replaceScope.scope === 'team' ? null : replaceScope.subjects], transaction,
+          bind: [tenantId, replaceScope.scope, replaceScope.subjects], transaction,
         });
         if (rows.length === 0) return;
         const c = <K extends keyof BaselineRow>(k: K) => rows.map((r) => r[k]);
@@ -188,7 +191,7 @@ export function createUbiBaselineRepository(sequelize: Sequelize, ledger: Receip
         const total = Object.values(counts).reduce((a, b) => a + b, 0);
         if (total === 0) return null;
         const erased = { events: counts.events, features: counts.daily + counts.windows, baselines: counts.baselines + counts.profiles, signals: counts.signals };
-        const actorRef = crypto.createHash('sha256').update(`${tenantId}\u0000${actorId}`).digest('hex');
+        const actorRef = sha256Hex(`${tenantId}\u0000${actorId}`);
         const receipt = await ledger.append(
           { tenantId, decisionId: `ubi_erasure_${crypto.randomUUID()}`, kind: 'ubi_erasure', payload: { actor_ref_sha256: actorRef, erased, requested_by: requestedBy }, createdAt: new Date() },
           transaction,

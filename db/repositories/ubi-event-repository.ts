@@ -8,8 +8,8 @@ import type { UbiEvent } from '../../domain/ubi/event';
  */
 export function createUbiEventRepository(sequelize: Sequelize) {
   return {
-    async insertBatch(tenantId: string, events: UbiEvent[]): Promise<{ inserted: number; insertedIds: Set<string> }> {
-      if (events.length === 0) return { inserted: 0, insertedIds: new Set() };
+    async insertBatch(tenantId: string, events: UbiEvent[]): Promise<{ insertedIds: Set<string> }> {
+      if (events.length === 0) return { insertedIds: new Set() };
       const cols = {
         ids: [] as string[], actors: [] as string[], types: [] as string[], eventTypes: [] as string[], at: [] as string[],
         sources: [] as string[], teams: [] as Array<string | null>, repos: [] as Array<string | null>, props: [] as string[],
@@ -52,23 +52,21 @@ export function createUbiEventRepository(sequelize: Sequelize) {
           type: QueryTypes.SELECT,
         },
       );
-      return { inserted: rows.length, insertedIds: new Set(rows.map((r) => r.event_id)) };
+      return { insertedIds: new Set(rows.map((r) => r.event_id)) };
     },
 
     /** The micro-batcher's backlog: pending (actor, day) pairs and the age of the oldest, for readiness and metrics. */
     async backlog(): Promise<{ pending: number; oldestAgeSeconds: number; byTenant: Array<{ tenant_id: string; pending: number }>; lastReceivedAt: string | null }> {
-      const [byTenant, last] = await Promise.all([
-        sequelize.query<{ tenant_id: string; pending: string; oldest: string | null }>(
-          `SELECT tenant_id, count(*) AS pending, extract(epoch FROM clock_timestamp() - min(marked_at)) AS oldest FROM ubi_dirty GROUP BY tenant_id`,
-          { type: QueryTypes.SELECT },
-        ),
-        sequelize.query<{ at: Date | null }>(`SELECT max(marked_at) AS at FROM ubi_dirty`, { type: QueryTypes.SELECT }),
-      ]);
+      const byTenant = await sequelize.query<{ tenant_id: string; pending: string; oldest: string | null; last: Date }>(
+        `SELECT tenant_id, count(*) AS pending, extract(epoch FROM clock_timestamp() - min(marked_at)) AS oldest, max(marked_at) AS last FROM ubi_dirty GROUP BY tenant_id`,
+        { type: QueryTypes.SELECT },
+      );
+      const lastMs = byTenant.reduce<number | null>((a, r) => Math.max(a ?? -Infinity, new Date(r.last).getTime()), null);
       return {
         pending: byTenant.reduce((a, r) => a + Number(r.pending), 0),
         oldestAgeSeconds: byTenant.reduce((a, r) => Math.max(a, Number(r.oldest ?? 0)), 0),
         byTenant: byTenant.map((r) => ({ tenant_id: r.tenant_id, pending: Number(r.pending) })),
-        lastReceivedAt: last[0]?.at ? new Date(last[0].at).toISOString() : null,
+        lastReceivedAt: lastMs === null ? null : new Date(lastMs).toISOString(),
       };
     },
 

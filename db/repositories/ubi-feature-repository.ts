@@ -17,8 +17,18 @@ export interface StoredBaseline extends RobustBaseline {
   members: number;
 }
 
+/** What `prTimes` finds for the PRs of one tenant. */
+export interface PrTimes {
+  openedAtMs: Map<string, number>;
+  reviews: Map<string, { firstReviewMs: number; changesRequested: boolean }>;
+}
+
 const key = (t: string, a: string) => `${t}\u0000${a}`;
 export { key as actorKey };
+
+/** Key of one subject's baselines in the map `baselines()` returns. */
+export const baselineKey = (tenantId: string, scope: 'personal' | 'team', subjectId: string, actorType: string) =>
+  `${tenantId}\u0000${scope}\u0000${subjectId}\u0000${actorType}`;
 
 /** What the feature micro-batcher reads and writes, all inside the transaction that claimed the dirty pairs. */
 export function createUbiFeatureRepository(sequelize: Sequelize) {
@@ -56,33 +66,39 @@ export function createUbiFeatureRepository(sequelize: Sequelize) {
       return out;
     },
 
-    /** When each PR was first opened, per tenant (PR cycle time and review turnaround need it). */
-    async prOpenedAt(tx: Transaction, tenantId: string, prIds: string[]): Promise<Map<string, number>> {
-      if (prIds.length === 0) return new Map();
-      const rows = await q<{ pr_id: string; at: Date }>(
-        `SELECT properties->>'pr_id' AS pr_id, min(occurred_at) AS at FROM ubi_events
-          WHERE tenant_id = $1 AND event_type = 'pr_opened' AND properties->>'pr_id' = ANY($2::text[]) GROUP BY 1`,
-        [tenantId, prIds], tx,
+    /**
+     * Per (tenant, PR): when it was first opened, its first review and whether a review requested changes (PR cycle
+     * time, review turnaround, pick-up time and rework of merged PRs). A PR without a pr_opened event has no opened
+     * time, one without a review no review entry.
+     */
+    async prTimes(tx: Transaction, prs: Array<{ tenant_id: string; pr_id: string }>): Promise<Map<string, PrTimes>> {
+      const out = new Map<string, PrTimes>();
+      if (prs.length === 0) return out;
+      // One lateral subquery per event type, so each uses its partial index.
+      const rows = await q<{ tenant_id: string; pr_id: string; opened: Date | null; first: Date | null; changes: boolean }>(
+        `SELECT k.tenant_id, k.pr_id, o.at AS opened, r.first, r.changes
+           FROM unnest($1::text[], $2::text[]) AS k(tenant_id, pr_id)
+           CROSS JOIN LATERAL (SELECT min(occurred_at) AS at FROM ubi_events
+                                WHERE tenant_id = k.tenant_id AND event_type = 'pr_opened' AND properties->>'pr_id' = k.pr_id) o
+           CROSS JOIN LATERAL (SELECT min(occurred_at) AS first, bool_or(properties->>'review_state' = 'changes_requested') AS changes FROM ubi_events
+                                WHERE tenant_id = k.tenant_id AND event_type = 'pr_review_submitted' AND properties->>'pr_id' = k.pr_id) r`,
+        [prs.map((p) => p.tenant_id), prs.map((p) => p.pr_id)], tx,
       );
-      return new Map(rows.map((r) => [r.pr_id, new Date(r.at).getTime()]));
+      for (const r of rows) {
+        const t = out.get(r.tenant_id) ?? { openedAtMs: new Map(), reviews: new Map() };
+        if (r.opened !== null) t.openedAtMs.set(r.pr_id, new Date(r.opened).getTime());
+        if (r.first !== null) t.reviews.set(r.pr_id, { firstReviewMs: new Date(r.first).getTime(), changesRequested: r.changes });
+        out.set(r.tenant_id, t);
+      }
+      return out;
     },
 
     /**
-     * The claimed actors, each under a shared advisory lock until the batch commits (ERASURE_LOCK_SQL): an erasure
-     * takes the lock exclusively, so it waits for a batch in flight, and a batch that finds an erasure in progress
-     * leaves that actor alone. A try-lock, never a wait: row locks here deadlocked with concurrent ingestion.
+     * The claimed actors, each under a shared advisory lock until the batch commits: an erasure (eraseActor in
+     * ubi-baseline-repository.ts) takes the same lock exclusively, so it waits for a batch in flight, and a batch that
+     * finds an erasure in progress leaves that actor alone. A try-lock, never a wait: row locks here deadlocked with
+     * concurrent ingestion.
      */
-    /** First review and whether changes were requested, per PR (pick-up time and rework of merged PRs). */
-    async prReviews(tx: Transaction, tenantId: string, prIds: string[]): Promise<Map<string, { firstReviewMs: number; changesRequested: boolean }>> {
-      if (prIds.length === 0) return new Map();
-      const rows = await q<{ pr_id: string; first: Date; changes: boolean }>(
-        `SELECT properties->>'pr_id' AS pr_id, min(occurred_at) AS first, bool_or(properties->>'review_state' = 'changes_requested') AS changes
-           FROM ubi_events WHERE tenant_id = $1 AND event_type = 'pr_review_submitted' AND properties->>'pr_id' = ANY($2::text[]) GROUP BY 1`,
-        [tenantId, prIds], tx,
-      );
-      return new Map(rows.map((r) => [r.pr_id, { firstReviewMs: new Date(r.first).getTime(), changesRequested: r.changes }]));
-    },
-
     async actors(tx: Transaction, tenantIds: string[], actorIds: string[]) {
       const rows = await q<{ tenant_id: string; actor_id: string; actor_type: ActorType; team_id: string | null; state: ColdStartState | null; active_days: number | null; hour_profile: number[] | null; locked: boolean }>(
         `SELECT a.tenant_id, a.actor_id, a.actor_type, a.team_id, p.state, p.active_days, p.hour_profile,
@@ -98,7 +114,7 @@ export function createUbiFeatureRepository(sequelize: Sequelize) {
     /** Personal baselines of the actors, and team baselines of their (team, actor type), keyed by subject. */
     async baselines(tx: Transaction, subjects: Array<{ tenant_id: string; scope: 'personal' | 'team'; subject_id: string; actor_type: string }>): Promise<Map<string, StoredBaseline[]>> {
       if (subjects.length === 0) return new Map();
-      const rows = await q<StoredBaseline & { tenant_id: string; scope: string; subject_id: string; actor_type: string }>(
+      const rows = await q<StoredBaseline & { tenant_id: string; scope: 'personal' | 'team'; subject_id: string; actor_type: string }>(
         `SELECT b.tenant_id, b.scope, b.subject_id, b.actor_type, b.feature, b.median, b.mad, b.mean_abs_dev, b.samples, b.active_days, b.state, b.members
            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS k(tenant_id, scope, subject_id, actor_type)
            JOIN ubi_baselines b ON b.tenant_id = k.tenant_id AND b.scope = k.scope AND b.subject_id = k.subject_id AND b.actor_type = k.actor_type`,
@@ -107,7 +123,7 @@ export function createUbiFeatureRepository(sequelize: Sequelize) {
       );
       const out = new Map<string, StoredBaseline[]>();
       for (const r of rows) {
-        const k = `${r.tenant_id}\u0000${r.scope}\u0000${r.subject_id}\u0000${r.actor_type}`;
+        const k = baselineKey(r.tenant_id, r.scope, r.subject_id, r.actor_type);
         const list = out.get(k) ?? [];
         list.push(r);
         out.set(k, list);

@@ -3,7 +3,7 @@ import type { BehaviouralSignal } from '../model/behavioural-signal';
 import { MIN_ACTIVE_DAYS, type ColdStartState, type RobustBaseline } from './baselines';
 import { FEATURE_BY_NAME } from './features';
 import { assess, type BaselineSource, type ScoringConfig } from './scoring';
-import { buildSignal } from './signal-builder';
+import { buildSignal, signalType } from './signal-builder';
 
 export interface DetectionConfig extends ScoringConfig {
   enabled_dimensions: readonly string[];
@@ -55,7 +55,7 @@ export function detectAnomalies(i: DetectionInput): BehaviouralSignal[] {
     if (!chosen) continue;
     const a = assess(value, chosen.baseline, def, i.state, chosen.source, i.config);
     if (!a.anomalous) continue;
-    const type = `${def.name}_${a.direction === 'above' ? 'high' : 'low'}`;
+    const type = signalType(def, a.direction);
     signals.push(
       buildSignal({
         signal_id: i.signalId({ feature, signal_type: type, day: i.day }),

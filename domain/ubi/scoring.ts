@@ -63,7 +63,7 @@ export interface Assessment {
  */
 export function assess(value: number, baseline: RobustBaseline, def: FeatureDef, state: ColdStartState, source: BaselineSource, cfg: ScoringConfig): Assessment {
   const sigma = robustSigma(baseline, def.minSpread);
-  const z = (value - baseline.median) / sigma;
+  const z = modifiedZ(value, baseline, def.minSpread);
   const threshold = state === 'warming' && source === 'personal' ? cfg.z_threshold * cfg.warming_multiplier : cfg.z_threshold;
   const direction = z >= 0 ? 'above' : 'below';
   const concerning = def.concern === 'higher' ? z > 0 : z < 0;

@@ -1,10 +1,8 @@
-import { z } from 'zod';
-import { idSchema } from '../../domain/model/common';
-
 export const UBI_RETENTION_WORKFLOW_TYPE = 'ubiRetentionWorkflow';
 
-export const ubiRetentionInputSchema = z.object({ tenant_id: idSchema });
-export type UbiRetentionInput = z.infer<typeof ubiRetentionInputSchema>;
+export interface UbiRetentionInput {
+  tenant_id: string;
+}
 
 export interface UbiRetentionResult {
   /** Everything older than this was deleted (now minus the tenant's retention_days when the run started). */
