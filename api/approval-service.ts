@@ -1,7 +1,7 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { AppError, ConflictError, DependencyUnavailableError } from '../domain/errors';
-import { isOpen, type Refusal } from '../domain/approval/approval-rules';
+import { AppError, DependencyUnavailableError } from '../domain/errors';
+import { closedRefusal, isOpen, NOT_THE_ACTOR, type Refusal } from '../domain/approval/approval-rules';
 import type { ApprovalRow } from '../db/repositories/action-approval-repository';
 import {
   APPROVAL_REFUSED,
@@ -11,6 +11,7 @@ import {
   type ApprovalStatusView,
 } from '../workflows/approval/contract';
 import type { AuthContext } from './auth';
+import { sleep } from '../lib/sleep';
 
 export interface ApprovalServiceDeps {
   client: Client;
@@ -18,8 +19,6 @@ export interface ApprovalServiceDeps {
   /** How long a consent waits for an approval workflow that the decision is still starting. */
   startWaitMs?: number;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 /**
  * Consent, approvals and status of multiplier actions: the API finds the action's approval (tenant and actor) in the
@@ -52,7 +51,7 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
   return {
     async consent(auth: AuthContext, actionId: string, body: { decision: 'consent' | 'decline'; action_digest?: string }): Promise<ApprovalStatusView> {
       const row = await deps.approvals.get(auth.tenant_id, actionId);
-      if (auth.sub !== row.actor_id) throw new AppError(403, 'not_the_actor', 'only the actor can consent to their own action');
+      if (auth.sub !== row.actor_id) throw refusalError(NOT_THE_ACTOR);
       return withWorkflow(row, (h) =>
         h.executeUpdate(consentUpdate, { args: [{ actor_id: auth.sub, decision: body.decision, action_digest: body.action_digest ?? null }] }),
       );
@@ -113,15 +112,18 @@ function fromUpdateFailure(err: WorkflowUpdateFailedError): AppError {
   const cause = err.cause;
   if (cause instanceof ApplicationFailure && cause.type === APPROVAL_REFUSED) {
     const refusal = cause.details?.[0] as Refusal | undefined;
-    if (refusal) return new AppError(refusal.status, refusal.code, refusal.message);
+    if (refusal) return refusalError(refusal);
   }
   return new AppError(500, 'approval_update_failed', 'the approval could not be recorded', undefined, { cause: err });
 }
 
+/** The domain's refusals (domain/approval/approval-rules.ts) as the API's errors: one wording for both paths. */
+function refusalError(refusal: Refusal, details?: unknown): AppError {
+  return new AppError(refusal.status, refusal.code, refusal.message, details);
+}
+
 function closedConflict(status: ApprovalStatusView): AppError {
-  if (status.status === 'expired') return new ConflictError('approval_expired', 'the approval window of this action has expired', { status: status.status });
-  if (status.status === 'rejected') return new ConflictError('approval_rejected', 'this action was rejected', { status: status.status });
-  return new ConflictError('approval_closed', `this action is already ${status.status}`, { status: status.status });
+  return refusalError(closedRefusal(status.status), { status: status.status });
 }
 
 function unavailable(err: unknown): AppError {

@@ -47,7 +47,7 @@ export function createIamVerifier(deps: { iam: Pick<IamClient, 'verify' | 'decid
   const decisions = createTtlCache<'allow' | 'deny'>({ ttlMs: deps.cacheTtlMs, now });
   const failClosed = (err: unknown): never => {
     // IAM answering 4xx to our verify call means it does not accept this token; anything else means IAM is not there.
-    if (err instanceof ServiceCallError && err.kind === 'http' && !err.countsAsFailure) throw new UnauthorizedError('invalid_token', 'the bearer token is not valid');
+    if (err instanceof ServiceCallError && err.isRefusal) throw new UnauthorizedError('invalid_token', 'the bearer token is not valid');
     throw iamUnavailable(err);
   };
   return {

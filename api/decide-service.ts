@@ -10,6 +10,7 @@ import { decideStartOptions } from '../temporal/decide-start-options';
 import { decideWorkflowId } from '../temporal/workflow-ids';
 import type { decideWorkflow } from '../workflows/decision/workflow';
 import type { DecideWorkflowInput } from '../workflows/decision/contract';
+import { sleep } from '../lib/sleep';
 
 export interface DecideServiceDeps {
   client: Client;
@@ -114,6 +115,3 @@ function decisionTimeout(ms: number, workflowId: string): AppError {
   return new AppError(503, 'decision_timeout', `no decision within ${ms} ms; it continues as workflow ${workflowId}`, { workflow_id: workflowId });
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}

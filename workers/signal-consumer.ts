@@ -10,6 +10,7 @@ import { decideRequestSchema } from '../domain/model/decision';
 import type { PublishedPlaybook } from '../domain/model/playbook';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
+import { sleep } from '../lib/sleep';
 
 export interface SignalConsumerDeps {
   bus: SignalBus;
@@ -104,7 +105,7 @@ export async function startSignalConsumer(deps: SignalConsumerDeps): Promise<Sub
   let subscription: Subscription | undefined;
   const retrying = (async () => {
     while (!stopped && !subscription) {
-      await new Promise((resolve) => setTimeout(resolve, RESUBSCRIBE_MS).unref());
+      await sleep(RESUBSCRIBE_MS);
       if (stopped) return;
       subscription = await subscribe().catch(() => undefined);
     }

@@ -37,13 +37,14 @@ export function createAlertActivities(deps?: AlertActivityDeps) {
   /** What leaves the engine: the alert through the tenant's redaction, with the ids that link it back kept as they are. */
   async function minimised(alert: AlertPayload): Promise<AlertPayload> {
     const d = required(deps);
-    let payload = redact(alert) as AlertPayload;
+    // The guard applies the local redaction itself (then the tenant's config and the service); without one, local only.
+    let payload: AlertPayload;
     if (d.privacy) {
       const out = await d.privacy.redactOutgoing(alert.tenant_id, alert);
       // Degraded: the data governance service did not answer; the local redaction and last known config applied.
       if (out.degraded) d.logger?.warn({ alert_id: alert.alert_id, tenant_id: alert.tenant_id }, 'data governance redaction unavailable for an alert; local redaction applied');
       payload = out.payload;
-    }
+    } else payload = redact(alert) as AlertPayload;
     return { ...payload, alert_id: alert.alert_id, tenant_id: alert.tenant_id, decision_id: alert.decision_id };
   }
   function outboxEntry(alert: AlertPayload, status: OutboxEntry['status']): OutboxEntry {
@@ -68,7 +69,7 @@ export function createAlertActivities(deps?: AlertActivityDeps) {
       try {
         await d.alerting.sendAlert(alert);
       } catch (err) {
-        if (err instanceof ServiceCallError && err.kind === 'http' && !err.countsAsFailure) {
+        if (err instanceof ServiceCallError && err.isRefusal) {
           await d.outbox.record(outboxEntry(alert, 'refused'));
           d.metrics?.alertDeliveries.inc({ outcome: 'refused' });
           d.logger?.warn({ alert_id: alert.alert_id, tenant_id: alert.tenant_id, status: err.status }, 'alerting service refused the alert');

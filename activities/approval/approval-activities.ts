@@ -60,7 +60,7 @@ export function createApprovalActivities(deps: ApprovalDeps) {
         const answer = await delegation.dispatch(input.target, input.action, input.idempotency_key);
         return { target: input.target, via: 'service', execution_id: answer.execution_id, status: answer.status, idempotency_key: input.idempotency_key };
       } catch (err) {
-        if (err instanceof ServiceCallError && err.kind === 'http' && !err.countsAsFailure)
+        if (err instanceof ServiceCallError && err.isRefusal)
           throw ApplicationFailure.nonRetryable(err.message, DELEGATION_REJECTED, { status: err.status });
         throw err;
       }

@@ -11,6 +11,7 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from './signal-bus';
+import { sleep } from '../../lib/sleep';
 
 export interface RabbitBusOptions extends BusOptions {
   logger?: { warn(obj: object, msg: string): void };
@@ -29,7 +30,6 @@ export interface RabbitBusDeps {
 const LAG_REPORT_MS = 2_000;
 const RECONNECT_MS = 1_000;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 /**
  * RabbitMQ: a durable topic exchange per topic, routing key = tenant id; each consumer group is a durable quorum

@@ -11,6 +11,7 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from './signal-bus';
+import { sleep } from '../../lib/sleep';
 
 export interface RedisBusOptions extends BusOptions {
   /** Streams are trimmed to about this many entries (`XADD … MAXLEN ~`). */
@@ -178,7 +179,7 @@ export function createRedisSignalBus(deps: RedisBusDeps, options: RedisBusOption
           if (stopped) break;
           // Redis away or a reply we did not expect: wait a little and carry on; nothing was acknowledged.
           options.logger?.warn({ err: reasonOf(err), topic, group: opts.group }, 'signal bus read failed; retrying');
-          await new Promise((resolve) => setTimeout(resolve, 1_000).unref());
+          await sleep(1_000);
           // A Redis that came back without its data (no persistence, a fail-over) has lost the stream and the group.
           if (String((err as Error)?.message).startsWith('NOGROUP')) await createGroup().catch(() => undefined);
         }

@@ -1,4 +1,5 @@
-import type { ServiceClient } from './service-client';
+import type { GatewayAnswer } from '../../domain/mentor/mentor-rules';
+import type { BreakerState, ServiceClient } from './service-client';
 
 export interface LlmGenerateRequest {
   tenant_id: string;
@@ -7,14 +8,11 @@ export interface LlmGenerateRequest {
 }
 
 /** CONTRACT.md: `{text, safety: {status: "pass" or "blocked", risk_flags, redaction_summary}}`, checked by the caller. */
-export interface LlmGenerateAnswer {
-  text?: unknown;
-  safety?: { status?: unknown; risk_flags?: unknown; redaction_summary?: unknown };
-}
+export type LlmGenerateAnswer = GatewayAnswer;
 
 export interface LlmGatewayClient {
   generate(req: LlmGenerateRequest, opts?: { idempotencyKey?: string }): Promise<LlmGenerateAnswer>;
-  breakerState(): ReturnType<ServiceClient['breakerState']>;
+  breakerState(): BreakerState;
 }
 
 /** `POST /v1/llm/generate` over the one service client (3.0 s timeout and the breaker come from there). */

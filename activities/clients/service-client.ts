@@ -46,6 +46,10 @@ export class ServiceCallError extends Error {
     super(`${service}: ${message}`, options);
     this.name = 'ServiceCallError';
   }
+  /** The service answered and refused this request (a 4xx other than 408/429): retrying it cannot help. */
+  get isRefusal(): boolean {
+    return this.kind === 'http' && !this.countsAsFailure;
+  }
   get countsAsFailure(): boolean {
     if (this.kind !== 'http') return this.kind !== 'circuit_open';
     return this.status === undefined || this.status >= 500 || this.status === 429 || this.status === 408;
@@ -187,7 +191,7 @@ export function createServiceClient(opts: ServiceClientOptions): ServiceClient {
         return await policy.execute(({ signal }) => send<T>(method, path, req, signal), new AbortController().signal);
       } catch (err) {
         const failure = toServiceCallError(opts.name, opts.timeoutMs, err);
-        outcome = failure.kind === 'http' && !failure.countsAsFailure ? 'rejected' : failure.kind;
+        outcome = failure.isRefusal ? 'rejected' : failure.kind;
         throw failure;
       } finally {
         opts.metrics?.dependencyCalls.inc({ dependency: opts.name, outcome });

@@ -28,17 +28,8 @@ export interface ApprovalTransition {
   at: string;
 }
 
-export interface ApprovalRow {
-  action_id: string;
-  tenant_id: string;
-  decision_id: string;
-  actor_id: string;
-  workflow_id: string;
-  status: string;
-  action_digest: string;
-  required_approvals: number;
-  expires_at: string;
-}
+/** An opened approval as the projection holds it. */
+export type ApprovalRow = OpenApproval & { status: string };
 
 /**
  * The approval projection and its receipts. Every transition is one transaction: the transition row, its receipt in
@@ -106,13 +97,6 @@ export function createActionApprovalRepository(sequelize: Sequelize, ledger: Rec
       if (!row) throw new NotFoundError('action', actionId);
       if (row.tenant_id !== tenantId) throw new ForbiddenError('forbidden_tenant', 'this action belongs to another tenant');
       return { ...row, expires_at: new Date(row.expires_at).toISOString() };
-    },
-
-    async transitions(actionId: string): Promise<Array<{ seq: number; status: string; event: string; receipt_id: string }>> {
-      return sequelize.query('SELECT seq, status, event, receipt_id FROM action_approval_transitions WHERE action_id = :actionId ORDER BY seq', {
-        replacements: { actionId },
-        type: QueryTypes.SELECT,
-      });
     },
   };
 }

@@ -95,7 +95,7 @@ export function initialApprovalState(args: { actor_id: string; action_digest: st
   };
 }
 
-function closedRefusal(status: ApprovalStatus): Refusal {
+export function closedRefusal(status: ApprovalStatus): Refusal {
   if (status === 'expired') return { code: 'approval_expired', status: 409, message: 'the approval window of this action has expired' };
   if (status === 'rejected') return { code: 'approval_rejected', status: 409, message: 'this action was rejected' };
   return { code: 'approval_closed', status: 409, message: `this action is already ${status}` };
@@ -107,8 +107,10 @@ function digestRefusal(state: ApprovalState, given: string | null): Refusal | nu
   return null;
 }
 
+export const NOT_THE_ACTOR: Refusal = { code: 'not_the_actor', status: 403, message: 'only the actor can consent to their own action' };
+
 export function checkConsent(state: ApprovalState, req: ConsentRequest): Refusal | null {
-  if (req.actor_id !== state.actor_id) return { code: 'not_the_actor', status: 403, message: 'only the actor can consent to their own action' };
+  if (req.actor_id !== state.actor_id) return NOT_THE_ACTOR;
   if (state.status !== 'awaiting_consent') {
     if (state.status === 'pending') return { code: 'already_consented', status: 409, message: 'the actor has already consented' };
     return closedRefusal(state.status);

@@ -35,5 +35,3 @@ export const approveUpdate = defineUpdate<ApprovalStatusView, [ApprovalVote]>('a
 /** A changed action voids consent and approvals (they were for another digest). */
 export const reviseActionUpdate = defineUpdate<ApprovalStatusView, [{ action: ApprovableAction }]>('reviseAction');
 
-export const APPROVAL_WORKFLOW_TYPE = 'dualChannelApprovalWorkflow';
-export const MENTOR_ENRICHMENT_WORKFLOW_TYPE = 'mentorEnrichmentWorkflow';
