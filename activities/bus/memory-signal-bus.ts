@@ -1,5 +1,7 @@
 import {
   PoisonMessageError,
+  parseBody,
+  serialiseBody,
   publishEach,
   reasonOf,
   type BusOptions,
@@ -63,12 +65,7 @@ export function createMemorySignalBus(options: Partial<BusOptions> = {}): Signal
   async function handle(topic: string, group: Group, consumer: Consumer, delivery: Delivery): Promise<void> {
     consumer.inFlight++;
     const deliveries = ++delivery.deliveries;
-    let payload: unknown;
-    try {
-      payload = JSON.parse(delivery.entry.body);
-    } catch {
-      payload = delivery.entry.body;
-    }
+    const payload = parseBody(delivery.entry.body);
     try {
       await consumer.options.handler({ id: delivery.entry.id, topic, key: delivery.entry.key, payload, deliveries });
       options.metrics?.consumed(topic);
@@ -102,7 +99,7 @@ export function createMemorySignalBus(options: Partial<BusOptions> = {}): Signal
     publish: (signals) => publishEach(bus, signals),
     async publishRaw(topic, key, payload) {
       if (closed) throw new Error('the in-memory bus is closed');
-      const entry: Entry = { id: `${Date.now()}-${seq++}`, key, body: typeof payload === 'string' ? payload : JSON.stringify(payload) };
+      const entry: Entry = { id: `${Date.now()}-${seq++}`, key, body: serialiseBody(payload) };
       const log = logs.get(topic) ?? [];
       logs.set(topic, log);
       log.push(entry);

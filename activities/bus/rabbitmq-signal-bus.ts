@@ -3,6 +3,8 @@ import type { ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import {
   DEAD_LETTER_SUFFIX,
   PoisonMessageError,
+  parseBody,
+  serialiseBody,
   reasonOf,
   topicsFor,
   type BusOptions,
@@ -100,7 +102,7 @@ export function createRabbitSignalBus(deps: RabbitBusDeps, options: RabbitBusOpt
   async function publishRaw(topic: string, key: string, payload: unknown): Promise<void> {
     const { channel, declared } = await publishChannel();
     await declareForPublishing(channel, declared, topic);
-    await confirmPublish(channel, exchangeOf(topic), key, Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload)));
+    await confirmPublish(channel, exchangeOf(topic), key, Buffer.from(serialiseBody(payload)));
     options.metrics?.published(topic);
   }
 
@@ -121,13 +123,7 @@ export function createRabbitSignalBus(deps: RabbitBusDeps, options: RabbitBusOpt
     async function onMessage(channel: ConfirmChannel, msg: ConsumeMessage): Promise<void> {
       // x-delivery-count is how often the broker has handed this message out before (quorum queues only).
       const deliveries = Number(msg.properties.headers?.['x-delivery-count'] ?? 0) + 1;
-      const text = msg.content.toString('utf8');
-      let payload: unknown = text;
-      try {
-        payload = JSON.parse(text);
-      } catch {
-        /* handed over as text: the handler decides whether that is poison */
-      }
+      const payload = parseBody(msg.content.toString('utf8'));
       const key = String(msg.properties.headers?.tenant ?? msg.fields.routingKey);
       const id = String(msg.properties.messageId ?? msg.fields.deliveryTag);
       if (deliveries > options.maxDeliveries) {
@@ -245,13 +241,7 @@ export function createRabbitSignalBus(deps: RabbitBusDeps, options: RabbitBusOpt
           const msg = await channel.get(deadLetterOf(topic), { noAck: false });
           if (!msg) break;
           const h = msg.properties.headers ?? {};
-          const text = msg.content.toString('utf8');
-          let payload: unknown = text;
-          try {
-            payload = JSON.parse(text);
-          } catch {
-            /* kept as text */
-          }
+          const payload = parseBody(msg.content.toString('utf8'));
           // Dead-lettered by the broker itself (x-delivery-limit) when there is no reason of ours.
           const death = Array.isArray(h['x-death']) ? (h['x-death'][0] as { reason?: string; count?: number }) : undefined;
           out.push({

@@ -2,6 +2,8 @@ import type Redis from 'ioredis';
 import {
   DEAD_LETTER_SUFFIX,
   PoisonMessageError,
+  parseBody,
+  serialiseBody,
   topicsFor,
   reasonOf,
   type BusMessage,
@@ -39,15 +41,6 @@ const LAG_REPORT_MS = 2_000;
 function field(fields: Fields, name: string): string | undefined {
   for (let i = 0; i < fields.length - 1; i += 2) if (fields[i] === name) return fields[i + 1];
   return undefined;
-}
-
-function parseBody(body: string | undefined): unknown {
-  if (body === undefined) return undefined;
-  try {
-    return JSON.parse(body);
-  } catch {
-    return body;
-  }
 }
 
 /**
@@ -227,7 +220,7 @@ export function createRedisSignalBus(deps: RedisBusDeps, options: RedisBusOption
       for (const topic of topics) options.metrics?.published(topic);
     },
     async publishRaw(topic, key, payload) {
-      await xadd(commands, topic, key, typeof payload === 'string' ? payload : JSON.stringify(payload));
+      await xadd(commands, topic, key, serialiseBody(payload));
       options.metrics?.published(topic);
     },
     subscribe,

@@ -116,3 +116,18 @@ export function reasonOf(err: unknown): string {
   const text = err instanceof Error ? `${named ? `${err.name}: ` : ''}${err.message}` : String(err);
   return text.replace(/\s+/g, ' ').slice(0, 500);
 }
+
+/** A message body on the wire: JSON, or a string sent as it is (tests publish poison that way). */
+export function serialiseBody(payload: unknown): string {
+  return typeof payload === 'string' ? payload : JSON.stringify(payload);
+}
+
+/** The body as the handler gets it: parsed JSON, or the text itself when it is not JSON (the handler judges poison). */
+export function parseBody(body: string | undefined): unknown {
+  if (body === undefined) return undefined;
+  try {
+    return JSON.parse(body);
+  } catch {
+    return body;
+  }
+}
