@@ -12,6 +12,10 @@ const sandboxPatterns = [
   // Workflow modules are initialised per workflow run: zod schemas would be rebuilt for every decision.
   { group: ['zod', '**/model/*', '!**/model/constants', '**/contract'], allowTypeImports: true, message: 'Workflow code takes only types from zod models and contracts; values only from domain/model/constants (no zod in the bundle).' },
 ];
+/** An import of any of these top-level rooms, type or value. */
+function layer(rooms, allowTypeImports = false) {
+  return { regex: `^(\\.\\.?/)+(${rooms.join('|')})(/|$)`, allowTypeImports, message: `Layers: this room may not import from ${rooms.join(', ')}; put what two layers share in lib/.` };
+}
 const noClockOrRandom = [
   { object: 'Date', property: 'now', message: 'Time comes in as an argument (or from the workflow clock).' },
   { object: 'Math', property: 'random', message: 'Use uuid4() from @temporalio/workflow or an injected id factory.' },
@@ -44,7 +48,8 @@ export default tseslint.config(
   },
   {
     // The rules workflows run (everything in domain/ but the zod models and errors) follow the workflow's import rules.
-    files: ['domain/*.ts'],
+    files: ['domain/**/*.ts'],
+    ignores: ['domain/model/**', 'domain/errors/**'],
     rules: {
       '@typescript-eslint/no-restricted-imports': ['error', { patterns: [sandboxPatterns[0], sandboxPatterns[2], sandboxPatterns[3]] }],
       'no-restricted-properties': ['error', ...noClockOrRandom],
@@ -56,5 +61,19 @@ export default tseslint.config(
       '@typescript-eslint/no-restricted-imports': ['error', { patterns: [sandboxPatterns[0], sandboxPatterns[2]] }],
       'no-restricted-properties': ['error', ...noClockOrRandom],
     },
+  },
+  {
+    // Layers: arrows run down only. The API and the database layer never reach into activities/ or workers/ (what
+    // two layers share lives in lib/), the database layer never into api/, and lib/ into none of them.
+    files: ['api/**/*.ts'],
+    rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: [layer(['activities', 'workers']), { regex: '^(\\.\\.?/)+workflows/.+/workflow$', allowTypeImports: true, message: 'The API takes workflows by type only; starting one goes through its contract.' }] }] },
+  },
+  {
+    files: ['db/**/*.ts'],
+    rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: [layer(['activities', 'workers', 'api', 'workflows'])] }] },
+  },
+  {
+    files: ['lib/**/*.ts', 'config/**/*.ts', 'observability/**/*.ts'],
+    rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: [layer(['activities', 'workers', 'api', 'db', 'workflows'])] }] },
   },
 );

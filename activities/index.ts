@@ -2,7 +2,7 @@ import { createAlertActivities, type AlertActivityDeps } from './alerts/alert-ac
 import { createApprovalActivities, type ApprovalDeps } from './approval/approval-activities';
 import { createContextActivities, type ContextDeps, type ContextServices } from './context/context-activities';
 import { createDecisionActivities, type DecisionStoreDeps } from './decisions/decision-activities';
-import type { DecisionNotifier } from './decisions/decision-notifier';
+import type { DecisionNotifier } from '../lib/decision-notifier';
 import { createErisActivities, type ErisActivityDeps } from './eris/eris-activities';
 import type { FatigueStore } from './fatigue/fatigue-store';
 import type { PrivacyGuard } from './governance/privacy-guard';

@@ -2,8 +2,8 @@ import crypto from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
-import type { IamClient } from '../activities/clients/iam-client';
-import { ServiceCallError } from '../activities/clients/service-client';
+import type { IamClient } from '../lib/clients/iam-client';
+import { ServiceCallError } from '../lib/clients/service-client';
 import { AppError, ForbiddenError, UnauthorizedError } from '../domain/errors';
 import { createTtlCache } from '../lib/ttl-cache';
 

@@ -1,10 +1,10 @@
 import crypto from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client } from '@temporalio/client';
 import { AppError, ConflictError, DependencyUnavailableError } from '../domain/errors';
-import { canonicalJson, sha256Hex } from '../activities/receipts/receipt-crypto';
+import { canonicalJson, sha256Hex } from '../lib/receipt-crypto';
 import type { Decision, DecideRequest } from '../domain/model/decision';
 import type { StoredDecision } from '../db/repositories/decision-repository';
-import type { DecisionNotifier } from '../activities/decisions/decision-notifier';
+import type { DecisionNotifier } from '../lib/decision-notifier';
 import { withTimeout } from '../lib/with-timeout';
 import { decideStartOptions } from '../temporal/decide-start-options';
 import { decideWorkflowId } from '../temporal/workflow-ids';

@@ -1,4 +1,4 @@
-import type { BreakerState } from '../activities/clients/service-client';
+import type { BreakerState } from '../lib/clients/service-client';
 import { withTimeout } from '../lib/with-timeout';
 import type { Metrics } from '../observability/metrics';
 

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/config';
-import { resolveJwtSecret } from '../workers/dev-secret';
+import { resolveJwtSecret } from '../lib/dev-secret';
 import { ROLES, signDevToken } from './auth';
 
 /**

@@ -7,7 +7,7 @@
  * `npx tsx bench/ubi-quality.ts` prints the JSON; tests/unit/ubi-quality.test.ts asserts the thresholds.
  */
 import { computeActorBaselines, type RobustBaseline } from '../domain/ubi/baselines';
-import { DEFAULT_UBI_CONFIG } from '../domain/ubi/config';
+import { DEFAULT_UBI_CONFIG } from '../domain/model/ubi-config';
 import { detectAnomalies } from '../domain/ubi/detection';
 import { computeFeatures, hourOfWeek, type FeatureEvent } from '../domain/ubi/features';
 import type { ActorType } from '../domain/model/common';

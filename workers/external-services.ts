@@ -2,7 +2,7 @@ import type { ActivityDeps } from '../activities';
 import { createAlertingClient, type AlertingClient } from '../activities/clients/alerting-client';
 import { createDataGovernanceClient } from '../activities/clients/data-governance-client';
 import { createErisClient } from '../activities/clients/eris-client';
-import { createIamClient } from '../activities/clients/iam-client';
+import { createIamClient } from '../lib/clients/iam-client';
 import { createPolicyClient } from '../activities/clients/policy-client';
 import { createUbiClient } from '../activities/clients/ubi-client';
 import { createPrivacyGuard } from '../activities/governance/privacy-guard';

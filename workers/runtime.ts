@@ -6,7 +6,7 @@ import { createFeatureBatcher, type FeatureBatcher } from '../activities/ubi/fea
 import { createRecomputeStarter } from '../api/ubi-recompute';
 import { createUbiScheduler, type UbiScheduler } from '../temporal/ubi-schedules';
 import { createActivities } from '../activities';
-import { createDecisionNotifier } from '../activities/decisions/decision-notifier';
+import { createDecisionNotifier } from '../lib/decision-notifier';
 import { createMemoryFatigueStore } from '../activities/fatigue/memory-fatigue-store';
 import { createRedisFatigueStore } from '../activities/fatigue/redis-fatigue-store';
 import type { FatigueStore } from '../activities/fatigue/fatigue-store';
@@ -31,7 +31,7 @@ import { installSdkLogging } from '../temporal/sdk-logging';
 import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import { createActionDeps } from './action-deps';
 import { createDecisionWorker } from './decision-worker';
-import { resolveJwtSecret } from './dev-secret';
+import { resolveJwtSecret } from '../lib/dev-secret';
 import { findRedisServer, startRedisServer } from './embedded-redis';
 import { createServiceClients, type ServiceClients } from './service-clients';
 import { createExternalServices } from './external-services';

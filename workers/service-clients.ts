@@ -1,4 +1,4 @@
-import { createServiceClient, type ServiceClient, type ServiceName } from '../activities/clients/service-client';
+import { createServiceClient, type ServiceClient, type ServiceName } from '../lib/clients/service-client';
 import type { AppConfig } from '../config/config';
 import type { Metrics } from '../observability/metrics';
 

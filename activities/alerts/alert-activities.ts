@@ -4,7 +4,7 @@ import { redact } from '../../domain/redaction';
 import type { Logger } from '../../observability/logger';
 import type { Metrics } from '../../observability/metrics';
 import type { AlertingClient } from '../clients/alerting-client';
-import { ServiceCallError } from '../clients/service-client';
+import { ServiceCallError } from '../../lib/clients/service-client';
 import type { PrivacyGuard } from '../governance/privacy-guard';
 
 export interface AlertActivityDeps {

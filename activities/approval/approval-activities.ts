@@ -4,7 +4,7 @@ import type { OutboxEntry } from '../../db/repositories/outbox-repository';
 import type { Execution } from '../../domain/approval/approval-rules';
 import type { TenantPolicy } from '../../domain/model/policy';
 import type { DelegatedAction, DelegationClient, DelegationTarget } from '../clients/delegation-client';
-import { ServiceCallError } from '../clients/service-client';
+import { ServiceCallError } from '../../lib/clients/service-client';
 import type { Metrics } from '../../observability/metrics';
 
 export interface ApprovalDeps {

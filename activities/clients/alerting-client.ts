@@ -1,4 +1,4 @@
-import type { ServiceClient } from './service-client';
+import type { ServiceClient } from '../../lib/clients/service-client';
 
 export interface RenderedAlert {
   alert_id: string;

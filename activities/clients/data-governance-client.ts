@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseAnswer, type ServiceClient } from './service-client';
+import { parseAnswer, type ServiceClient } from '../../lib/clients/service-client';
 
 /** `GET /v1/data-governance/tenants/{tenant_id}/config` (CONTRACT.md): the tenant's privacy configuration. */
 export const privacyConfigSchema = z.object({

@@ -1,4 +1,4 @@
-import { ServiceCallError, type ServiceClient } from './service-client';
+import { ServiceCallError, type ServiceClient } from '../../lib/clients/service-client';
 
 export type DelegationTarget = 'edge_agent' | 'ci';
 

@@ -1,5 +1,5 @@
 import type { Receipt } from '../../domain/model/receipt';
-import { ServiceCallError, type ServiceClient } from './service-client';
+import { ServiceCallError, type ServiceClient } from '../../lib/clients/service-client';
 
 export interface ErisClient {
   /** Resolves when ERIS has stored the receipt (2xx, or 409: it already holds this receipt id). */

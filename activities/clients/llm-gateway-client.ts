@@ -1,5 +1,5 @@
 import type { GatewayAnswer } from '../../domain/mentor/mentor-rules';
-import type { BreakerState, ServiceClient } from './service-client';
+import type { BreakerState, ServiceClient } from '../../lib/clients/service-client';
 
 export interface LlmGenerateRequest {
   tenant_id: string;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { tenantPolicyInputSchema } from '../../domain/model/policy';
-import { parseAnswer, type ServiceClient } from './service-client';
+import { parseAnswer, type ServiceClient } from '../../lib/clients/service-client';
 
 /**
  * `GET /v1/policy/tenants/{tenant_id}/snapshot` (CONTRACT.md). `rules` carries the tenant MMM policy fields the policy

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { recentSignalSchema, type RecentSignal } from '../../domain/model/signal';
-import { parseAnswer, type ServiceClient } from './service-client';
+import { parseAnswer, type ServiceClient } from '../../lib/clients/service-client';
 
 /** Only what context assembly keeps of a signal (recentSignalSchema strips the rest: data minimisation, NFR-3). */
 const recentAnswer = z.object({ signals: z.array(recentSignalSchema) });

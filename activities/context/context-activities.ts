@@ -4,7 +4,7 @@ import type { PublishedPlaybook } from '../../domain/model/playbook';
 import type { TenantPolicy } from '../../domain/model/policy';
 import type { Preferences } from '../../domain/model/preferences';
 import type { RecentSignal } from '../../domain/model/signal';
-import type { IamClient } from '../clients/iam-client';
+import type { IamClient } from '../../lib/clients/iam-client';
 import type { UbiClient } from '../clients/ubi-client';
 import type { PrivacyGuard } from '../governance/privacy-guard';
 import type { PolicyResolver } from '../policy/policy-resolver';

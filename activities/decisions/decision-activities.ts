@@ -11,7 +11,7 @@ import { createFatigueActivities } from '../fatigue/fatigue-activities';
 import type { FatigueStore } from '../fatigue/fatigue-store';
 import type { PrivacyGuard } from '../governance/privacy-guard';
 import { policyFailModeOf } from '../policy/policy-resolver';
-import type { DecisionNotifier } from './decision-notifier';
+import type { DecisionNotifier } from '../../lib/decision-notifier';
 
 export interface DecisionStoreDeps {
   decisions: { record(input: RecordDecision): Promise<Decision> };

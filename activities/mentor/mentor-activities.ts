@@ -11,7 +11,7 @@ import {
   type Enrichment,
 } from '../../domain/mentor/mentor-rules';
 import type { LlmGatewayClient } from '../clients/llm-gateway-client';
-import { ServiceCallError } from '../clients/service-client';
+import { ServiceCallError } from '../../lib/clients/service-client';
 import type { Metrics } from '../../observability/metrics';
 
 export interface MentorDeps {

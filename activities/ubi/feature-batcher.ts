@@ -1,8 +1,8 @@
 import type { BehaviouralSignal } from '../../domain/model/behavioural-signal';
 import type { RobustBaseline } from '../../domain/ubi/baselines';
-import type { UbiConfig } from '../../domain/ubi/config';
+import type { UbiConfig } from '../../domain/model/ubi-config';
 import { detectAnomalies, type TeamBaseline } from '../../domain/ubi/detection';
-import { MAX_CLOCK_SKEW_MS } from '../../domain/ubi/event';
+import { MAX_CLOCK_SKEW_MS } from '../../domain/model/ubi-event';
 import { computeFeatures, utcDay, WINDOWS, type FeatureEvent } from '../../domain/ubi/features';
 import type { UbiRepositories } from '../../db/repositories/ubi-repositories';
 import { actorKey, baselineKey } from '../../db/repositories/ubi-feature-repository';

@@ -1,4 +1,4 @@
-import { sha256Hex } from '../receipts/receipt-crypto';
+import { sha256Hex } from '../../lib/receipt-crypto';
 
 /** One signal per (actor, feature, direction, day): recomputing a window never signals twice. */
 export function ubiSignalId(tenantId: string, actorId: string, parts: { feature: string; signal_type: string; day: string }): string {

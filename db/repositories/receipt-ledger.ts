@@ -8,7 +8,7 @@ import {
   signReceipt,
   signingKeyFromPem,
   type SigningKey,
-} from '../../activities/receipts/receipt-crypto';
+} from '../../lib/receipt-crypto';
 import { ForbiddenError, NotFoundError } from '../../domain/errors';
 import type { Receipt, UnsignedReceipt } from '../../domain/model/receipt';
 import type { Models } from '../models';

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { QueryTypes, type Sequelize } from 'sequelize';
 import type { ActorType } from '../../domain/model/common';
-import { sha256Hex } from '../../activities/receipts/receipt-crypto';
+import { sha256Hex } from '../../lib/receipt-crypto';
 import { BASELINE_DAYS, type ColdStartState } from '../../domain/ubi/baselines';
 import type { ReceiptLedger } from './receipt-ledger';
 

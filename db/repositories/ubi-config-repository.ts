@@ -1,5 +1,5 @@
 import { QueryTypes, type Sequelize } from 'sequelize';
-import { defaultUbiConfig, ubiConfigInputSchema, type UbiConfig, type UbiConfigInput } from '../../domain/ubi/config';
+import { defaultUbiConfig, ubiConfigInputSchema, type UbiConfig, type UbiConfigInput } from '../../domain/model/ubi-config';
 
 interface ConfigRow {
   tenant_id: string;

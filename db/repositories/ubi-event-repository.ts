@@ -1,5 +1,5 @@
 import { QueryTypes, type Sequelize } from 'sequelize';
-import type { UbiEvent } from '../../domain/ubi/event';
+import type { UbiEvent } from '../../domain/model/ubi-event';
 
 /**
  * Event writes. One statement per batch: the events (unnest of column arrays, ON CONFLICT DO NOTHING so a repeated

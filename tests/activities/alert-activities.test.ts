@@ -6,7 +6,7 @@
 import { createAlertActivities } from '../../activities/alerts/alert-activities';
 import { createAlertingClient } from '../../activities/clients/alerting-client';
 import { createDataGovernanceClient } from '../../activities/clients/data-governance-client';
-import { createServiceClient } from '../../activities/clients/service-client';
+import { createServiceClient } from '../../lib/clients/service-client';
 import { createPrivacyGuard } from '../../activities/governance/privacy-guard';
 import type { OutboxEntry } from '../../db/repositories/outbox-repository';
 import type { AlertPayload } from '../../domain/alerting';

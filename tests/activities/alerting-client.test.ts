@@ -1,6 +1,6 @@
 /** The alerting client: the rendered alert is posted with its id as idempotency key; non-2xx fails. */
 import { createAlertingClient } from '../../activities/clients/alerting-client';
-import { createServiceClient } from '../../activities/clients/service-client';
+import { createServiceClient } from '../../lib/clients/service-client';
 import { startFakeService, type FakeService } from '../support/fake-service';
 
 let alerting: FakeService;

@@ -1,6 +1,6 @@
 /** The data governance client and the privacy guard that applies its answers before anything leaves the engine. */
 import { createDataGovernanceClient } from '../../activities/clients/data-governance-client';
-import { createServiceClient } from '../../activities/clients/service-client';
+import { createServiceClient } from '../../lib/clients/service-client';
 import { createPrivacyGuard, PII_MASK } from '../../activities/governance/privacy-guard';
 import { startFakeService, type FakeService } from '../support/fake-service';
 

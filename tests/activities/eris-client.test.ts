@@ -1,6 +1,6 @@
 /** The ERIS client: the signed receipt goes unchanged, keyed by its id; 409 (already stored) counts as stored. */
 import { createErisClient } from '../../activities/clients/eris-client';
-import { createServiceClient } from '../../activities/clients/service-client';
+import { createServiceClient } from '../../lib/clients/service-client';
 import type { Receipt } from '../../domain/model/receipt';
 import { startFakeService, type FakeService } from '../support/fake-service';
 

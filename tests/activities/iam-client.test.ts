@@ -1,6 +1,6 @@
 /** The IAM client against a real HTTP server playing IAM: request shape, answers used, answers refused. */
-import { createIamClient } from '../../activities/clients/iam-client';
-import { createServiceClient, ServiceCallError } from '../../activities/clients/service-client';
+import { createIamClient } from '../../lib/clients/iam-client';
+import { createServiceClient, ServiceCallError } from '../../lib/clients/service-client';
 import { startFakeService, type FakeService } from '../support/fake-service';
 
 let iam: FakeService;

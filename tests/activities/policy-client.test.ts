@@ -1,6 +1,6 @@
 /** The policy client and the snapshot cache with its fail modes (FR-11), against a real HTTP server playing the service. */
 import { createPolicyClient } from '../../activities/clients/policy-client';
-import { createServiceClient } from '../../activities/clients/service-client';
+import { createServiceClient } from '../../lib/clients/service-client';
 import { createPolicyResolver, policyFailModeOf } from '../../activities/policy/policy-resolver';
 import { DEFAULT_TENANT_POLICY, type TenantPolicy } from '../../domain/model/policy';
 import { startFakeService, type FakeService } from '../support/fake-service';

@@ -5,7 +5,7 @@
 import { getEventListeners } from 'node:events';
 // cockatiel's internal default parent signal: the one that listeners piled up on
 import { neverAbortedSignal } from 'cockatiel/dist/common/abort';
-import { createServiceClient, ServiceCallError, type ServiceClient } from '../../activities/clients/service-client';
+import { createServiceClient, ServiceCallError, type ServiceClient } from '../../lib/clients/service-client';
 import { createMetrics } from '../../observability/metrics';
 import { startFakeService, type FakeService } from '../support/fake-service';
 

@@ -1,5 +1,5 @@
 /** The UBI client (UBI in another process): the recent-signals query, and only the fields context keeps. */
-import { createServiceClient } from '../../activities/clients/service-client';
+import { createServiceClient } from '../../lib/clients/service-client';
 import { createUbiClient } from '../../activities/clients/ubi-client';
 import { startFakeService, type FakeService } from '../support/fake-service';
 

@@ -4,7 +4,7 @@
  */
 import crypto from 'node:crypto';
 import canonicalize from 'canonicalize';
-import { verifyReceipt } from '../../activities/receipts/receipt-crypto';
+import { verifyReceipt } from '../../lib/receipt-crypto';
 import type { Receipt } from '../../domain/model/receipt';
 import { uniqueId, useTestApp } from '../support/harness';
 import { decide, decideBody, expectEnvelope, fieldsOf, newTenant, publishPlaybook, requestPlaybook, type TenantFixture } from './fixtures';

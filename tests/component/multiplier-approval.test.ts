@@ -4,7 +4,7 @@
  * agent (a real HTTP server started here) with an idempotency key, or recorded in the outbox when no CI is set.
  * Every refusal is a 4xx that changes nothing; every transition leaves a receipt in the tenant's chain.
  */
-import { verifyReceipt } from '../../activities/receipts/receipt-crypto';
+import { verifyReceipt } from '../../lib/receipt-crypto';
 import { startFakeService, type FakeService } from '../support/fake-service';
 import { uniqueId, useTestApp, type TestApp } from '../support/harness';
 import { decide, decideBody, expectEnvelope, newTenant, publishPlaybook, putPolicy, requestPlaybook, type TenantFixture } from './fixtures';

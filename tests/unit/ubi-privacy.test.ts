@@ -1,4 +1,4 @@
-import { validateEvent } from '../../domain/ubi/event';
+import { validateEvent } from '../../domain/model/ubi-event';
 import { classifyString, filterProperties } from '../../domain/ubi/privacy';
 
 const NOW = Date.parse('2026-03-10T12:00:00Z');

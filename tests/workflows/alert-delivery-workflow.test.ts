@@ -8,7 +8,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { createAlertingClient } from '../../activities/clients/alerting-client';
-import { createServiceClient } from '../../activities/clients/service-client';
+import { createServiceClient } from '../../lib/clients/service-client';
 import { createMemoryFatigueStore } from '../../activities/fatigue/memory-fatigue-store';
 import type { OutboxEntry } from '../../db/repositories/outbox-repository';
 import type { AlertPayload } from '../../domain/alerting';

@@ -7,7 +7,7 @@ import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { createDelegationClient } from '../../activities/clients/delegation-client';
-import { createServiceClient } from '../../activities/clients/service-client';
+import { createServiceClient } from '../../lib/clients/service-client';
 import { createMemoryFatigueStore } from '../../activities/fatigue/memory-fatigue-store';
 import type { ApprovalTransition } from '../../db/repositories/action-approval-repository';
 import type { OutboxEntry } from '../../db/repositories/outbox-repository';

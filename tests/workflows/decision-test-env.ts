@@ -10,7 +10,7 @@ import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import type { FatigueStore } from '../../activities/fatigue/fatigue-store';
 import { createMemoryFatigueStore } from '../../activities/fatigue/memory-fatigue-store';
-import { canonicalJson, sha256Hex } from '../../activities/receipts/receipt-crypto';
+import { canonicalJson, sha256Hex } from '../../lib/receipt-crypto';
 import { decideStartOptions } from '../../temporal/decide-start-options';
 import { decideWorkflowId } from '../../temporal/workflow-ids';
 import { DECIDE_WORKFLOW_TYPE, decideWorkflowInputSchema, type DecideRequest, type DecideWorkflowInput } from '../../workflows/decision/contract';

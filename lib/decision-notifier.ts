@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Decision } from '../../domain/model/decision';
+import type { Decision } from '../domain/model/decision';
 
 /**
  * In-process hand-off of committed decisions from the decision activity to the API, for the embedded topology where

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { idSchema, isoDateTimeSchema } from '../model/common';
-import { DIMENSIONS } from './features';
+import { idSchema, isoDateTimeSchema } from './common';
+import { DIMENSIONS } from '../ubi/features';
 
 /** Five-field cron (minute hour day-of-month month day-of-week), e.g. "0 2 * * *" for 02:00 UTC nightly. */
 const cronSchema = z

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { actorTypeSchema, idSchema, isoDateTimeSchema, type ActorType } from '../model/common';
-import { classifyString, EVENT_TYPES, EVENT_TYPE_RULES, filterProperties, type DroppedProperty } from './privacy';
+import { actorTypeSchema, idSchema, isoDateTimeSchema, type ActorType } from './common';
+import { classifyString, EVENT_TYPES, EVENT_TYPE_RULES, filterProperties, type DroppedProperty } from '../ubi/privacy';
 
 /** CONTRACT.md: a batch holds up to 1000 events. */
 export const MAX_EVENTS_PER_BATCH = 1000;

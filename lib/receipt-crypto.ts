@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import canonicalize from 'canonicalize';
-import type { Receipt, UnsignedReceipt } from '../../domain/model/receipt';
+import type { Receipt, UnsignedReceipt } from '../domain/model/receipt';
 
 /** RFC 8785 (JCS) canonical JSON: the exact bytes that are hashed and signed. */
 export function canonicalJson(value: unknown): string {
