@@ -69,15 +69,21 @@ describe('recomputeBaselinesWorkflow', () => {
 
 describe('recomputeBaselinesWorkflow replay', () => {
   /**
-   * A stored history of a run that pages twice and continues as new; it must replay against the current bundle, so a
-   * change to the workflow's command sequence fails here rather than in runs in flight during a deploy.
+   * Stored histories of older code: a run that pages twice and continues as new, and a run that pages, recomputes the
+   * team baselines and completes. Each must replay against the current bundle, so a change to the workflow's command
+   * sequence fails here rather than in runs in flight during a deploy (a new step goes behind `patched()`).
    * Re-record after a deliberate, versioned change: RECORD_HISTORIES=1 npx jest tests/workflows/ubi-baselines-workflow.test.ts
+   * (then keep the files of older code: `git checkout` them, as tests/replay/decide-replay.test.ts explains).
    */
-  const stored = path.join(__dirname, 'ubi-histories', 'recompute-continue-as-new.json');
+  const cases = [
+    { file: 'recompute-continue-as-new.json', actors: 12, activities: 2, last: EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW },
+    { file: 'recompute-complete.json', actors: 7, activities: 3, last: EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED },
+  ];
 
-  it('when the recorded history of a paging run is replayed, then the current workflow code produces the same commands', async () => {
+  it.each(cases)('when the recorded history $file is replayed, then the current workflow code produces the same commands', async ({ file, actors, activities, last }) => {
+    const stored = path.join(__dirname, 'ubi-histories', file);
     if (process.env.RECORD_HISTORIES === '1') {
-      const store = createFakeUbiBaselineStore(12);
+      const store = createFakeUbiBaselineStore(actors);
       const history = await withWorker(store, async (taskQueue) => {
         const handle = await env.client.workflow.start<typeof recomputeBaselinesWorkflow>('recomputeBaselinesWorkflow', {
           taskQueue, workflowId: uniqueId('ubi-baselines'), args: [{ tenant_id: 'replay-tenant', as_of: '2026-03-10', batch_size: 5, pages_per_run: 2 }],
@@ -90,10 +96,10 @@ describe('recomputeBaselinesWorkflow replay', () => {
     }
     const history = historyFromJSON(JSON.parse(fs.readFileSync(stored, 'utf8')));
 
-    await expect(Worker.runReplayHistory({ workflowBundle: { codePath: requireEnv('WORKFLOW_BUNDLE_PATH') } }, history, 'recompute-replay')).resolves.toBeUndefined();
+    await expect(Worker.runReplayHistory({ workflowBundle: { codePath: requireEnv('WORKFLOW_BUNDLE_PATH') } }, history, `replay-${file}`)).resolves.toBeUndefined();
     const types = (history.events ?? []).map((e) => e.eventType);
-    expect(types.filter((t) => t === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)).toHaveLength(2);
-    expect(types.at(-1)).toBe(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW);
+    expect(types.filter((t) => t === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)).toHaveLength(activities);
+    expect(types.at(-1)).toBe(last);
   });
 });
 
