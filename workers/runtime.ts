@@ -176,6 +176,17 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
 
     let worker: Worker | undefined;
     if (config.RUN_WORKER) {
+      // The feature micro-batcher runs beside the worker: features stay fresh within seconds of ingestion. The baseline
+      // recompute's activities score open days through it, so it exists before them (and starts after the worker).
+      const b = createFeatureBatcher({
+        repos: repos.ubi,
+        publisher: opts.signalPublisher ?? bus,
+        metrics: metrics.ubi,
+        logger,
+        batchSize: config.UBI_BATCH_SIZE,
+        intervalMs: config.UBI_BATCHER_INTERVAL_MS,
+      });
+      batcher = b;
       worker = await createDecisionWorker({
         connection: temporal.connection,
         namespace: config.TEMPORAL_NAMESPACE,
@@ -186,7 +197,7 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
           notifier,
           external: external.activities,
           actions: createActionDeps(repos, serviceClients, metrics),
-          ubi: { baselines: repos.ubi.baselines, configs: repos.ubi.configs, metrics: metrics.ubi },
+          ubi: { baselines: repos.ubi.baselines, configs: repos.ubi.configs, features: repos.ubi.features, scorer: b, metrics: metrics.ubi },
           alerts: { alerting: external.alerting, outbox: repos.outbox, privacy: external.activities.privacy, metrics, logger },
         }),
         workflowBundlePath: process.env.WORKFLOW_BUNDLE_PATH ?? WORKFLOW_BUNDLE_PATH,
@@ -199,18 +210,8 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
       });
       // Every ledger receipt goes to ERIS through the outbox, drained by one workflow per task queue (ADR 0009).
       if (serviceClients.eris) await startReceiptEmission(temporal.client, config);
-      // The feature micro-batcher runs beside the worker: features stay fresh within seconds of ingestion.
-      const b = createFeatureBatcher({
-        repos: repos.ubi,
-        publisher: opts.signalPublisher ?? bus,
-        metrics: metrics.ubi,
-        logger,
-        batchSize: config.UBI_BATCH_SIZE,
-        intervalMs: config.UBI_BATCHER_INTERVAL_MS,
-      });
       b.start();
       stops.push(() => b.stop());
-      batcher = b;
       if (config.SIGNAL_CONSUMER_ENABLED) {
         // The engine listening on ubi.behavioural_signals (ADR 0007); stopped before the worker, so decisions in hand finish.
         const consumer = await startSignalConsumer({

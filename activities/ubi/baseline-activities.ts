@@ -2,11 +2,17 @@ import { Context } from '@temporalio/activity';
 import { computeActorBaselines, pooledBaseline } from '../../domain/ubi/baselines';
 import type { UbiBaselineRepository, BaselineRow } from '../../db/repositories/ubi-baseline-repository';
 import type { UbiConfigRepository } from '../../db/repositories/ubi-config-repository';
+import type { UbiFeatureRepository } from '../../db/repositories/ubi-feature-repository';
 import type { UbiMetrics } from '../../observability/metrics';
+import { openDaysSince, type FeatureBatcher } from './feature-batcher';
 
 export interface UbiBaselineActivityDeps {
   baselines: Pick<UbiBaselineRepository, 'loadActorPage' | 'saveBaselines' | 'saveProfiles' | 'loadTeamSeries' | 'deleteExpiredSlice' | 'deleteStaleActors'>;
   configs: Pick<UbiConfigRepository, 'get'>;
+  /** Which actors have open days, for scoring them after a recompute. */
+  features: Pick<UbiFeatureRepository, 'openDays'>;
+  /** The feature micro-batcher: the recompute scores open days through its batches, so one code path scores and publishes. */
+  scorer: Pick<FeatureBatcher, 'rescore'>;
   metrics: UbiMetrics;
 }
 
@@ -22,6 +28,24 @@ export interface RecomputePageResult {
   last_actor_id: string | null;
   done: boolean;
 }
+
+export interface ScoreOpenDaysInput {
+  tenant_id: string;
+  after_actor_id: string | null;
+  limit: number;
+}
+
+export interface ScoreOpenDaysResult {
+  actors: number;
+  /** Pairs scored here (a pair another batch held is scored by that batch). */
+  pairs: number;
+  signals: number;
+  last_actor_id: string | null;
+  done: boolean;
+}
+
+/** (actor, day) pairs per scoring batch: the micro-batcher's default batch, so each transaction stays as short as one of its batches. */
+const SCORE_CHUNK = 500;
 
 /** Retention deletes in slices this big, heartbeating between them, so no statement holds locks for long. */
 const RETENTION_SLICE = 5000;
@@ -74,6 +98,24 @@ export function createUbiBaselineActivities(deps: UbiBaselineActivityDeps) {
       await deps.baselines.saveBaselines(input.tenant_id, input.as_of, rows, { scope: 'team', subjects: null });
       end();
       return { baselines: rows.length };
+    },
+
+    /**
+     * Scores the open days (today and yesterday) of one page of actors (by id, after the cursor) against the baselines
+     * just recomputed, as the micro-batcher scores them when events arrive: the same batch stores and publishes the
+     * signals. Signal ids are per (actor, feature, direction, day), so a day already signalled is not signalled again.
+     */
+    async scoreOpenDays(input: ScoreOpenDaysInput): Promise<ScoreOpenDaysResult> {
+      const page = await deps.features.openDays(input.tenant_id, openDaysSince(Date.now()), input.after_actor_id, input.limit);
+      let pairs = 0;
+      let signals = 0;
+      for (let i = 0; i < page.pairs.length; i += SCORE_CHUNK) {
+        const r = await deps.scorer.rescore(page.pairs.slice(i, i + SCORE_CHUNK));
+        pairs += r.pairs;
+        signals += r.signals.length;
+        Context.current().heartbeat({ pairs, signals });
+      }
+      return { actors: page.actors.length, pairs, signals, last_actor_id: page.actors.at(-1) ?? input.after_actor_id, done: page.actors.length < input.limit };
     },
 
     async loadUbiRetention(input: { tenant_id: string }): Promise<{ retention_days: number }> {

@@ -5,7 +5,8 @@ import { detectAnomalies, type TeamBaseline } from '../../domain/ubi/detection';
 import { MAX_CLOCK_SKEW_MS } from '../../domain/model/ubi-event';
 import { computeFeatures, utcDay, WINDOWS, type FeatureEvent } from '../../domain/ubi/features';
 import type { UbiRepositories } from '../../db/repositories/ubi-repositories';
-import { actorKey, baselineKey } from '../../db/repositories/ubi-feature-repository';
+import { actorKey, baselineKey, type DirtyPair } from '../../db/repositories/ubi-feature-repository';
+import type { Transaction } from 'sequelize';
 import type { Logger } from '../../observability/logger';
 import type { UbiMetrics } from '../../observability/metrics';
 import type { SignalPublisher } from '../bus/signal-bus';
@@ -14,6 +15,11 @@ import { ubiSignalId } from './signal-ids';
 const DAY_MS = 86_400_000;
 /** Only today's and yesterday's values are scored: a back-filled month of history builds baselines, it does not alert. */
 const SCORE_LOOKBACK_DAYS = 1;
+
+/** The first of the open days (YYYY-MM-DD): days from it on are scored, earlier ones only feed baselines. */
+export function openDaysSince(nowMs: number): string {
+  return utcDay(nowMs - SCORE_LOOKBACK_DAYS * DAY_MS);
+}
 
 export interface FeatureBatcherDeps {
   repos: Pick<UbiRepositories, 'features' | 'signals' | 'configs' | 'events'>;
@@ -37,6 +43,7 @@ export interface BatchResult {
  * features of each pair and the 1 h / 1 d / 7 d window features of each actor, scores recent days against the stored
  * baselines, stores new signals in the same transaction, and publishes them after commit. A publish that fails leaves
  * the signal unpublished in the store; the loop retries those, so the bus gets every signal at least once.
+ * `rescore` runs the same batch over pairs named by the caller: the baseline recompute scores the open days with it.
  */
 export function createFeatureBatcher(deps: FeatureBatcherDeps) {
   const { repos, metrics, logger } = deps;
@@ -51,19 +58,24 @@ export function createFeatureBatcher(deps: FeatureBatcherDeps) {
 
   // Batches of one process run one at a time: drain() then also waits for a batch the loop has in flight.
   let inflight: Promise<unknown> = Promise.resolve();
-  function runOnce(): Promise<BatchResult> {
-    const run = inflight.then(runBatch);
+  function serialised(batch: () => Promise<BatchResult>): Promise<BatchResult> {
+    const run = inflight.then(batch);
     inflight = run.catch(() => undefined);
     return run;
   }
+  const runOnce = () => serialised(() => runBatch((tx) => repos.features.claimDirty(tx, batchSize), { freshness: true }));
 
-  async function runBatch(): Promise<BatchResult> {
+  /**
+   * One batch: claims pairs, recomputes their features, scores the open days, stores and publishes the new signals.
+   * `freshness`: the pairs were marked by ingestion, so their age is the ingestion-to-feature delay the metric reports.
+   */
+  async function runBatch(claim: (tx: Transaction) => Promise<DirtyPair[]>, opts: { freshness: boolean }): Promise<BatchResult> {
     const started = process.hrtime.bigint();
     let nowMs = now();
     let oldest = nowMs;
     const tenantsSeen = new Set<string>();
     const result = await repos.features.transaction(async (tx) => {
-      const pairs = await repos.features.claimDirty(tx, batchSize);
+      const pairs = await claim(tx);
       if (pairs.length === 0) return { pairs: 0, signals: [] as BehaviouralSignal[] };
       // "Now" is taken after the claim: every event committed before it is inside the windows that end now.
       nowMs = now();
@@ -100,7 +112,7 @@ export function createFeatureBatcher(deps: FeatureBatcherDeps) {
       const prTimes = await repos.features.prTimes(tx, [...prIds].flatMap(([tenant_id, ids]) => [...ids].map((pr_id) => ({ tenant_id, pr_id }))));
 
       // Baselines of the actors that have a recent day to score.
-      const scoreFrom = utcDay(nowMs - SCORE_LOOKBACK_DAYS * DAY_MS);
+      const scoreFrom = openDaysSince(nowMs);
       const subjects: Array<{ tenant_id: string; scope: 'personal' | 'team'; subject_id: string; actor_type: string }> = [];
       for (const r of list) {
         const a = actors.get(actorKey(r.tenant_id, r.actor_id));
@@ -155,7 +167,7 @@ export function createFeatureBatcher(deps: FeatureBatcherDeps) {
       const inserted = await repos.signals.insert(tx, candidates);
       return { pairs: pairs.length, signals: candidates.filter((s) => inserted.has(s.signal_id)) };
     });
-    if (result.pairs > 0) metrics.freshness.observe((now() - oldest) / 1000);
+    if (result.pairs > 0 && opts.freshness) metrics.freshness.observe((now() - oldest) / 1000);
     for (const s of result.signals) {
       metrics.signalsGenerated.inc({ tenant_id: s.tenant_id, dimension: s.dimension, signal_type: s.signal_type });
       metrics.anomalies.inc({ tenant_id: s.tenant_id, dimension: s.dimension, severity: s.severity });
@@ -202,8 +214,25 @@ export function createFeatureBatcher(deps: FeatureBatcherDeps) {
     }
   }
 
+  /**
+   * Recomputes and scores the given (actor, day) pairs now, as one batch of this process (the baseline recompute's
+   * last step, so the open days meet the new baselines without waiting for another event). The pairs are marked
+   * pending first, so a batch of another process that holds one finishes before, and one that claims one after reads
+   * the new baselines; those it claims are its to score and publish, so the result names only the signals of the
+   * pairs claimed here. Marking inside this process's turn keeps its own loop from claiming them in between.
+   */
+  function rescore(pairs: ReadonlyArray<{ tenant_id: string; actor_id: string; day: string }>): Promise<BatchResult> {
+    if (pairs.length === 0) return Promise.resolve({ pairs: 0, signals: [] });
+    const list = [...pairs];
+    return serialised(async () => {
+      await repos.features.markDirty(list);
+      return runBatch((tx) => repos.features.claimPairs(tx, list), { freshness: false });
+    });
+  }
+
   return {
     drain,
+    rescore,
     retryUnpublished,
     /** Ingestion in this process calls this so fresh events do not wait for the next poll. */
     notify() {

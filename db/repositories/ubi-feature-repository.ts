@@ -48,6 +48,58 @@ export function createUbiFeatureRepository(sequelize: Sequelize) {
         [limit], tx,
       ),
 
+    /**
+     * Marks the given pairs pending (the baseline recompute does, before scoring them itself with `claimPairs`). A pair
+     * a batch holds makes this wait for that batch to commit, as an ingestion of that pair would: afterwards every
+     * pair is pending again and whichever batch claims it next reads the new baselines. Sorted, so two markers
+     * take their row locks in the same order.
+     */
+    async markDirty(pairs: Array<{ tenant_id: string; actor_id: string; day: string }>): Promise<void> {
+      if (pairs.length === 0) return;
+      await sequelize.query(
+        `INSERT INTO ubi_dirty (tenant_id, actor_id, day)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::date[]) ORDER BY 1, 2, 3
+         ON CONFLICT DO NOTHING`,
+        { bind: [pairs.map((p) => p.tenant_id), pairs.map((p) => p.actor_id), pairs.map((p) => p.day)] },
+      );
+    },
+
+    /**
+     * Claims these pairs only, as `claimDirty` claims the oldest: a pair another batch holds is skipped, since that
+     * batch scores it (it claimed it after `markDirty`, so it reads the new baselines).
+     */
+    claimPairs: (tx: Transaction, pairs: Array<{ tenant_id: string; actor_id: string; day: string }>) =>
+      pairs.length === 0
+        ? Promise.resolve([] as DirtyPair[])
+        : q<DirtyPair>(
+          `DELETE FROM ubi_dirty d USING (
+             SELECT u.tenant_id, u.actor_id, u.day FROM ubi_dirty u
+               JOIN unnest($1::text[], $2::text[], $3::date[]) AS k(tenant_id, actor_id, day)
+                 ON u.tenant_id = k.tenant_id AND u.actor_id = k.actor_id AND u.day = k.day
+               FOR UPDATE OF u SKIP LOCKED
+           ) c WHERE d.tenant_id = c.tenant_id AND d.actor_id = c.actor_id AND d.day = c.day
+           RETURNING d.tenant_id, d.actor_id, to_char(d.day, 'YYYY-MM-DD') AS day, d.marked_at`,
+          [pairs.map((p) => p.tenant_id), pairs.map((p) => p.actor_id), pairs.map((p) => p.day)], tx,
+        ),
+
+    /**
+     * The days from `since` on that have daily features, of one page of the tenant's actors (by id, after the
+     * cursor): the open days a recompute scores against its new baselines.
+     */
+    async openDays(tenantId: string, since: string, afterActorId: string | null, limit: number): Promise<{ actors: string[]; pairs: Array<{ tenant_id: string; actor_id: string; day: string }> }> {
+      const rows = await q<{ actor_id: string; day: string }>(
+        `WITH page AS (
+           SELECT DISTINCT actor_id FROM ubi_feature_daily WHERE tenant_id = $1 AND day >= $2::date AND actor_id > $3 ORDER BY actor_id LIMIT $4
+         )
+         SELECT DISTINCT f.actor_id, to_char(f.day, 'YYYY-MM-DD') AS day
+           FROM ubi_feature_daily f JOIN page p ON p.actor_id = f.actor_id
+          WHERE f.tenant_id = $1 AND f.day >= $2::date
+          ORDER BY 1, 2`,
+        [tenantId, since, afterActorId ?? '', limit],
+      );
+      return { actors: [...new Set(rows.map((r) => r.actor_id))], pairs: rows.map((r) => ({ tenant_id: tenantId, actor_id: r.actor_id, day: r.day })) };
+    },
+
     async events(tx: Transaction, ranges: Array<{ tenant_id: string; actor_id: string; from: Date; to: Date }>): Promise<Map<string, FeatureEvent[]>> {
       const rows = await q<{ tenant_id: string; actor_id: string; event_type: string; occurred_at: Date; repo_id: string | null; properties: Record<string, string | number> }>(
         `SELECT e.tenant_id, e.actor_id, e.event_type, e.occurred_at, e.repo_id, e.properties

@@ -153,6 +153,39 @@ describe('events to signals', () => {
   });
 });
 
+describe('recompute scores the open days', () => {
+  it('when 30 steady days and a failing today are ingested and then baselines are recomputed, then the critical signal is there when the workflow completes, with no further event, and a second recompute does not repeat it', async () => {
+    const fx = newTenant(app);
+    const dev = { tenant_id: fx.tenant, actor_id: 'dev-1' };
+    // 30 days at a steady failure rate of 0.1 (1 of 10 builds), then today 9 of 10 builds fail: 0.9.
+    const history = Array.from({ length: 30 }, (_, d) => buildDay(dev, d + 1, 10, 1)).flat();
+    const today = Array.from({ length: 10 }, (_, i) => event(dev, 'build_completed', new Date(Date.now() - (i + 1) * 1000), { status: i < 9 ? 'failure' : 'success' }));
+    await ingest(fx.service, [...history, ...today]);
+    // Today's events are scored at ingestion, against no baseline yet: nothing to say.
+    expect(await signalsOf(fx)).toEqual([]);
+
+    await recompute(app, fx);
+    // No drain, no further event: what the recompute run itself stored.
+    const res = await app.request('GET', '/v1/ubi/signals', { token: fx.admin });
+
+    const profile = await app.request('GET', '/v1/ubi/actors/dev-1/profile', { token: fx.admin });
+    expect(profile.body.cold_start).toMatchObject({ state: 'ready', active_days: 28 });
+    expect(profile.body.features['1h'].values.build_failure_rate).toBe(0.9);
+    expect(res.body.signals).toHaveLength(1);
+    const s = res.body.signals[0];
+    expect(s).toMatchObject({ actor_id: 'dev-1', signal_type: 'build_failure_rate_high', severity: 'critical', value: 0.9, baseline: { mean: 0.1, samples: 28, source: 'personal' } });
+    expect(s.window_start).toBe(`${new Date().toISOString().slice(0, 10)}T00:00:00.000Z`);
+    // Published on the bus as the micro-batcher publishes.
+    expect(publisher.forTenant(fx.tenant).map((p) => p.signal_id)).toEqual([s.signal_id]);
+
+    await recompute(app, fx);
+
+    const again = await app.request('GET', '/v1/ubi/signals', { token: fx.admin });
+    expect(again.body.signals.map((x: any) => x.signal_id)).toEqual([s.signal_id]);
+    expect(publisher.forTenant(fx.tenant)).toHaveLength(1);
+  });
+});
+
 describe('erasure and aggregates', () => {
   it('when an admin erases an actor, then no event, feature, baseline or signal of theirs is left and a verifiable receipt records it', async () => {
     const fx = newTenant(app);

@@ -87,17 +87,32 @@ export function steadyHistory(spec: EventSpec, days = 28) {
   return out;
 }
 
-/** In-memory stand-in for the baseline repository slice the recompute and retention activities use. */
+/**
+ * In-memory stand-in for the repository slices the recompute and retention activities use, and for the micro-batcher
+ * they score open days through (`rescored` records every pair it was given; actors with an even number have a signal).
+ */
 export function createFakeUbiBaselineStore(actorCount: number) {
   const actors = Array.from({ length: actorCount }, (_, i) => ({ actor_id: `actor-${String(i).padStart(6, '0')}`, actor_type: (i % 4 === 0 ? 'ai_agent' : 'human') as 'human' | 'ai_agent' }));
   const saved = new Map<string, unknown[]>();
   const profiles = new Map<string, { state: string; active_days: number }>();
   const pageCalls: Array<{ after: string | null; limit: number }> = [];
   let expired = 12_000;
+  const rescored: Array<{ actor_id: string; day: string }> = [];
   return {
     saved,
     profiles,
     pageCalls,
+    rescored,
+    /** Every actor has two open days, yesterday and today (the days are fixed: the fake does not read the clock). */
+    async openDays(tenantId: string, _since: string, after: string | null, limit: number) {
+      const page = actors.filter((a) => a.actor_id > (after ?? '')).slice(0, limit);
+      return { actors: page.map((a) => a.actor_id), pairs: page.flatMap((a) => ['2026-03-09', '2026-03-10'].map((day) => ({ tenant_id: tenantId, actor_id: a.actor_id, day }))) };
+    },
+    async rescore(pairs: ReadonlyArray<{ actor_id: string; day: string }>) {
+      rescored.push(...pairs.map((p) => ({ actor_id: p.actor_id, day: p.day })));
+      const signalled = pairs.filter((p) => p.day === '2026-03-10' && Number(p.actor_id.slice(6)) % 2 === 0);
+      return { pairs: pairs.length, signals: signalled.map((p) => ({ signal_id: `sig-${p.actor_id}` }) as never) };
+    },
     async loadActorPage(_tenantId: string, _asOf: string, after: string | null, limit: number) {
       pageCalls.push({ after, limit });
       const page = actors.filter((a) => a.actor_id > (after ?? '')).slice(0, limit);

@@ -37,13 +37,13 @@ async function withWorker<T>(store: ReturnType<typeof createFakeUbiBaselineStore
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: { codePath: requireEnv('WORKFLOW_BUNDLE_PATH') },
-    activities: createUbiBaselineActivities({ baselines: store, configs: { get: async (t) => ({ retention_days: 30, tenant_id: t }) as never }, metrics: metrics.ubi }),
+    activities: createUbiBaselineActivities({ baselines: store, features: store, scorer: store, configs: { get: async (t) => ({ retention_days: 30, tenant_id: t }) as never }, metrics: metrics.ubi }),
   });
   return worker.runUntil(fn(taskQueue));
 }
 
 describe('recomputeBaselinesWorkflow', () => {
-  it('when a tenant has more actors than one run takes, then it continues as new with its cursor and every actor is recomputed exactly once', async () => {
+  it('when a tenant has more actors than one run takes, then it continues as new with its cursors and every actor is recomputed, then scored, exactly once', async () => {
     const store = createFakeUbiBaselineStore(23);
     const tenant = uniqueId('t');
 
@@ -57,9 +57,13 @@ describe('recomputeBaselinesWorkflow', () => {
       return { result: r, runs: executions.length };
     });
 
-    expect(result).toEqual({ tenant_id: tenant, as_of: '2026-03-10', actors: 23, team_baselines: 1, runs: 3 });
-    expect(runs).toBe(3);
+    // 2 pages per run: baselines in runs 1-3 (5 pages, then the team baselines use up run 3), scoring in runs 4-6
+    // (5 pages of 5 actors; the last has 3). 12 of the 23 actors have an even number, so 12 signals.
+    expect(result).toEqual({ tenant_id: tenant, as_of: '2026-03-10', actors: 23, team_baselines: 1, runs: 6, signals: 12 });
+    expect(runs).toBe(6);
     expect(store.pageCalls.map((c) => c.after)).toEqual([null, 'actor-000004', 'actor-000009', 'actor-000014', 'actor-000019']);
+    expect(store.rescored).toHaveLength(23 * 2);
+    expect(new Set(store.rescored.map((p) => `${p.actor_id}/${p.day}`)).size).toBe(23 * 2);
     expect(store.profiles.size).toBe(23);
     expect(store.profiles.get('actor-000007')).toEqual({ state: 'warming', active_days: 7 });
     expect(store.profiles.get('actor-000003')).toEqual({ state: 'insufficient', active_days: 3 });

@@ -11,6 +11,12 @@ export interface RecomputeBaselinesInput {
   batch_size?: number;
   /** Pages per run before continue-as-new (default 200); small values exercise the hand-over in tests. */
   pages_per_run?: number;
+  /** Carried across continue-as-new: `score` once every baseline is written and the open days are being scored. */
+  phase?: 'baselines' | 'score';
+  team_baselines?: number;
+  /** Cursor of the scoring phase: the last actor id whose open days an earlier run scored. */
+  score_after_actor_id?: string | null;
+  signals?: number;
 }
 
 export interface RecomputeBaselinesResult {
@@ -19,4 +25,6 @@ export interface RecomputeBaselinesResult {
   actors: number;
   team_baselines: number;
   runs: number;
+  /** New signals of the open days scored against the new baselines (absent from runs recorded before that step). */
+  signals?: number;
 }
