@@ -1,6 +1,7 @@
 import type { ActorType } from '../model/common';
 import type { BehaviouralSignal } from '../model/behavioural-signal';
 import type { ColdStartState, RobustBaseline } from './baselines';
+import { explanationText } from './explanation-text';
 import type { FeatureDef } from './features';
 import type { Assessment, BaselineSource } from './scoring';
 
@@ -27,10 +28,14 @@ export function signalType(def: FeatureDef, direction: 'above' | 'below'): strin
   return `${def.name}_${direction === 'above' ? 'high' : 'low'}`;
 }
 
-/** A signal with its whole explanation: what was seen, what is typical, against which baseline and under which config. */
+/**
+ * A signal with its whole explanation: what was seen, what is typical, against which baseline and under which config;
+ * in words for people (`summary`, `actual_text`, `typical_range_text`) beside the raw numbers they are made from.
+ */
 export function buildSignal(i: SignalInput): BehaviouralSignal {
   const a = i.assessment;
   const sigma = Math.round(a.sigma * 1e4) / 1e4;
+  const text = explanationText({ def: i.def, value: i.value, typical_range: a.typical_range, source: i.source, samples: i.baseline.samples });
   return {
     signal_id: i.signal_id,
     tenant_id: i.tenant_id,
@@ -44,11 +49,13 @@ export function buildSignal(i: SignalInput): BehaviouralSignal {
     baseline: { mean: i.baseline.median, spread: sigma, samples: i.baseline.samples, source: i.source },
     score: a.score,
     explanation: {
-      summary: `${i.def.name.replace(/_/g, ' ')} was ${i.value} ${i.def.unit}, ${a.direction} the typical range ${a.typical_range[0]}–${a.typical_range[1]} (${i.source} baseline over ${i.baseline.samples} days)`,
+      summary: text.summary,
       feature: i.def.name,
       unit: i.def.unit,
       actual: i.value,
+      actual_text: text.actual_text,
       typical_range: a.typical_range,
+      typical_range_text: text.typical_range_text,
       baseline: { median: i.baseline.median, mad: i.baseline.mad, spread: sigma, samples: i.baseline.samples, source: i.source },
       direction: a.direction,
       modified_z: a.z,

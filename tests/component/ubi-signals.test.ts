@@ -175,6 +175,11 @@ describe('recompute scores the open days', () => {
     const s = res.body.signals[0];
     expect(s).toMatchObject({ actor_id: 'dev-1', signal_type: 'build_failure_rate_high', severity: 'critical', value: 0.9, baseline: { mean: 0.1, samples: 28, source: 'personal' } });
     expect(s.window_start).toBe(`${new Date().toISOString().slice(0, 10)}T00:00:00.000Z`);
+    // A steady 0.1 has no spread: the floor of 0.05 makes the typical range 0.1 ± 3.5 x 0.05, said for people beside the numbers.
+    expect(s.explanation).toMatchObject({
+      summary: '90% of builds failed (typically 0–28%; personal baseline over 28 days)',
+      unit: 'ratio', actual: 0.9, actual_text: '90%', typical_range: [0, 0.275], typical_range_text: '0–28%',
+    });
     // Published on the bus as the micro-batcher publishes.
     expect(publisher.forTenant(fx.tenant).map((p) => p.signal_id)).toEqual([s.signal_id]);
 

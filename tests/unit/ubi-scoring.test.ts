@@ -108,6 +108,8 @@ describe('detectAnomalies', () => {
       baseline: { mean: 0.1, spread: 0.0741, samples: 28, source: 'personal' },
     });
     expect(s.explanation).toMatchObject({ actual: 0.9, typical_range: [0, 0.3595], direction: 'above', cold_start: 'ready', config_version: 3, modified_z: 10.792 });
+    // In words beside the numbers: 0.3595 is 36 %.
+    expect(s.explanation).toMatchObject({ summary: '90% of builds failed (typically 0–36%; personal baseline over 28 days)', unit: 'ratio', actual_text: '90%', typical_range_text: '0–36%' });
   });
 
   it('when the actor is insufficient, then only a team baseline of at least min_group_size actors is used, capped at medium', () => {
