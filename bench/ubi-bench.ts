@@ -187,6 +187,8 @@ async function main() {
         actors_per_s: Math.round((result.actors / recomputeMs) * 1000),
         workflow_runs: result.runs,
         team_baselines: result.team_baselines,
+        // Its last step scores every actor's open days (here yesterday, the newest history day) against the new baselines.
+        open_day_signals: result.signals ?? 0,
         data_generation_seconds: Math.round(genMs / 100) / 10,
       },
     };
