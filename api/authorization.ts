@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { ForbiddenError } from '../domain/errors';
+import { idSchema } from '../domain/model/common';
 import type { AuthContext, Role } from './auth';
 
 /** The admin roles: they may do everything an admin route allows, in their own tenant only. */
@@ -70,13 +71,14 @@ export function ruleOf(route: AuthorizedRoute): AuthRule {
 /**
  * The part of the rule that the request itself decides, checked on the raw request before it is validated, so a
  * caller who may not use a route learns nothing about its schema. Values are compared exactly; a value that is not a
- * string does not name a tenant (validation then refuses it: every declared tenant_id is a required id) and does not
- * name the caller either.
+ * valid id does not name a tenant (validation then refuses it: every declared tenant_id is an id, required in path and
+ * body) and a value that is not a string does not name the caller.
  */
 export function checkRequest(rule: AuthRule, auth: AuthContext, req: Request): void {
   if (rule.tenant !== 'token') {
     const tenant = named(req, rule.tenant, 'tenant_id');
-    if (tenant !== undefined && tenant !== auth.tenant_id) throw new ForbiddenError('forbidden_tenant', 'the token is for another tenant', { tenant_id: tenant });
+    // An invalid id names no tenant either: validation answers it (400/422 naming the field), as for any caller.
+    if (tenant !== undefined && idSchema.safeParse(tenant).success && tenant !== auth.tenant_id) throw new ForbiddenError('forbidden_tenant', 'the token is for another tenant', { tenant_id: tenant });
   }
   if (rule.roles === 'any' || hasAnyRole(auth, rule.roles)) return;
   if (!rule.self) throw new ForbiddenError('forbidden_role', `this needs one of the roles: ${rule.roles.join(', ')}`, { required_roles: rule.roles });
