@@ -142,7 +142,7 @@ export function describeRule(route: AuthorizedRoute): string {
   const roles = rule.roles === 'any' ? ['any token of the tenant'] : rule.roles.map((r) => `\`${r}\``);
   const who = rule.self ? [...roles, `the actor themself (${SELF_WHERE[rule.self]})`] : roles;
   const list = who.length > 1 ? `${who.slice(0, -1).join(', ')} or ${who[who.length - 1]}` : who[0] ?? 'nobody';
-  return `Who: ${list}. Tenant: ${TENANT_WHERE[rule.tenant]}.${rule.also ? ` Also: ${rule.also}.` : ''} Otherwise 403.`;
+  return `Who: ${list}. Tenant: ${TENANT_WHERE[rule.tenant]}. Anyone else: 403.${rule.also ? ` Also: ${rule.also}.` : ''}`;
 }
 
 /** The OpenAPI fields of an operation: its bearer security (none for public routes) and the rule as `x-` extensions. */
@@ -152,7 +152,7 @@ export function openApiSecurity(route: AuthorizedRoute): Record<string, unknown>
   return {
     security: [{ bearer: [] }],
     'x-required-roles': rule.roles === 'any' ? [] : [...rule.roles],
-    'x-any-tenant-token': rule.roles === 'any',
+    ...(rule.roles === 'any' ? { 'x-any-tenant-token': true } : {}),
     ...(rule.self ? { 'x-self': rule.self } : {}),
     'x-tenant': rule.tenant,
   };
