@@ -1,7 +1,7 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { AppError, DependencyUnavailableError } from '../domain/errors';
-import { closedRefusal, isOpen, NOT_THE_ACTOR, type Refusal } from '../domain/approval/approval-rules';
+import { closedRefusal, isOpen, type Refusal } from '../domain/approval/approval-rules';
 import type { ApprovalRow } from '../db/repositories/action-approval-repository';
 import {
   APPROVAL_REFUSED,
@@ -49,20 +49,24 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
   const queryStatus = (handle: WorkflowHandle) => handle.query(approvalStatusQuery);
 
   return {
-    async consent(auth: AuthContext, actionId: string, body: { decision: 'consent' | 'decline'; action_digest?: string }): Promise<ApprovalStatusView> {
-      const row = await deps.approvals.get(auth.tenant_id, actionId);
-      if (auth.sub !== row.actor_id) throw refusalError(NOT_THE_ACTOR);
+    /** The approval of an action in the caller's tenant (the routes load it once, to authorise and to act on). */
+    find(auth: AuthContext, actionId: string): Promise<ApprovalRow> {
+      return deps.approvals.get(auth.tenant_id, actionId);
+    },
+
+    /** Only the actor consents: the route's rule says so, and the workflow's validator checks it again. */
+    async consent(auth: AuthContext, row: ApprovalRow, body: { decision: 'consent' | 'decline'; action_digest?: string }): Promise<ApprovalStatusView> {
       return withWorkflow(row, (h) =>
         h.executeUpdate(consentUpdate, { args: [{ actor_id: auth.sub, decision: body.decision, action_digest: body.action_digest ?? null }] }),
       );
     },
 
+    /** Who may approve beyond the `approver` role (not the actor, two distinct approvers and channels) is the workflow's rule. */
     async approve(
       auth: AuthContext,
-      actionId: string,
+      row: ApprovalRow,
       body: { channel: string; decision: 'approve' | 'reject'; comment?: string; action_digest?: string },
     ): Promise<ApprovalStatusView> {
-      const row = await deps.approvals.get(auth.tenant_id, actionId);
       return withWorkflow(row, (h) =>
         h.executeUpdate(approveUpdate, {
           args: [
@@ -79,8 +83,7 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
       );
     },
 
-    async status(auth: AuthContext, actionId: string): Promise<ApprovalStatusView> {
-      const row = await deps.approvals.get(auth.tenant_id, actionId);
+    async status(row: ApprovalRow): Promise<ApprovalStatusView> {
       try {
         return await queryStatus(deps.client.workflow.getHandle(row.workflow_id));
       } catch (err) {

@@ -4,12 +4,11 @@ import jwt from 'jsonwebtoken';
 import { z } from 'zod';
 import type { IamClient } from '../lib/clients/iam-client';
 import { ServiceCallError } from '../lib/clients/service-client';
-import { AppError, ForbiddenError, UnauthorizedError } from '../domain/errors';
+import { AppError, UnauthorizedError } from '../domain/errors';
 import { createTtlCache } from '../lib/ttl-cache';
 
 export const ROLES = ['mmm_admin', 'tenant_admin', 'approver', 'service'] as const;
 export type Role = (typeof ROLES)[number];
-export const ADMIN_ROLES: Role[] = ['mmm_admin', 'tenant_admin'];
 
 export interface AuthContext {
   sub: string;
@@ -128,25 +127,4 @@ export function authenticate(verifier: TokenVerifier) {
       next(err);
     }
   };
-}
-
-export function hasAnyRole(auth: AuthContext, roles: readonly string[]): boolean {
-  return auth.roles.some((r) => roles.includes(r));
-}
-
-export function requireRole(auth: AuthContext, roles: readonly string[]): void {
-  if (!hasAnyRole(auth, roles))
-    throw new ForbiddenError('forbidden_role', `this needs one of the roles: ${roles.join(', ')}`, { required_roles: roles });
-}
-
-/** A token for tenant A never reads or changes tenant B. */
-export function requireTenant(auth: AuthContext, tenantId: string): void {
-  if (auth.tenant_id !== tenantId)
-    throw new ForbiddenError('forbidden_tenant', 'the token is for another tenant', { tenant_id: tenantId });
-}
-
-/** The actor themself, or someone holding one of `roles`. */
-export function requireSelfOr(auth: AuthContext, actorId: string, roles: readonly string[]): void {
-  if (auth.sub !== actorId && !hasAnyRole(auth, roles))
-    throw new ForbiddenError('forbidden_actor', `only the actor or one of ${roles.join(', ')} may do this`, { actor_id: actorId });
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeRule, openApiSecurity } from './authorization';
 import type { RouteSpec } from './route';
 
 const errorEnvelope = z.object({
@@ -29,9 +30,9 @@ export function buildOpenApi(routes: RouteSpec[], info: { title: string; version
     paths[path] ??= {};
     paths[path][r.method] = {
       summary: r.summary,
-      description: `Who: ${r.access}.`,
+      description: describeRule(r),
       tags: [r.tag],
-      ...(r.public ? { security: [] } : {}),
+      ...openApiSecurity(r),
       parameters,
       ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(r.body, 'input') } } } } : {}),
       responses,

@@ -2,15 +2,18 @@ import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
 import { ValidationError } from '../domain/errors';
 import type { AuthContext } from './auth';
+import { authorizeRoute, loadAuthorizedResource, type AuthRule, type RouteResource } from './authorization';
 import { fieldsFromZod } from './error-handler';
 
 type Method = 'get' | 'post' | 'put' | 'delete';
 
-export interface HandlerContext<P, Q, B> {
+export interface HandlerContext<P, Q, B, R = unknown> {
   params: P;
   query: Q;
   body: B;
   auth: AuthContext;
+  /** The route's `resource`, loaded (and its owner checked) before the handler runs. */
+  resource: R;
   req: Request;
   res: Response;
 }
@@ -25,25 +28,27 @@ export interface HandlerResult {
 
 /**
  * One declaration per route: the zod schemas it validates with are also what the OpenAPI document is generated from,
- * so the two cannot drift. `access` is documentation of who may call; the handler enforces it.
+ * so the two cannot drift. `auth` says who may call (api/authorization.ts enforces it before the handler runs and
+ * the OpenAPI document shows it); every route that is not public must declare it.
  */
-export interface RouteSpec<P extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType> {
+export interface RouteSpec<P extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType, R = any> {
   method: Method;
   path: string;
   summary: string;
   tag: string;
-  access: string;
   public?: boolean;
+  auth?: AuthRule;
+  resource?: RouteResource<R, z.infer<P>, z.infer<Q>, z.infer<B>>;
   params?: P;
   query?: Q;
   body?: B;
   headers?: Array<{ name: string; description: string }>;
   response: z.ZodType;
   status?: number;
-  handler: (ctx: HandlerContext<z.infer<P>, z.infer<Q>, z.infer<B>>) => Promise<HandlerResult>;
+  handler: (ctx: HandlerContext<z.infer<P>, z.infer<Q>, z.infer<B>, R>) => Promise<HandlerResult>;
 }
 
-export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>(spec: RouteSpec<P, Q, B>): RouteSpec {
+export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType, R = undefined>(spec: RouteSpec<P, Q, B, R>): RouteSpec {
   return spec as unknown as RouteSpec;
 }
 
@@ -60,19 +65,18 @@ function parsePart<T>(schema: z.ZodType<T> | undefined, value: unknown, part: 'p
 export function mountRoutes(router: Router, routes: RouteSpec[], authMiddleware: (req: Request, res: Response, next: (err?: unknown) => void) => void): void {
   for (const route of routes) {
     const handlers = [
-      ...(route.public ? [] : [authMiddleware]),
+      ...(route.public ? [] : [authMiddleware, authorizeRoute(route)]),
       async (req: Request, res: Response) => {
         res.locals.route = route.path;
         if (route.body && (req.body === undefined || !req.is('application/json')) && route.method !== 'get')
           throw new ValidationError('the request body must be JSON (Content-Type: application/json)', [{ field: '(body)', message: 'missing JSON body' }], 415);
-        const result = await route.handler({
+        const parts = {
           params: parsePart(route.params, req.params, 'path'),
           query: parsePart(route.query, req.query, 'query'),
           body: parsePart(route.body, req.body, 'body'),
           auth: req.auth as AuthContext,
-          req,
-          res,
-        });
+        };
+        const result = await route.handler({ ...parts, resource: await loadAuthorizedResource(route, parts), req, res });
         for (const [k, v] of Object.entries(result.headers ?? {})) res.setHeader(k, v);
         if (result.text) res.status(result.status ?? route.status ?? 200).type(result.text.contentType).send(result.text.content);
         else res.status(result.status ?? route.status ?? 200).json(result.body);

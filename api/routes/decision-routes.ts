@@ -6,12 +6,19 @@ import type { DecisionRepository } from '../../db/repositories/decision-reposito
 import type { ReceiptLedger } from '../../db/repositories/receipt-ledger';
 import { receiptSchema } from '../../domain/model/receipt';
 import type { Metrics } from '../../observability/metrics';
-import { ADMIN_ROLES, hasAnyRole, requireSelfOr, requireTenant } from '../auth';
+import { ADMINS } from '../authorization';
 import type { DecideService } from '../decide-service';
 import { defineRoute } from '../route';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
-const READERS = ['service', 'approver', ...ADMIN_ROLES];
+
+/** The decision a route addresses, in the token's tenant; its actor owns it. */
+function decisionOf(decisions: DecisionRepository) {
+  return {
+    load: ({ params, auth }: { params: { decision_id: string }; auth: { tenant_id: string } }) => decisions.get(auth.tenant_id, params.decision_id),
+    owner: (d: { actor_id: string }) => d.actor_id,
+  };
+}
 
 export function decisionRoutes(deps: { decide: DecideService; decisions: DecisionRepository; ledger: ReceiptLedger; metrics: Metrics }) {
   return [
@@ -20,14 +27,13 @@ export function decisionRoutes(deps: { decide: DecideService; decisions: Decisio
       path: '/v1/mmm/decide',
       summary: 'Run the decision workflow and return the decision',
       tag: 'decisions',
-      access: 'a `service` token of the tenant, or the actor themself',
+      // Admins and approvers do not decide for someone else: a decision is asked for by a surface or the actor.
+      auth: { roles: ['service'], tenant: 'body', self: 'body' },
       body: decideRequestSchema,
       headers: [{ name: 'Idempotency-Key', description: 'a retried request with the same key returns the same decision' }],
       response: decisionSchema,
       async handler({ body, auth, req }) {
         const receivedAtMs = Date.now();
-        requireTenant(auth, body.tenant_id);
-        if (!hasAnyRole(auth, ['service'])) requireSelfOr(auth, body.actor_id, ['service']);
         const key = req.header('idempotency-key') ?? null;
         if (key !== null && !IDEMPOTENCY_KEY.test(key))
           throw new ValidationError('the Idempotency-Key header is not valid', [{ field: 'Idempotency-Key', message: '1-200 printable ASCII characters' }], 400);
@@ -54,12 +60,11 @@ export function decisionRoutes(deps: { decide: DecideService; decisions: Decisio
       path: '/v1/mmm/decisions/:decision_id',
       summary: 'The stored decision with its actions and its signed receipt',
       tag: 'decisions',
-      access: 'the tenant: the actor themself, `service`, `approver` or an admin',
+      auth: { roles: ['service', 'approver', ...ADMINS], tenant: 'token', self: 'resource' },
       params: z.object({ decision_id: idSchema }),
+      resource: decisionOf(deps.decisions),
       response: decisionSchema.extend({ receipt: receiptSchema }),
-      async handler({ params, auth }) {
-        const decision = await deps.decisions.get(auth.tenant_id, params.decision_id);
-        requireSelfOr(auth, decision.actor_id, READERS);
+      async handler({ resource: decision, auth }) {
         return { body: { ...decision, receipt: await deps.ledger.get(auth.tenant_id, decision.receipt_id) } };
       },
     }),
@@ -68,14 +73,13 @@ export function decisionRoutes(deps: { decide: DecideService; decisions: Decisio
       path: '/v1/mmm/decisions/:decision_id/outcomes',
       summary: "Record what the actor did with an action",
       tag: 'decisions',
-      access: 'the tenant: the actor themself, `service` or an admin',
+      auth: { roles: ['service', ...ADMINS], tenant: 'token', self: 'resource' },
       params: z.object({ decision_id: idSchema }),
+      resource: decisionOf(deps.decisions),
       body: outcomeInputSchema,
       status: 201,
       response: z.object({ decision_id: z.string(), action_id: z.string(), outcome: z.string(), recorded_at: z.string() }),
       async handler({ params, body, auth }) {
-        const decision = await deps.decisions.get(auth.tenant_id, params.decision_id);
-        requireSelfOr(auth, decision.actor_id, ['service', ...ADMIN_ROLES]);
         return { body: await deps.decisions.recordOutcome(auth.tenant_id, params.decision_id, body.action_id, body.outcome, auth.sub) };
       },
     }),

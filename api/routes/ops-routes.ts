@@ -27,14 +27,14 @@ export async function metricsText(metrics: Metrics) {
 export function opsRoutes(deps: { checks: DependencyCheck[]; metrics: Metrics; version: string }) {
   return [
     defineRoute({
-      method: 'get', path: '/v1/mmm/health', summary: 'Liveness', tag: 'ops', access: 'anyone', public: true,
+      method: 'get', path: '/v1/mmm/health', summary: 'Liveness', tag: 'ops', public: true,
       response: healthSchema,
       async handler() {
         return { body: { status: 'ok', version: deps.version } };
       },
     }),
     defineRoute({
-      method: 'get', path: '/v1/mmm/ready', summary: "Readiness with each dependency's state; 503 when a required one is down", tag: 'ops', access: 'anyone', public: true,
+      method: 'get', path: '/v1/mmm/ready', summary: "Readiness with each dependency's state; 503 when a required one is down", tag: 'ops', public: true,
       response: readySchema,
       async handler() {
         return readiness(deps.checks, deps.metrics);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { idSchema } from '../../domain/model/common';
 import { receiptKeysSchema, receiptSchema } from '../../domain/model/receipt';
 import type { ReceiptLedger } from '../../db/repositories/receipt-ledger';
+import { ADMINS } from '../authorization';
 import { defineRoute } from '../route';
 
 export function receiptRoutes(deps: { ledger: ReceiptLedger }) {
@@ -12,7 +13,6 @@ export function receiptRoutes(deps: { ledger: ReceiptLedger }) {
       path: '/v1/mmm/receipts/keys',
       summary: 'Public keys to verify receipts offline (raw 32-byte Ed25519 keys, base64url)',
       tag: 'receipts',
-      access: 'anyone',
       public: true,
       response: receiptKeysSchema,
       async handler() {
@@ -24,11 +24,17 @@ export function receiptRoutes(deps: { ledger: ReceiptLedger }) {
       path: '/v1/mmm/receipts/:receipt_id',
       summary: 'The signed receipt',
       tag: 'receipts',
-      access: 'any token of the tenant',
+      // A decision's receipt says which nudges an actor was shown and why: the same readers as the decision itself.
+      // Receipts no actor owns (a UBI erasure names the actor only by a hash) are for the roles alone.
+      auth: { roles: ['service', 'approver', ...ADMINS], tenant: 'token', self: 'resource' },
       params: z.object({ receipt_id: idSchema }),
+      resource: {
+        load: ({ params, auth }) => deps.ledger.get(auth.tenant_id, params.receipt_id),
+        owner: (r) => (typeof r.payload.actor_id === 'string' ? r.payload.actor_id : null),
+      },
       response: receiptSchema,
-      async handler({ params, auth }) {
-        return { body: await deps.ledger.get(auth.tenant_id, params.receipt_id) };
+      async handler({ resource: receipt }) {
+        return { body: receipt };
       },
     }),
   ];

@@ -10,7 +10,8 @@ import { robustSigma } from '../../domain/ubi/scoring';
 import type { UbiRepositories } from '../../db/repositories/ubi-repositories';
 import type { Metrics } from '../../observability/metrics';
 import type { UbiScheduler } from '../../temporal/ubi-schedules';
-import { ADMIN_ROLES, requireRole, requireTenant, type AuthContext } from '../auth';
+import type { AuthContext } from '../auth';
+import { ADMINS, type AuthRule } from '../authorization';
 import type { DependencyCheck } from '../readiness';
 import { defineRoute, type RouteSpec } from '../route';
 import { healthSchema, metricsText, readiness, readySchema } from './ops-routes';
@@ -30,6 +31,9 @@ export interface UbiRouteDeps {
 type UbiRouteContext = UbiRouteDeps & { metrics: Metrics; checks: DependencyCheck[]; version: string };
 
 const actorParams = z.object({ actor_id: idSchema });
+/** Per-person behavioural data: the actor themself, the surfaces and ingestion (`service`) and the admins; never a peer. */
+const OWN_BEHAVIOUR: AuthRule = { roles: ['service', ...ADMINS], tenant: 'token', self: 'path' };
+const TENANT_ADMINS: AuthRule = { roles: ADMINS, tenant: 'path' };
 const tenantParams = z.object({ tenant_id: idSchema });
 const signalsResponse = z.object({ signals: z.array(behaviouralSignalSchema) });
 const windowFeatures = z.object({ window_start: isoDateTimeSchema, window_end: isoDateTimeSchema, computed_at: isoDateTimeSchema, values: z.record(z.string(), z.number()) });
@@ -79,12 +83,11 @@ function timed(deps: () => UbiRouteContext, spec: RouteSpec): RouteSpec {
 export function ubiRoutes(get: () => UbiRouteContext): RouteSpec[] {
   const routes: RouteSpec[] = [
     defineRoute({
-      method: 'post', path: '/v1/ubi/events', status: 202, tag: 'ubi', access: 'service',
+      method: 'post', path: '/v1/ubi/events', status: 202, tag: 'ubi', auth: { roles: ['service'], tenant: 'token', also: "each event's tenant_id must be the token's, else that event is rejected (forbidden_tenant)" },
       summary: 'Ingest up to 1000 events; each is validated and privacy-filtered on its own. 202 after commit, with accepted and rejected (index, reason)',
       body: ingestBodySchema,
       response: ingestResponseSchema,
       async handler({ body, auth }) {
-        requireRole(auth, ['service']);
         const deps = get();
         const nowMs = Date.now();
         const ok: UbiEvent[] = [];
@@ -131,7 +134,7 @@ export function ubiRoutes(get: () => UbiRouteContext): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'get', path: '/v1/ubi/actors/:actor_id/profile', tag: 'ubi', access: 'same tenant',
+      method: 'get', path: '/v1/ubi/actors/:actor_id/profile', tag: 'ubi', auth: OWN_BEHAVIOUR,
       summary: "An actor's current window features (1h, 1d, 7d), personal baselines, cold-start state and hour-of-week profile",
       params: actorParams,
       response: profileSchema,
@@ -159,8 +162,10 @@ export function ubiRoutes(get: () => UbiRouteContext): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'get', path: '/v1/ubi/signals', tag: 'ubi', access: 'same tenant',
-      summary: 'Behavioural signals of the tenant, newest first, filtered by actor_id, since, severity, dimension',
+      method: 'get', path: '/v1/ubi/signals', tag: 'ubi',
+      // A plain actor must ask for their own (actor_id = their id): refusing is plainer than a list silently narrowed.
+      auth: { roles: ['service', ...ADMINS], tenant: 'token', self: 'query' },
+      summary: 'Behavioural signals of the tenant, newest first, filtered by actor_id, since, severity, dimension. A caller without `service` or an admin role must set actor_id to themself (else 403)',
       query: z.object({
         actor_id: idSchema.optional(),
         since: isoDateTimeSchema.optional(),
@@ -174,35 +179,30 @@ export function ubiRoutes(get: () => UbiRouteContext): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'get', path: '/v1/ubi/signals/recent', tag: 'ubi', access: 'same tenant',
+      method: 'get', path: '/v1/ubi/signals/recent', tag: 'ubi', auth: { roles: ['service', ...ADMINS], tenant: 'query', self: 'query' },
       summary: "An actor's most recent signals (what the engine's context assembly reads)",
       query: z.object({ actor_id: idSchema, limit: z.coerce.number().int().min(1).max(100).default(10), tenant_id: idSchema.optional() }),
       response: signalsResponse,
       async handler({ query, auth }) {
-        if (query.tenant_id) requireTenant(auth, query.tenant_id);
         return { body: { signals: await get().repos.signals.list(auth.tenant_id, { actor_id: query.actor_id, limit: query.limit }) } };
       },
     }),
     defineRoute({
-      method: 'get', path: '/v1/ubi/tenants/:tenant_id/config', tag: 'ubi', access: 'tenant_admin, mmm_admin',
+      method: 'get', path: '/v1/ubi/tenants/:tenant_id/config', tag: 'ubi', auth: TENANT_ADMINS,
       summary: "The tenant's UBI configuration (version 0 = defaults)",
       params: tenantParams,
       response: ubiConfigSchema,
-      async handler({ params, auth }) {
-        requireRole(auth, ADMIN_ROLES);
-        requireTenant(auth, params.tenant_id);
+      async handler({ params }) {
         return { body: await get().repos.configs.get(params.tenant_id) };
       },
     }),
     defineRoute({
-      method: 'put', path: '/v1/ubi/tenants/:tenant_id/config', tag: 'ubi', access: 'tenant_admin, mmm_admin',
+      method: 'put', path: '/v1/ubi/tenants/:tenant_id/config', tag: 'ubi', auth: TENANT_ADMINS,
       summary: 'Replace the UBI configuration (a new version; it applies from the next micro-batch, and signals carry it)',
       params: tenantParams,
       body: ubiConfigInputSchema,
       response: ubiConfigSchema.extend({ schedule_synced: z.boolean().describe('false when the recompute schedule could not be updated now (retried later)') }),
       async handler({ params, body, auth }) {
-        requireRole(auth, ADMIN_ROLES);
-        requireTenant(auth, params.tenant_id);
         const deps = get();
         const config = await deps.repos.configs.put(params.tenant_id, body, auth.sub);
         const synced = await deps.schedules.ensure(params.tenant_id, true);
@@ -210,19 +210,18 @@ export function ubiRoutes(get: () => UbiRouteContext): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'post', path: '/v1/ubi/tenants/:tenant_id/baselines/recompute', status: 202, tag: 'ubi', access: 'tenant_admin, mmm_admin',
+      method: 'post', path: '/v1/ubi/tenants/:tenant_id/baselines/recompute', status: 202, tag: 'ubi', auth: TENANT_ADMINS,
       summary: 'Start recomputeBaselinesWorkflow for the tenant now; returns its workflow_id (visible in the Temporal UI)',
       params: tenantParams,
       response: z.object({ tenant_id: idSchema, workflow_id: z.string(), run_id: z.string() }),
-      async handler({ params, auth }) {
-        requireRole(auth, ADMIN_ROLES);
-        requireTenant(auth, params.tenant_id);
+      async handler({ params }) {
         const started = await get().recompute.start(params.tenant_id);
         return { status: 202, body: { tenant_id: params.tenant_id, ...started } };
       },
     }),
     defineRoute({
-      method: 'get', path: '/v1/ubi/teams/:team_id/aggregates', tag: 'ubi', access: 'same tenant',
+      // Any token of the tenant: what protects people here is the minimum group size, not a role.
+      method: 'get', path: '/v1/ubi/teams/:team_id/aggregates', tag: 'ubi', auth: { roles: 'any', tenant: 'token' },
       summary: "Team aggregates per actor type (never per actor); refused (403) when no group reaches the tenant's minimum group size",
       params: z.object({ team_id: idSchema }),
       response: aggregateSchema,
@@ -252,12 +251,11 @@ export function ubiRoutes(get: () => UbiRouteContext): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'delete', path: '/v1/ubi/actors/:actor_id', tag: 'ubi', access: 'tenant_admin, mmm_admin',
+      method: 'delete', path: '/v1/ubi/actors/:actor_id', tag: 'ubi', auth: { roles: ADMINS, tenant: 'token' },
       summary: 'Erase every event, feature, baseline and signal of the actor, and write a signed receipt of the erasure',
       params: actorParams,
       response: z.object({ actor_id: idSchema, erased: z.object({ events: z.number().int(), features: z.number().int(), baselines: z.number().int(), signals: z.number().int() }), receipt_id: z.string() }),
       async handler({ params, auth }) {
-        requireRole(auth, ADMIN_ROLES);
         const deps = get();
         let result;
         try {
@@ -272,14 +270,14 @@ export function ubiRoutes(get: () => UbiRouteContext): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'get', path: '/v1/ubi/health', tag: 'ubi-ops', access: 'anyone', public: true, summary: 'Liveness',
+      method: 'get', path: '/v1/ubi/health', tag: 'ubi-ops', public: true, summary: 'Liveness',
       response: healthSchema,
       async handler() {
         return { body: { status: 'ok', version: get().version } };
       },
     }),
     defineRoute({
-      method: 'get', path: '/v1/ubi/ready', tag: 'ubi-ops', access: 'anyone', public: true,
+      method: 'get', path: '/v1/ubi/ready', tag: 'ubi-ops', public: true,
       summary: "Readiness: each dependency's state (503 when a required one is down) and the ingestion lag (stale input is reported)",
       response: readySchema.extend({
         ingestion: z.object({ pending: z.number().int(), lag_seconds: z.number(), stale: z.boolean(), stale_after_seconds: z.number(), last_change_at: z.string().nullable() }).nullable(),
@@ -298,7 +296,7 @@ export function ubiRoutes(get: () => UbiRouteContext): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'get', path: '/v1/ubi/metrics', tag: 'ubi-ops', access: 'anyone', public: true,
+      method: 'get', path: '/v1/ubi/metrics', tag: 'ubi-ops', public: true,
       summary: 'Prometheus metrics (text exposition format), as GET /metrics',
       response: z.string(),
       async handler() {

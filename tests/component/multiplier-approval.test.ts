@@ -106,7 +106,7 @@ describe('dual-channel approval of a multiplier action', () => {
 
     const notActor = await consent(fx, id, fx.actor('mallory'));
     expect(notActor.status).toBe(403);
-    expectEnvelope(notActor.body, 'not_the_actor');
+    expectEnvelope(notActor.body, 'forbidden_actor');
 
     const early = await approve(approver(fx, 'bob'), id, { channel: 'slack', decision: 'approve' });
     expect(early.status).toBe(409);
