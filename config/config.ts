@@ -6,8 +6,8 @@ import { z } from 'zod';
  * Unset external addresses mean "start the embedded default" (ARCHITECTURE.md, Embedded defaults).
  */
 const port = z.coerce.number().int().min(0).max(65535);
-/** Unset or empty means "not configured" (use the embedded default). */
-const optionalUrl = z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.url().optional());
+/** Unset (or empty, see loadConfig) means "not configured" (use the embedded default). */
+const optionalUrl = z.url().optional();
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
@@ -82,7 +82,7 @@ export const configSchema = z.object({
   UBI_STALE_AFTER_SECONDS: z.coerce.number().min(1).default(60),
   /** The signal bus (ADR 0007): Redis Streams by default (the runtime's Redis), RabbitMQ, or in-process. */
   BUS_TYPE: z.enum(['redis', 'rabbitmq', 'memory']).default('redis'),
-  RABBITMQ_URL: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.string().regex(/^amqps?:\/\//, 'must be an amqp:// or amqps:// URL').optional()),
+  RABBITMQ_URL: z.string().regex(/^amqps?:\/\//, 'must be an amqp:// or amqps:// URL').optional(),
   /** Prepended to topic names, so several deployments (or test files) can share one Redis or broker. */
   BUS_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._:-]*$/, 'letters, digits and . _ : - only').default(''),
   BUS_CONSUMER_GROUP: z.string().regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only').default('mmm-engine'),
@@ -110,9 +110,17 @@ export type AppConfig = z.infer<typeof configSchema> & { dataDir: string };
 
 export class ConfigError extends Error {}
 
+/**
+ * A variable set to nothing (`PORT=` in an env file, an unset shell variable in a manifest) counts as left out, so it
+ * takes its default: coerced as it is, it would be 0 (`PORT=` a random port, `POLICY_CACHE_TTL_MS=` no cache).
+ */
+function withoutBlanks(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([, v]) => v === undefined || v.trim() !== ''));
+}
+
 /** Fails fast, naming every bad variable, before anything is started. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
-  const parsed = configSchema.safeParse(env);
+  const parsed = configSchema.safeParse(withoutBlanks(env));
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);

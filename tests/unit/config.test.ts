@@ -16,6 +16,15 @@ describe('loadConfig', () => {
     expect(loadConfig({ DATABASE_URL: '', REDIS_URL: '  ' }).DATABASE_URL).toBeUndefined();
   });
 
+  it('when a variable with a default is set to nothing, then it takes its default (not the 0 an empty string coerces to)', () => {
+    const c = loadConfig({ PORT: '', POLICY_CACHE_TTL_MS: ' ', IAM_CACHE_TTL_MS: '', TEMPORAL_EAGER_START: '', RABBITMQ_URL: '' });
+    expect(c.PORT).toBe(8080);
+    expect(c.POLICY_CACHE_TTL_MS).toBe(60_000);
+    expect(c.IAM_CACHE_TTL_MS).toBe(15_000);
+    expect(c.TEMPORAL_EAGER_START).toBe(true);
+    expect(c.RABBITMQ_URL).toBeUndefined();
+  });
+
   it('when several variables are bad, then start-up fails naming each of them', () => {
     const attempt = () => loadConfig({ PORT: 'eighty', DATABASE_URL: 'not a url', AUTH_JWT_SECRET: 'short', RUN_WORKER: 'maybe' });
     expect(attempt).toThrow(ConfigError);
