@@ -26,8 +26,16 @@ export const configSchema = z.object({
   IAM_CACHE_TTL_MS: z.coerce.number().int().min(0).max(300_000).default(15_000),
 
   DATABASE_URL: optionalUrl,
-  DATABASE_POOL_MIN: z.coerce.number().int().min(0).default(2),
-  DATABASE_POOL_MAX: z.coerce.number().int().min(1).default(20),
+  /**
+   * The storage requirement: a pool of 20-200 connections, pre-ping, idle connections recycled after 600 s, a 30 s
+   * connect timeout. Size DATABASE_POOL_MAX x processes below PostgreSQL's max_connections (deploy/README.md).
+   */
+  DATABASE_POOL_MIN: z.coerce.number().int().min(0).max(200).default(20),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(200),
+  DATABASE_POOL_IDLE_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(600_000),
+  DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(120_000).default(30_000),
+  /** A pooled connection idle at least this long answers SELECT 1 before use (0: before every use). */
+  DATABASE_POOL_PING_AFTER_IDLE_MS: z.coerce.number().int().min(0).max(600_000).default(1_000),
   EMBEDDED_POSTGRES_PORT: port.default(54329),
 
   REDIS_URL: optionalUrl,
@@ -125,6 +133,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
+  if (parsed.data.DATABASE_POOL_MIN > parsed.data.DATABASE_POOL_MAX)
+    throw new ConfigError(`invalid configuration:\n  DATABASE_POOL_MIN: ${parsed.data.DATABASE_POOL_MIN} is above DATABASE_POOL_MAX (${parsed.data.DATABASE_POOL_MAX})`);
   if (parsed.data.BUS_TYPE === 'rabbitmq' && !parsed.data.RABBITMQ_URL)
     throw new ConfigError('invalid configuration:\n  RABBITMQ_URL: required when BUS_TYPE=rabbitmq');
   return { ...parsed.data, dataDir: path.resolve(parsed.data.DATA_DIR) };

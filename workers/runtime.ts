@@ -89,7 +89,14 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
       stops.push(() => pg.stop());
       databaseUrl = pg.url;
     }
-    const sequelize = createSequelize({ url: databaseUrl, poolMin: config.DATABASE_POOL_MIN, poolMax: config.DATABASE_POOL_MAX });
+    const sequelize = createSequelize({
+      url: databaseUrl,
+      poolMin: config.DATABASE_POOL_MIN,
+      poolMax: config.DATABASE_POOL_MAX,
+      idleMs: config.DATABASE_POOL_IDLE_MS,
+      connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+      pingAfterIdleMs: config.DATABASE_POOL_PING_AFTER_IDLE_MS,
+    });
     stops.push(() => sequelize.close());
     const applied = await migrate(sequelize);
     if (applied.length) logger.info({ applied }, 'database migrations applied');

@@ -70,3 +70,34 @@ describe('loadConfig, the signal bus', () => {
     expect(loadConfig({ SIGNAL_CONSUMER_DEFAULT_SURFACES: 'ide, pr' }).SIGNAL_CONSUMER_DEFAULT_SURFACES).toEqual(['ide', 'pr']);
   });
 });
+
+describe('loadConfig, the PostgreSQL pool', () => {
+  it('when nothing is set, then the pool follows the storage requirement: 20-200 connections, idle 600 s, connect 30 s, pre-ping', () => {
+    const c = loadConfig({});
+    expect([c.DATABASE_POOL_MIN, c.DATABASE_POOL_MAX]).toEqual([20, 200]);
+    expect(c.DATABASE_POOL_IDLE_MS).toBe(600_000);
+    expect(c.DATABASE_CONNECT_TIMEOUT_MS).toBe(30_000);
+    expect(c.DATABASE_POOL_PING_AFTER_IDLE_MS).toBe(1_000);
+  });
+
+  it.each([
+    ['DATABASE_POOL_MIN', '-1'],
+    ['DATABASE_POOL_MIN', '201'],
+    ['DATABASE_POOL_MAX', '0'],
+    ['DATABASE_POOL_MAX', '500'],
+    ['DATABASE_POOL_MAX', '2.5'],
+    ['DATABASE_POOL_IDLE_MS', '10'],
+    ['DATABASE_POOL_IDLE_MS', '86400000'],
+    ['DATABASE_CONNECT_TIMEOUT_MS', '0'],
+    ['DATABASE_CONNECT_TIMEOUT_MS', '600000'],
+    ['DATABASE_POOL_PING_AFTER_IDLE_MS', '-5'],
+    ['DATABASE_POOL_PING_AFTER_IDLE_MS', 'often'],
+  ])('when %s is %s, then start-up fails naming it', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`\\b${name}\\b`));
+  });
+
+  it('when the minimum is above the maximum, then start-up fails naming both', () => {
+    expect(() => loadConfig({ DATABASE_POOL_MIN: '30', DATABASE_POOL_MAX: '10' })).toThrow(/DATABASE_POOL_MIN.*DATABASE_POOL_MAX/);
+    expect(loadConfig({ DATABASE_POOL_MIN: '0', DATABASE_POOL_MAX: '10' }).DATABASE_POOL_MAX).toBe(10);
+  });
+});
