@@ -16,6 +16,11 @@ export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: port.default(8080),
   HOST: z.string().default('127.0.0.1'),
+  /**
+   * On SIGTERM the API stops accepting and lets requests in flight finish for up to this long before it cuts them.
+   * 15 s outlasts a decide's 10 s wait for its workflow, and fits the API pod's 30 s grace after its 5 s preStop.
+   */
+  HTTP_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(15_000),
   DATA_DIR: z.string().default('./.data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 

@@ -273,7 +273,10 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
         },
         approvals: createApprovalService({ client: temporal.client, approvals: repos.actionApprovals }),
       });
-      server = await startServer(app, config.PORT, config.HOST);
+      server = await startServer(app, config.PORT, config.HOST, {
+        shutdownGraceMs: config.HTTP_SHUTDOWN_GRACE_MS,
+        onGraceExpired: (cut) => logger.warn({ cut, grace_ms: config.HTTP_SHUTDOWN_GRACE_MS }, 'requests still open after the shutdown grace were cut'),
+      });
       const s = server;
       stops.push(() => s.close());
     }

@@ -101,3 +101,10 @@ describe('loadConfig, the PostgreSQL pool', () => {
     expect(loadConfig({ DATABASE_POOL_MIN: '0', DATABASE_POOL_MAX: '10' }).DATABASE_POOL_MAX).toBe(10);
   });
 });
+
+it('when HTTP_SHUTDOWN_GRACE_MS is unset, then stopping waits up to 15 s for requests in flight; out of 0-120 s it is refused by name', () => {
+  expect(loadConfig({}).HTTP_SHUTDOWN_GRACE_MS).toBe(15_000);
+  expect(loadConfig({ HTTP_SHUTDOWN_GRACE_MS: '0' }).HTTP_SHUTDOWN_GRACE_MS).toBe(0);
+  expect(() => loadConfig({ HTTP_SHUTDOWN_GRACE_MS: '-1' })).toThrow(/HTTP_SHUTDOWN_GRACE_MS/);
+  expect(() => loadConfig({ HTTP_SHUTDOWN_GRACE_MS: '600000' })).toThrow(/HTTP_SHUTDOWN_GRACE_MS/);
+});
