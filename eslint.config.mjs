@@ -29,6 +29,9 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
       '@typescript-eslint/no-explicit-any': 'off',
+      // zod 4's .partial() still fills each defaulted field with its default, so a "patch" overwrites what it was
+      // laid over (issue 14: a policy snapshot naming no rules reset the tenant's policy to the defaults).
+      'no-restricted-syntax': ['error', { selector: "CallExpression[callee.property.name='partial']", message: 'Use patchSchemaOf() from lib/patch-schema: .partial() keeps the defaults in zod 4.' }],
     },
   },
   {

@@ -6,8 +6,8 @@ import { z } from 'zod';
  * Unset external addresses mean "start the embedded default" (ARCHITECTURE.md, Embedded defaults).
  */
 const port = z.coerce.number().int().min(0).max(65535);
-/** Unset or empty means "not configured" (use the embedded default). */
-const optionalUrl = z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.url().optional());
+/** Unset (or empty, see loadConfig) means "not configured" (use the embedded default). */
+const optionalUrl = z.url().optional();
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
@@ -16,6 +16,11 @@ export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: port.default(8080),
   HOST: z.string().default('127.0.0.1'),
+  /**
+   * On SIGTERM the API stops accepting and lets requests in flight finish for up to this long before it cuts them.
+   * 15 s outlasts a decide's 10 s wait for its workflow, and fits the API pod's 30 s grace after its 5 s preStop.
+   */
+  HTTP_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(15_000),
   DATA_DIR: z.string().default('./.data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
@@ -26,8 +31,16 @@ export const configSchema = z.object({
   IAM_CACHE_TTL_MS: z.coerce.number().int().min(0).max(300_000).default(15_000),
 
   DATABASE_URL: optionalUrl,
-  DATABASE_POOL_MIN: z.coerce.number().int().min(0).default(2),
-  DATABASE_POOL_MAX: z.coerce.number().int().min(1).default(20),
+  /**
+   * The storage requirement: a pool of 20-200 connections, pre-ping, idle connections recycled after 600 s, a 30 s
+   * connect timeout. Size DATABASE_POOL_MAX x processes below PostgreSQL's max_connections (deploy/README.md).
+   */
+  DATABASE_POOL_MIN: z.coerce.number().int().min(0).max(200).default(20),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(200),
+  DATABASE_POOL_IDLE_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(600_000),
+  DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(120_000).default(30_000),
+  /** A pooled connection idle at least this long answers SELECT 1 before use (0: before every use). */
+  DATABASE_POOL_PING_AFTER_IDLE_MS: z.coerce.number().int().min(0).max(600_000).default(1_000),
   EMBEDDED_POSTGRES_PORT: port.default(54329),
 
   REDIS_URL: optionalUrl,
@@ -82,7 +95,7 @@ export const configSchema = z.object({
   UBI_STALE_AFTER_SECONDS: z.coerce.number().min(1).default(60),
   /** The signal bus (ADR 0007): Redis Streams by default (the runtime's Redis), RabbitMQ, or in-process. */
   BUS_TYPE: z.enum(['redis', 'rabbitmq', 'memory']).default('redis'),
-  RABBITMQ_URL: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.string().regex(/^amqps?:\/\//, 'must be an amqp:// or amqps:// URL').optional()),
+  RABBITMQ_URL: z.string().regex(/^amqps?:\/\//, 'must be an amqp:// or amqps:// URL').optional(),
   /** Prepended to topic names, so several deployments (or test files) can share one Redis or broker. */
   BUS_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._:-]*$/, 'letters, digits and . _ : - only').default(''),
   BUS_CONSUMER_GROUP: z.string().regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only').default('mmm-engine'),
@@ -110,13 +123,23 @@ export type AppConfig = z.infer<typeof configSchema> & { dataDir: string };
 
 export class ConfigError extends Error {}
 
+/**
+ * A variable set to nothing (`PORT=` in an env file, an unset shell variable in a manifest) counts as left out, so it
+ * takes its default: coerced as it is, it would be 0 (`PORT=` a random port, `POLICY_CACHE_TTL_MS=` no cache).
+ */
+function withoutBlanks(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([, v]) => v === undefined || v.trim() !== ''));
+}
+
 /** Fails fast, naming every bad variable, before anything is started. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
-  const parsed = configSchema.safeParse(env);
+  const parsed = configSchema.safeParse(withoutBlanks(env));
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
+  if (parsed.data.DATABASE_POOL_MIN > parsed.data.DATABASE_POOL_MAX)
+    throw new ConfigError(`invalid configuration:\n  DATABASE_POOL_MIN: ${parsed.data.DATABASE_POOL_MIN} is above DATABASE_POOL_MAX (${parsed.data.DATABASE_POOL_MAX})`);
   if (parsed.data.BUS_TYPE === 'rabbitmq' && !parsed.data.RABBITMQ_URL)
     throw new ConfigError('invalid configuration:\n  RABBITMQ_URL: required when BUS_TYPE=rabbitmq');
   return { ...parsed.data, dataDir: path.resolve(parsed.data.DATA_DIR) };

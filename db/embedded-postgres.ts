@@ -61,6 +61,8 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
       '-c', 'unix_socket_directories=',
       // start() waits for the English "ready to accept connections" line, so keep the messages in English.
       '-c', 'lc_messages=C',
+      // Room for one process's pool at its default size (DATABASE_POOL_MAX 200) and a few clients beside it.
+      '-c', 'max_connections=250',
     ],
     onLog: keepLog,
     onError: keepLog,

@@ -89,7 +89,14 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
       stops.push(() => pg.stop());
       databaseUrl = pg.url;
     }
-    const sequelize = createSequelize({ url: databaseUrl, poolMin: config.DATABASE_POOL_MIN, poolMax: config.DATABASE_POOL_MAX });
+    const sequelize = createSequelize({
+      url: databaseUrl,
+      poolMin: config.DATABASE_POOL_MIN,
+      poolMax: config.DATABASE_POOL_MAX,
+      idleMs: config.DATABASE_POOL_IDLE_MS,
+      connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+      pingAfterIdleMs: config.DATABASE_POOL_PING_AFTER_IDLE_MS,
+    });
     stops.push(() => sequelize.close());
     const applied = await migrate(sequelize);
     if (applied.length) logger.info({ applied }, 'database migrations applied');
@@ -267,7 +274,10 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
         },
         approvals: createApprovalService({ client: temporal.client, approvals: repos.actionApprovals }),
       });
-      server = await startServer(app, config.PORT, config.HOST);
+      server = await startServer(app, config.PORT, config.HOST, {
+        shutdownGraceMs: config.HTTP_SHUTDOWN_GRACE_MS,
+        onGraceExpired: (cut) => logger.warn({ cut, grace_ms: config.HTTP_SHUTDOWN_GRACE_MS }, 'requests still open after the shutdown grace were cut'),
+      });
       const s = server;
       stops.push(() => s.close());
     }

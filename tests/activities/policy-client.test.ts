@@ -31,6 +31,35 @@ test('when the service answers, then its snapshot is fetched from the tenant pat
   expect(resolved).toEqual({ policy: { ...local(), max_nudges_per_window: 9, version: 7, policy_snapshot_id: 'snap-7', safety_critical: false }, fail_mode: 'none' });
 });
 
+/** A tenant whose own policy differs from the schema defaults in every field, so a default filling in shows. */
+const ownPolicy = (): TenantPolicy =>
+  local({
+    max_nudges_per_window: 1000, window_minutes: 120, quiet_hours: { start: '22:00', end: '07:00', timezone: 'Europe/Berlin' },
+    cooldown_minutes: 0, approval_timeout_minutes: 5, llm_enabled: true, allowed_action_types: ['mirror'],
+  });
+
+test('when the snapshot\'s rules name no fields, then every field of the tenant\'s own policy stays as it is', async () => {
+  policy.setHandler(() => ({ body: snapshot({ rules: {} }) }));
+  const r = resolver(() => 0);
+  const resolved = r.resolve(ownPolicy(), await r.lookup('t1'));
+  expect(resolved).toEqual({ policy: { ...ownPolicy(), version: 7, policy_snapshot_id: 'snap-7', safety_critical: false }, fail_mode: 'none' });
+});
+
+test('when the snapshot has no rules at all, then the tenant\'s own policy stays as it is', async () => {
+  const { rules: _rules, ...bare } = snapshot();
+  policy.setHandler(() => ({ body: bare }));
+  const r = resolver(() => 0);
+  const resolved = r.resolve(ownPolicy(), await r.lookup('t1'));
+  expect(resolved.policy).toEqual({ ...ownPolicy(), version: 7, policy_snapshot_id: 'snap-7', safety_critical: false });
+});
+
+test('when the snapshot\'s rules name one field, then only that field changes and the rest stays the tenant\'s own', async () => {
+  policy.setHandler(() => ({ body: snapshot({ rules: { cooldown_minutes: 45, retired_rule: true } }) }));
+  const r = resolver(() => 0);
+  const resolved = r.resolve(ownPolicy(), await r.lookup('t1'));
+  expect(resolved.policy).toEqual({ ...ownPolicy(), cooldown_minutes: 45, version: 7, policy_snapshot_id: 'snap-7', safety_critical: false });
+});
+
 test('when a snapshot is younger than 60 s, then it is served from the cache without a call; after that it is fetched again', async () => {
   policy.setHandler(() => ({ body: snapshot() }));
   let clock = 0;

@@ -5,18 +5,21 @@
  */
 import { startFakeService, type FakeService } from '../support/fake-service';
 import { useTestApp } from '../support/harness';
-import { buildFailuresPlaybook, buildFailuresSignal, decide, decideBody, newTenant, publishPlaybook, type TenantFixture } from './fixtures';
+import { buildFailuresPlaybook, buildFailuresSignal, decide, decideBody, newTenant, publishPlaybook, putPolicy, type TenantFixture } from './fixtures';
 
 let policy: FakeService;
 const down = new Set<string>();
 const hang = new Set<string>();
 const safetyCritical = new Set<string>();
+/** Tenants for which the service decides no rule at all (`rules: {}`): their own policy must stand. */
+const noRules = new Set<string>();
 beforeAll(async () => {
   policy = await startFakeService((call) => {
     const tenant = decodeURIComponent(call.path.split('/')[4] ?? '');
     if (hang.has(tenant)) return { hang: true };
     if (down.has(tenant)) return { status: 503, body: {} };
-    return { body: { snapshot_id: `snap-${tenant}-7`, version: 7, safety_critical: safetyCritical.has(tenant), rules: { max_nudges_per_window: 10 } } };
+    const rules = noRules.has(tenant) ? {} : { max_nudges_per_window: 10 };
+    return { body: { snapshot_id: `snap-${tenant}-7`, version: 7, safety_critical: safetyCritical.has(tenant), rules } };
   });
 });
 afterAll(async () => {
@@ -89,4 +92,19 @@ it('when the service has never answered for a tenant, then nothing is shown rath
   expect(receipt.payload.policy_fail_mode).toBe('fail_closed');
   const metrics = await app.request('GET', '/metrics');
   expect(metrics.body).toMatch(/mmm_degraded_decisions_total\{reason="policy_service_unavailable_no_snapshot"\} [1-9]/);
+});
+
+it("when the service's snapshot names no rules, then the tenant's own limit of 1000 nudges stands: the fourth decision is still shown", async () => {
+  const fx = newTenant(app, 'pol');
+  noRules.add(fx.tenant);
+  await putPolicy(app, fx, { max_nudges_per_window: 1000, cooldown_minutes: 0 });
+  await publishPlaybook(app, fx.admin, buildFailuresPlaybook());
+  const outcomes: string[] = [];
+  for (let i = 0; i < 4; i++) {
+    const { decision } = await decideWithReceipt(fx, 'a1');
+    expect(decision.policy_snapshot_id).toBe(`snap-${fx.tenant}-7`);
+    outcomes.push(decision.outcome, ...decision.suppressed.map((s: { reason: string }) => s.reason));
+  }
+  // With the schema defaults filled in (3 per window), the fourth would be suppressed as fatigue_limit.
+  expect(outcomes).toEqual(['shown', 'shown', 'shown', 'shown']);
 });

@@ -45,6 +45,8 @@ export async function startTestApp(env: Record<string, string> = {}, opts: Runti
     AUTH_JWT_SECRET: TEST_JWT_SECRET,
     SEED_DEMO: 'false',
     LOG_LEVEL: 'silent',
+    // Many test apps share one PostgreSQL: small pools that open connections only when used.
+    DATABASE_POOL_MIN: '0',
     DATABASE_POOL_MAX: '10',
     // Every app start would otherwise ensure the UBI schedules of every tenant earlier tests left in the shared database.
     UBI_SCHEDULES_ENABLED: 'false',

@@ -16,6 +16,15 @@ describe('loadConfig', () => {
     expect(loadConfig({ DATABASE_URL: '', REDIS_URL: '  ' }).DATABASE_URL).toBeUndefined();
   });
 
+  it('when a variable with a default is set to nothing, then it takes its default (not the 0 an empty string coerces to)', () => {
+    const c = loadConfig({ PORT: '', POLICY_CACHE_TTL_MS: ' ', IAM_CACHE_TTL_MS: '', TEMPORAL_EAGER_START: '', RABBITMQ_URL: '' });
+    expect(c.PORT).toBe(8080);
+    expect(c.POLICY_CACHE_TTL_MS).toBe(60_000);
+    expect(c.IAM_CACHE_TTL_MS).toBe(15_000);
+    expect(c.TEMPORAL_EAGER_START).toBe(true);
+    expect(c.RABBITMQ_URL).toBeUndefined();
+  });
+
   it('when several variables are bad, then start-up fails naming each of them', () => {
     const attempt = () => loadConfig({ PORT: 'eighty', DATABASE_URL: 'not a url', AUTH_JWT_SECRET: 'short', RUN_WORKER: 'maybe' });
     expect(attempt).toThrow(ConfigError);
@@ -60,4 +69,42 @@ describe('loadConfig, the signal bus', () => {
     expect(loadConfig({ BUS_TYPE: 'rabbitmq', RABBITMQ_URL: 'amqp://u:p@mq:5672' }).RABBITMQ_URL).toBe('amqp://u:p@mq:5672');
     expect(loadConfig({ SIGNAL_CONSUMER_DEFAULT_SURFACES: 'ide, pr' }).SIGNAL_CONSUMER_DEFAULT_SURFACES).toEqual(['ide', 'pr']);
   });
+});
+
+describe('loadConfig, the PostgreSQL pool', () => {
+  it('when nothing is set, then the pool follows the storage requirement: 20-200 connections, idle 600 s, connect 30 s, pre-ping', () => {
+    const c = loadConfig({});
+    expect([c.DATABASE_POOL_MIN, c.DATABASE_POOL_MAX]).toEqual([20, 200]);
+    expect(c.DATABASE_POOL_IDLE_MS).toBe(600_000);
+    expect(c.DATABASE_CONNECT_TIMEOUT_MS).toBe(30_000);
+    expect(c.DATABASE_POOL_PING_AFTER_IDLE_MS).toBe(1_000);
+  });
+
+  it.each([
+    ['DATABASE_POOL_MIN', '-1'],
+    ['DATABASE_POOL_MIN', '201'],
+    ['DATABASE_POOL_MAX', '0'],
+    ['DATABASE_POOL_MAX', '500'],
+    ['DATABASE_POOL_MAX', '2.5'],
+    ['DATABASE_POOL_IDLE_MS', '10'],
+    ['DATABASE_POOL_IDLE_MS', '86400000'],
+    ['DATABASE_CONNECT_TIMEOUT_MS', '0'],
+    ['DATABASE_CONNECT_TIMEOUT_MS', '600000'],
+    ['DATABASE_POOL_PING_AFTER_IDLE_MS', '-5'],
+    ['DATABASE_POOL_PING_AFTER_IDLE_MS', 'often'],
+  ])('when %s is %s, then start-up fails naming it', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`\\b${name}\\b`));
+  });
+
+  it('when the minimum is above the maximum, then start-up fails naming both', () => {
+    expect(() => loadConfig({ DATABASE_POOL_MIN: '30', DATABASE_POOL_MAX: '10' })).toThrow(/DATABASE_POOL_MIN.*DATABASE_POOL_MAX/);
+    expect(loadConfig({ DATABASE_POOL_MIN: '0', DATABASE_POOL_MAX: '10' }).DATABASE_POOL_MAX).toBe(10);
+  });
+});
+
+it('when HTTP_SHUTDOWN_GRACE_MS is unset, then stopping waits up to 15 s for requests in flight; out of 0-120 s it is refused by name', () => {
+  expect(loadConfig({}).HTTP_SHUTDOWN_GRACE_MS).toBe(15_000);
+  expect(loadConfig({ HTTP_SHUTDOWN_GRACE_MS: '0' }).HTTP_SHUTDOWN_GRACE_MS).toBe(0);
+  expect(() => loadConfig({ HTTP_SHUTDOWN_GRACE_MS: '-1' })).toThrow(/HTTP_SHUTDOWN_GRACE_MS/);
+  expect(() => loadConfig({ HTTP_SHUTDOWN_GRACE_MS: '600000' })).toThrow(/HTTP_SHUTDOWN_GRACE_MS/);
 });
