@@ -62,10 +62,4 @@ describe('validateEvent', () => {
   ])('when an event is %j, then it is rejected as %s on %s', (raw, reason, field) => {
     expect(validateEvent(raw, 't1', NOW)).toEqual({ ok: false, reason, field });
   });
-
-  it('when 100,000 events are validated, then it takes well under a second (the ingestion hot path)', () => {
-    const started = performance.now();
-    for (let i = 0; i < 100_000; i++) validateEvent({ ...base, event_id: `e-${i}` }, 't1', NOW);
-    expect(performance.now() - started).toBeLessThan(1500);
-  });
 });
