@@ -52,6 +52,12 @@ export const configSchema = z.object({
   TEMPORAL_DEV_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
   TEMPORAL_CLI_PATH: z.string().optional(),
+  /** Where the per-user build cache (the Temporal CLI built by scripts/ensure.mjs) lives: $XDG_CACHE_HOME or ~/.cache. */
+  XDG_CACHE_HOME: z.string().optional(),
+  /** The executable search path, for finding `temporal`, `redis-server` and `rabbitmq-server` like `which` does. */
+  PATH: z.string().optional(),
+  /** The workflow bundle built by `npm run build` (default .tools/workflow-bundle.js); the test set-up writes its own. */
+  WORKFLOW_BUNDLE_PATH: z.string().optional(),
   TEMPORAL_TASK_QUEUE: z.string().default('mmm-decisions'),
   /** Eager start needs the worker in this process (the embedded default); a separate API tier turns it off. */
   TEMPORAL_EAGER_START: bool.default(true),

@@ -10,6 +10,7 @@ import fs from 'fs';
 import net from 'net';
 import os from 'os';
 import path from 'path';
+import { loadConfig } from '../config/config';
 
 const TEMPORAL_CLI_VERSION = '1.5.1';
 const STARTUP_TIMEOUT_MS = 60_000;
@@ -86,11 +87,9 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions = {}
  * Where the Temporal CLI is, in the same order as findTemporalCli() in scripts/ensure.mjs: the configured path or
  * TEMPORAL_CLI_PATH, `temporal` on the PATH, then the per-user build cache. Never builds anything.
  */
-export function resolveTemporalCliPath(configured?: string): string | undefined {
-  for (const candidate of [configured, process.env.TEMPORAL_CLI_PATH]) {
-    if (candidate && isExecutableFile(candidate)) return candidate;
-  }
-  const cacheHome = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+export function resolveTemporalCliPath(configured: { TEMPORAL_CLI_PATH?: string; XDG_CACHE_HOME?: string } = loadConfig()): string | undefined {
+  if (configured.TEMPORAL_CLI_PATH && isExecutableFile(configured.TEMPORAL_CLI_PATH)) return configured.TEMPORAL_CLI_PATH;
+  const cacheHome = configured.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
   const cached = path.join(cacheHome, 'mmm-engine', `temporal-cli-${TEMPORAL_CLI_VERSION}`, 'temporal');
   return findOnPath('temporal') ?? (isExecutableFile(cached) ? cached : undefined);
 }
@@ -138,8 +137,8 @@ export async function assertPortFree(host: string, port: number, what: string): 
 }
 
 /** First executable called `name` on the PATH, like `which`. */
-export function findOnPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+export function findOnPath(name: string, searchPath: string | undefined = loadConfig().PATH): string | undefined {
+  for (const dir of (searchPath ?? '').split(path.delimiter)) {
     if (dir && isExecutableFile(path.join(dir, name))) return path.join(dir, name);
   }
   return undefined;

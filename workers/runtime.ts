@@ -136,7 +136,7 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
     if (!temporalAddress) {
       logger.info('starting embedded Temporal dev server');
       const dev = await startTemporalDevServer({
-        cliPath: resolveTemporalCliPath(config.TEMPORAL_CLI_PATH),
+        cliPath: resolveTemporalCliPath(config),
         port: config.TEMPORAL_DEV_PORT,
         uiPort: config.TEMPORAL_UI_PORT,
         dbFilename: path.join(config.dataDir, 'temporal.db'),
@@ -207,7 +207,7 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
           ubi: { baselines: repos.ubi.baselines, configs: repos.ubi.configs, features: repos.ubi.features, scorer: b, metrics: metrics.ubi },
           alerts: { alerting: external.alerting, outbox: repos.outbox, privacy: external.activities.privacy, metrics, logger },
         }),
-        workflowBundlePath: process.env.WORKFLOW_BUNDLE_PATH ?? WORKFLOW_BUNDLE_PATH,
+        workflowBundlePath: config.WORKFLOW_BUNDLE_PATH ?? WORKFLOW_BUNDLE_PATH,
       });
       const running = worker.run();
       const w = worker;
