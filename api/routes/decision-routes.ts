@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ValidationError } from '../../domain/errors';
 import { decideRequestSchema, decisionSchema, outcomeInputSchema } from '../../domain/model/decision';
-import { idSchema } from '../../domain/model/common';
+import { idSchema, text, timestampSchema } from '../../domain/model/common';
 import type { DecisionRepository } from '../../db/repositories/decision-repository';
 import type { ReceiptLedger } from '../../db/repositories/receipt-ledger';
 import { receiptSchema } from '../../domain/model/receipt';
@@ -22,7 +22,7 @@ export function decisionRoutes(deps: { decide: DecideService; decisions: Decisio
       tag: 'decisions',
       access: 'a `service` token of the tenant, or the actor themself',
       body: decideRequestSchema,
-      headers: [{ name: 'Idempotency-Key', description: 'a retried request with the same key returns the same decision' }],
+      headers: [{ name: 'Idempotency-Key', description: 'a retried request with the same key returns the same decision', schema: text().regex(IDEMPOTENCY_KEY) }],
       response: decisionSchema,
       async handler({ body, auth, req }) {
         const receivedAtMs = Date.now();
@@ -72,7 +72,7 @@ export function decisionRoutes(deps: { decide: DecideService; decisions: Decisio
       params: z.object({ decision_id: idSchema }),
       body: outcomeInputSchema,
       status: 201,
-      response: z.object({ decision_id: z.string(), action_id: z.string(), outcome: z.string(), recorded_at: z.string() }),
+      response: z.object({ decision_id: text(), action_id: text(), outcome: text(), recorded_at: timestampSchema }),
       async handler({ params, body, auth }) {
         const decision = await deps.decisions.get(auth.tenant_id, params.decision_id);
         requireSelfOr(auth, decision.actor_id, ['service', ...ADMIN_ROLES]);
