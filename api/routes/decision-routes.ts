@@ -22,7 +22,7 @@ export function decisionRoutes(deps: { decide: DecideService; decisions: Decisio
       tag: 'decisions',
       access: 'a `service` token of the tenant, or the actor themself',
       body: decideRequestSchema,
-      headers: [{ name: 'Idempotency-Key', description: 'a retried request with the same key returns the same decision', schema: text().regex(IDEMPOTENCY_KEY) }],
+      headers: [{ name: 'Idempotency-Key', description: 'a retried request with the same key returns the same decision', schema: text(IDEMPOTENCY_KEY) }],
       response: decisionSchema,
       async handler({ body, auth, req }) {
         const receivedAtMs = Date.now();

@@ -20,8 +20,8 @@ export const behaviouralSignalSchema = z.object({
   actor_id: idSchema,
   actor_type: actorTypeSchema,
   team_id: idSchema.nullable().default(null),
-  dimension: text().min(1).max(64).regex(/^[a-z][a-z0-9_]*$/, 'must be lower_snake_case'),
-  signal_type: text().min(1).max(64).regex(/^[a-z][a-z0-9_.-]*$/, 'must be lower_snake_case'),
+  dimension: text(/^[a-z][a-z0-9_]*$/, 'must be lower_snake_case').min(1).max(64),
+  signal_type: text(/^[a-z][a-z0-9_.-]*$/, 'must be lower_snake_case').min(1).max(64),
   severity: severitySchema,
   value: z.number().finite(),
   baseline: z.object({

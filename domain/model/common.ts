@@ -19,12 +19,19 @@ export function textProblem(s: string): string | null {
   return null;
 }
 
-/** A string under the text rule; chain `.min()`, `.max()` and `.regex()` as on `z.string()`. */
-export function text() {
+/**
+ * A string under the text rule; chain `.min()` and `.max()` as on `z.string()`. A field with a stricter alphabet
+ * passes its own `pattern` (which must exclude NUL, as every character class here does): one pattern per field keeps
+ * the document simple for generators, which cannot intersect two patterns and would filter most of what they draw.
+ */
+export function text(pattern?: RegExp, message?: string) {
   return z
     .string()
-    .regex(TEXT_PATTERN, 'must not contain NUL (U+0000)')
-    .refine((s) => !LONE_SURROGATE.test(s), 'must not contain an unpaired UTF-16 surrogate');
+    .regex(pattern ?? TEXT_PATTERN, pattern ? message : 'must not contain NUL (U+0000)')
+    .superRefine((s, ctx) => {
+      const problem = pattern ? textProblem(s) : LONE_SURROGATE.test(s) ? 'must not contain an unpaired UTF-16 surrogate' : null;
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    });
 }
 
 /**

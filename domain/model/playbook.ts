@@ -7,7 +7,7 @@ export { REQUEST_TRIGGER_KIND } from './constants';
 
 export const triggerSchema = z.strictObject({
   source: signalSourceSchema.optional(),
-  kind: text().min(1).max(64).regex(/^[a-z][a-z0-9_.-]*$/, 'must be lower_snake_case'),
+  kind: text(/^[a-z][a-z0-9_.-]*$/, 'must be lower_snake_case').min(1).max(64),
   min_severity: severitySchema.optional(),
   surfaces: z.array(surfaceSchema).min(1).max(4).optional(),
 });
@@ -38,7 +38,7 @@ export function regexProblem(pattern: string): string | null {
   return null;
 }
 
-const conditionField = text().regex(CONDITION_FIELD, 'must be actor_type, branch, repo_id, surface, file_path, signal.kind, signal.source, signal.severity or signal.payload.<key>');
+const conditionField = text(CONDITION_FIELD, 'must be actor_type, branch, repo_id, surface, file_path, signal.kind, signal.source, signal.severity or signal.payload.<key>');
 
 /**
  * One shape per operator, so the OpenAPI document says which value each takes (`oneOf` on `op`). What JSON Schema
@@ -85,7 +85,7 @@ const actionBase = {
   cooldown_minutes: z.number().int().min(0).max(30 * 24 * 60).optional(),
 };
 const noDualChannel = z.literal(false, { error: 'only multiplier actions take a dual-channel approval' }).default(false);
-const mirrorText = (max: number) => text().min(1).max(max).regex(/^[^!]*$/, 'a mirror reflects and never prescribes; remove: !').meta(mirrorTextMeta);
+const mirrorText = (max: number) => text(/^[^\u0000!]*$/, 'a mirror reflects and never prescribes; remove: !').min(1).max(max).meta(mirrorTextMeta);
 
 /**
  * One shape per action type (`oneOf` on `type`): a multiplier always requires consent and only a multiplier takes a
@@ -119,7 +119,7 @@ export type PlaybookAction = z.infer<typeof playbookActionSchema>;
 export const playbookInputSchema = z.strictObject({
   name: text().min(1).max(120),
   description: text().max(1000).optional(),
-  category: text().min(1).max(64).regex(/^[a-z][a-z0-9_-]*$/, 'must be lower_snake_case'),
+  category: text(/^[a-z][a-z0-9_-]*$/, 'must be lower_snake_case').min(1).max(64),
   actor_types: z.array(actorTypeSchema).min(1).max(2).optional(),
   triggers: z.array(triggerSchema).min(1).max(20),
   conditions: z.array(conditionSchema).max(20).default([]),

@@ -8,11 +8,11 @@ export type SignalSource = z.infer<typeof signalSourceSchema>;
 export const signalSchema = z.strictObject({
   signal_id: idSchema,
   source: signalSourceSchema,
-  kind: text().min(1).max(64).regex(/^[a-z][a-z0-9_.-]*$/, 'must be lower_snake_case'),
+  kind: text(/^[a-z][a-z0-9_.-]*$/, 'must be lower_snake_case').min(1).max(64),
   severity: severitySchema,
   occurred_at: isoDateTimeSchema,
   payload: z
-    .record(text().min(1).max(64).regex(/^[A-Za-z0-9_]+$/, 'payload keys are letters, digits and _'), scalarSchema)
+    .record(text(/^[A-Za-z0-9_]+$/, 'payload keys are letters, digits and _').min(1).max(64), scalarSchema)
     .refine((p) => Object.keys(p).length <= 32, 'at most 32 payload keys')
     .meta({ maxProperties: 32 })
     .default({}),

@@ -62,7 +62,17 @@ describe('the OpenAPI document, fuzzed', () => {
     // Ids of the caller's own tenant where a request names one: a random tenant id is only ever a 403, which would
     // leave those handlers unexercised.
     const config = path.join(workDir, 'schemathesis.toml');
-    fs.writeFileSync(config, ['[parameters]', ...['path.tenant_id', 'query.tenant_id', 'body.tenant_id'].map((k) => `"${k}" = "${tenant}"`), ''].join('\n'));
+    const lines = ['[parameters]', ...['path.tenant_id', 'query.tenant_id', 'body.tenant_id'].map((k) => `"${k}" = "${tenant}"`)];
+    // Every check runs (schemathesis enables all by default; a `--checks` flag would override the per-operation
+    // setting below), except one: DELETE /v1/mmm/playbooks/{id} archives, and the archived playbook stays readable
+    // (status "archived") as the record of what decisions used, so "still there after DELETE" is the contract.
+    lines.push('[checks.use_after_free]', 'enabled = false');
+    // The one rule JSON Schema cannot carry that random data breaks: the safe regex dialect of a `matches` condition
+    // (x-regex-dialect: valid JavaScript, no quantified group, at most two unbounded quantifiers). Standard
+    // `format: regex` is no substitute: it refuses patterns JavaScript takes (a lone `]`). So writes of playbooks
+    // may refuse schema-valid bodies; every other check still runs on them, and every check on every other operation.
+    lines.push('[[operations]]', 'include-path-regex = "^/v1/mmm/playbooks(/[{]id[}])?$"', 'include-method-regex = "^(POST|PUT)$"', 'checks.positive_data_acceptance.enabled = false');
+    fs.writeFileSync(config, [...lines, ''].join('\n'));
     const started = Date.now();
     const { code, output } = await run(
       schemathesisPath(),
@@ -71,13 +81,11 @@ describe('the OpenAPI document, fuzzed', () => {
         'run', `${app.url}/v1/openapi.json`,
         '--url', app.url,
         '--header', `Authorization: Bearer ${token}`,
-        '--checks', 'all',
-        // DELETE /v1/mmm/playbooks/{id} archives: the archived playbook stays readable (status "archived") as the
-        // record of what decisions used, so "still there after DELETE" is the documented behaviour, not a defect.
-        '--exclude-checks', 'use_after_free',
         '--seed', String(SEED),
         '--max-examples', String(MAX_EXAMPLES),
-        '--workers', '2',
+        // One worker: with more, Python 3.11's ast.parse (used by Hypothesis to describe strategies) is not
+        // thread-safe and fails runs with "AST constructor recursion depth mismatch", an error of the tool, not ours.
+        '--workers', '1',
         '--generation-database', 'none',
         '--no-color',
         '--output-truncate', 'true',

@@ -4,7 +4,7 @@ import { text, timestampSchema } from '../../domain/model/common';
 
 export * from './messages';
 
-const digest = text().regex(/^sha256:[0-9a-f]{64}$/, 'must be the action_digest shown with the action (sha256:…)');
+const digest = text(/^sha256:[0-9a-f]{64}$/, 'must be the action_digest shown with the action (sha256:…)');
 
 /** POST /v1/mmm/actions/{action_id}/consent: consent (the default) or decline, optionally bound to the digest seen. */
 export const consentBodySchema = z.strictObject({
@@ -14,7 +14,7 @@ export const consentBodySchema = z.strictObject({
 
 /** POST /v1/mmm/actions/{action_id}/approve. */
 export const approveBodySchema = z.strictObject({
-  channel: text().min(1).max(32).regex(/^[a-z][a-z0-9_-]*$/, 'must be a lower_snake_case channel name such as slack, email or web'),
+  channel: text(/^[a-z][a-z0-9_-]*$/, 'must be a lower_snake_case channel name such as slack, email or web').min(1).max(32),
   decision: z.enum(['approve', 'reject']),
   comment: text().max(1000).optional(),
   action_digest: digest.optional(),
