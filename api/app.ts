@@ -81,6 +81,8 @@ export function createApp(deps: AppDeps): Express {
   const routes = allRoutes(deps);
   const router = express.Router();
   mountRoutes(router, routes, authenticate(deps.verifier));
+  // Inside the same router, so these answer OPTIONS too, before Express's own automatic OPTIONS reply.
+  answerUndeclaredMethods(router, routes);
   app.use(router);
 
   const openapi = buildOpenApi(routes, { title: 'MMM engine and UBI', version: deps.version }, {
@@ -94,7 +96,7 @@ export function createApp(deps: AppDeps): Express {
     res.setHeader('Content-Type', contentType);
     res.send(content);
   });
-  answerUndeclaredMethods(app, [...routes, { method: 'get', path: '/v1/openapi.json' }, { method: 'get', path: '/metrics' }]);
+  answerUndeclaredMethods(app, [{ method: 'get', path: '/v1/openapi.json' }, { method: 'get', path: '/metrics' }]);
 
   app.use((req, _res, next) => next(new AppError(404, 'route_not_found', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler(deps.logger));

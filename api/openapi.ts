@@ -12,15 +12,13 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output') {
     target: 'draft-2020-12',
     io,
     unrepresentable: 'any',
-    // A discriminated union (or one marked `x-one-of`) has branches that exclude each other: say so with oneOf.
+    // A discriminated union's branches exclude each other (one value of the discriminator each): say so with oneOf.
     override: ({ zodSchema, jsonSchema: js }) => {
       const def = zodSchema._zod.def as { type: string; discriminator?: string };
-      const marked = (js as Record<string, unknown>)['x-one-of'] === true;
-      if (def.type === 'union' && js.anyOf && (def.discriminator || marked)) {
+      if (def.type === 'union' && def.discriminator && js.anyOf) {
         js.oneOf = js.anyOf;
         delete js.anyOf;
       }
-      if (marked) delete (js as Record<string, unknown>)['x-one-of'];
     },
   });
   return js;

@@ -47,7 +47,7 @@ export function preferenceRoutes(deps: { preferences: PreferencesRepository }) {
       response: preferencesSchema,
       async handler({ params: p, body, auth }) {
         requireSelfOr(auth, p.actor_id, ADMIN_ROLES);
-        const until = 'until' in body ? body.until : new Date(Date.now() + body.duration_minutes * 60_000).toISOString();
+        const until = body.until ?? new Date(Date.now() + (body.duration_minutes as number) * 60_000).toISOString();
         const { tenant_id: _t, actor_id: _a, updated_at: _u, ...current } = await deps.preferences.get(auth.tenant_id, p.actor_id);
         return { body: await deps.preferences.put(auth.tenant_id, p.actor_id, { ...current, snooze_until: until }, auth.sub) };
       },

@@ -27,7 +27,8 @@ export function textProblem(s: string): string | null {
 export function text(pattern?: RegExp, message?: string) {
   return z
     .string()
-    .regex(pattern ?? TEXT_PATTERN, pattern ? message : 'must not contain NUL (U+0000)')
+    // `abort`: a string that breaks the pattern gets that one message, not a second one from the checks after it.
+    .regex(pattern ?? TEXT_PATTERN, { message: pattern ? message : 'must not contain NUL (U+0000)', abort: true })
     .superRefine((s, ctx) => {
       const problem = pattern ? textProblem(s) : LONE_SURROGATE.test(s) ? 'must not contain an unpaired UTF-16 surrogate' : null;
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
@@ -58,7 +59,7 @@ export function isTimestamp(s: string): boolean {
 
 export const timestampSchema = z
   .string()
-  .regex(TIMESTAMP_PATTERN, TIMESTAMP_MESSAGE)
+  .regex(TIMESTAMP_PATTERN, { message: TIMESTAMP_MESSAGE, abort: true })
   .refine(isTimestamp, 'must be a day that exists in the calendar')
   .meta({ format: 'date-time' });
 

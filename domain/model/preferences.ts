@@ -17,13 +17,20 @@ export const preferencesSchema = preferencesInputSchema.extend({
 });
 export type Preferences = z.infer<typeof preferencesSchema>;
 
-/** Exactly one of the two: two closed shapes, so the document says it (`oneOf`) and the server checks the same. */
+/**
+ * Exactly one of the two. The refine names the field in the 422; `oneOf` over `required` says the same in the
+ * OpenAPI document (JSON Schema's own way to write "exactly one of these keys").
+ */
 export const snoozeInputSchema = z
-  .union([
-    z.strictObject({ duration_minutes: z.number().int().min(1).max(30 * 24 * 60) }),
-    z.strictObject({ until: isoDateTimeSchema }),
-  ], { error: 'give exactly one of duration_minutes or until' })
-  .meta({ 'x-one-of': true });
+  .strictObject({
+    duration_minutes: z.number().int().min(1).max(30 * 24 * 60).optional(),
+    until: isoDateTimeSchema.optional(),
+  })
+  .refine((v) => (v.duration_minutes === undefined) !== (v.until === undefined), {
+    message: 'give exactly one of duration_minutes or until',
+    path: ['duration_minutes'],
+  })
+  .meta({ oneOf: [{ required: ['duration_minutes'] }, { required: ['until'] }] });
 export type SnoozeInput = z.infer<typeof snoozeInputSchema>;
 
 export const DEFAULT_PREFERENCES: PreferencesInput = preferencesInputSchema.parse({});
