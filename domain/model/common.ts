@@ -9,6 +9,7 @@ export { SEVERITY_RANK } from './constants';
  * at the edge with a 4xx naming the field instead of failing in the database as a 500. The NUL rule is a `pattern`
  * in the OpenAPI document; JSON Schema cannot name a lone surrogate, so the document says it in words (api/openapi.ts).
  */
+// eslint-disable-next-line no-control-regex -- matching the control character NUL is the point of this rule
 export const TEXT_PATTERN = /^[^\u0000]*$/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { actionTypeSchema, actorTypeSchema, idSchema, scalarSchema, severitySchema, surfaceSchema, text, timestampSchema } from './common';
+import { actorTypeSchema, idSchema, scalarSchema, severitySchema, surfaceSchema, text, timestampSchema } from './common';
 import { signalSourceSchema } from './signal';
 import { findPrescriptiveLanguage, findUnknownPlaceholders, TEMPLATE_PLACEHOLDERS } from '../templates';
 
@@ -85,6 +85,7 @@ const actionBase = {
   cooldown_minutes: z.number().int().min(0).max(30 * 24 * 60).optional(),
 };
 const noDualChannel = z.literal(false, { error: 'only multiplier actions take a dual-channel approval' }).default(false);
+// eslint-disable-next-line no-control-regex -- the pattern keeps out NUL as well, as every text pattern must
 const mirrorText = (max: number) => text(/^[^\u0000!]*$/, 'a mirror reflects and never prescribes; remove: !').min(1).max(max).meta(mirrorTextMeta);
 
 /**

@@ -71,6 +71,7 @@ const ALLOWED_KEYS = new Set(['event_id', 'tenant_id', 'actor_id', 'actor_type',
 
 /** A caller's key named back in a rejection: cut short, and with what the text rule refuses replaced by U+FFFD. */
 function echoedKey(key: string): string {
+  // eslint-disable-next-line no-control-regex -- NUL is exactly what is replaced here
   return key.slice(0, 64).replace(/\u0000|[\uD800-\uDFFF]/g, '\uFFFD');
 }
 
