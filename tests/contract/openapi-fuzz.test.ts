@@ -29,9 +29,10 @@ function schemathesisPath(): string {
   return st;
 }
 
-function run(cmd: string, args: string[], timeoutMs: number): Promise<{ code: number | null; output: string }> {
+function run(cmd: string, args: string[], cwd: string, timeoutMs: number): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', SCHEMATHESIS_TELEMETRY: 'false' } });
+    // cwd: schemathesis keeps a `.schemathesis/` cache in its working directory; the throwaway folder, not the clone.
+    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', SCHEMATHESIS_TELEMETRY: 'false' } });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
@@ -91,6 +92,7 @@ describe('the OpenAPI document, fuzzed', () => {
         '--output-truncate', 'true',
         '--report-dir', workDir,
       ],
+      workDir,
       BUDGET_MS,
     );
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
