@@ -14,9 +14,10 @@ import path from 'node:path';
 import { startTestApp, uniqueId, type TestApp } from '../support/harness';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20241114);
-/** Per operation and phase; ~40 operations × this stay well under the 3-minute budget on two shared cores. */
+/** Per operation and phase: the run takes about a minute on two cores (45-65 s alone, ~90 s inside the full suite). */
 const MAX_EXAMPLES = Number(process.env.FUZZ_MAX_EXAMPLES ?? 25);
-const BUDGET_MS = 170_000;
+/** A hard stop well past the usual minute, so a machine loaded by other work is not reported as a fuzzer finding. */
+const BUDGET_MS = 240_000;
 
 jest.setTimeout(BUDGET_MS + 30_000);
 
