@@ -10,7 +10,7 @@ import type { DecideService } from './decide-service';
 import { errorHandler } from './error-handler';
 import { buildOpenApi } from './openapi';
 import type { DependencyCheck } from './readiness';
-import { mountRoutes, type RouteSpec } from './route';
+import { answerUndeclaredMethods, mountRoutes, type RouteSpec } from './route';
 import { actionRoutes } from './routes/action-routes';
 import { decisionRoutes } from './routes/decision-routes';
 import { metricsText, opsRoutes } from './routes/ops-routes';
@@ -34,9 +34,10 @@ export interface AppDeps {
 }
 
 /** Contract: oversized bodies get 413 with the envelope. Decide bodies are small; playbooks are the largest. */
-const BODY_LIMIT = '256kb';
+const BODY_LIMIT_BYTES = 256 * 1024;
 /** An event batch (up to 1000 events of a few hundred bytes each) is the one larger body. */
-const UBI_EVENTS_BODY_LIMIT = '2mb';
+const UBI_EVENTS_BODY_LIMIT_BYTES = 2 * 1024 * 1024;
+const UBI_EVENTS_PATH = '/v1/ubi/events';
 
 export function allRoutes(deps: AppDeps): RouteSpec[] {
   return [
@@ -74,15 +75,19 @@ export function createApp(deps: AppDeps): Express {
     });
     next();
   });
-  app.use('/v1/ubi/events', express.json({ limit: UBI_EVENTS_BODY_LIMIT, strict: true, type: ['application/json', 'application/*+json'] }));
-  app.use(express.json({ limit: BODY_LIMIT, strict: true, type: ['application/json', 'application/*+json'] }));
+  app.use(UBI_EVENTS_PATH, express.json({ limit: UBI_EVENTS_BODY_LIMIT_BYTES, strict: true, type: ['application/json', 'application/*+json'] }));
+  app.use(express.json({ limit: BODY_LIMIT_BYTES, strict: true, type: ['application/json', 'application/*+json'] }));
 
   const routes = allRoutes(deps);
   const router = express.Router();
   mountRoutes(router, routes, authenticate(deps.verifier));
+  // Inside the same router, so these answer OPTIONS too, before Express's own automatic OPTIONS reply.
+  answerUndeclaredMethods(router, routes);
   app.use(router);
 
-  const openapi = buildOpenApi(routes, { title: 'MMM engine and UBI', version: deps.version });
+  const openapi = buildOpenApi(routes, { title: 'MMM engine and UBI', version: deps.version }, {
+    maxBodyBytes: (path) => (path === UBI_EVENTS_PATH ? UBI_EVENTS_BODY_LIMIT_BYTES : BODY_LIMIT_BYTES),
+  });
   app.get('/v1/openapi.json', (_req, res) => {
     res.json(openapi);
   });
@@ -91,6 +96,7 @@ export function createApp(deps: AppDeps): Express {
     res.setHeader('Content-Type', contentType);
     res.send(content);
   });
+  answerUndeclaredMethods(app, [{ method: 'get', path: '/v1/openapi.json' }, { method: 'get', path: '/metrics' }]);
 
   app.use((req, _res, next) => next(new AppError(404, 'route_not_found', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler(deps.logger));

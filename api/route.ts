@@ -1,6 +1,6 @@
 import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
-import { ValidationError } from '../domain/errors';
+import { AppError, ValidationError } from '../domain/errors';
 import type { AuthContext } from './auth';
 import { authorizeRoute, loadAuthorizedResource, type AuthRule, type RouteResource } from './authorization';
 import { fieldsFromZod } from './error-handler';
@@ -42,9 +42,14 @@ export interface RouteSpec<P extends z.ZodType = z.ZodType, Q extends z.ZodType 
   params?: P;
   query?: Q;
   body?: B;
-  headers?: Array<{ name: string; description: string }>;
+  /** Request headers the handler reads; `schema` is what it accepts, shown in the OpenAPI document. */
+  headers?: Array<{ name: string; description: string; schema?: z.ZodType }>;
   response: z.ZodType;
   status?: number;
+  /** The success answer's media type when it is not JSON (the handler then answers with `text`). */
+  contentType?: string;
+  /** Other statuses the handler answers with the same `response` schema (e.g. 503 from readiness), by description. */
+  alsoAnswers?: Record<number, string>;
   handler: (ctx: HandlerContext<z.infer<P>, z.infer<Q>, z.infer<B>, R>) => Promise<HandlerResult>;
 }
 
@@ -83,5 +88,28 @@ export function mountRoutes(router: Router, routes: RouteSpec[], authMiddleware:
       },
     ];
     router[route.method](route.path, ...handlers);
+  }
+}
+
+/**
+ * A method a known path does not declare gets 405 with `Allow` naming the declared ones (and OPTIONS gets 204 with
+ * the same header), in the error envelope, instead of falling through to 404. Mount after every route of the paths.
+ */
+export function answerUndeclaredMethods(router: Router, declared: Array<Pick<RouteSpec, 'method' | 'path'>>): void {
+  const byPath = new Map<string, Set<string>>();
+  for (const r of declared) {
+    const methods = byPath.get(r.path) ?? byPath.set(r.path, new Set()).get(r.path)!;
+    methods.add(r.method.toUpperCase());
+    // Express answers HEAD with the GET handler.
+    if (r.method === 'get') methods.add('HEAD');
+  }
+  for (const [path, methods] of byPath) {
+    const allow = [...methods].join(', ');
+    router.all(path, (req: Request, res: Response) => {
+      res.locals.route = path;
+      res.setHeader('Allow', allow);
+      if (req.method === 'OPTIONS') return void res.status(204).end();
+      throw new AppError(405, 'method_not_allowed', `${req.method} is not allowed on ${path}; allowed: ${allow}`, { allow: [...methods] });
+    });
   }
 }

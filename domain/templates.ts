@@ -5,7 +5,8 @@
 
 const PLACEHOLDER = /\{\{\s*([A-Za-z0-9_.]+)\s*\}\}/g;
 
-/** Roots a template may reference; `signal.payload.<key>` reaches into the signal payload. */
+/** Placeholders a template may use; `signal.payload.<key>` reaches into the signal payload (the OpenAPI lists these). */
+export const TEMPLATE_PLACEHOLDERS = ['actor_id', 'actor_type', 'repo_id', 'branch', 'file_path', 'surface', 'signal.kind', 'signal.source', 'signal.severity', 'signal.occurred_at', 'signal.signal_id', 'signal.payload.<key>'];
 const ALLOWED = /^(actor_id|actor_type|repo_id|branch|file_path|surface|signal\.(kind|source|severity|occurred_at|signal_id)|signal\.payload\.[A-Za-z0-9_]+)$/;
 
 export function listPlaceholders(template: string): string[] {

@@ -12,6 +12,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const TEMPORAL_CLI_VERSION = '1.5.1';
 // v1.5.1 is the newest CLI tag whose go.mod has no replace directive; later tags refuse `go install`.
 const TEMPORAL_CLI_MODULE = `github.com/temporalio/cli/cmd/temporal@v${TEMPORAL_CLI_VERSION}`;
+// The OpenAPI fuzzer `npm test` runs (tests/contract/openapi-fuzz.test.ts); pinned, as its CLI changes between majors.
+const SCHEMATHESIS_VERSION = '4.32.5';
 const MODES = ['start', 'test', 'bench', 'token'];
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -43,6 +45,12 @@ export function findOnPath(name) {
 export function temporalCliCacheDir() {
   const cacheHome = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
   return path.join(cacheHome, 'mmm-engine', `temporal-cli-${TEMPORAL_CLI_VERSION}`);
+}
+
+/** The fuzzer's virtual environment, beside the Temporal CLI in the per-user cache (one per pinned version). */
+export function schemathesisVenvDir() {
+  const cacheHome = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(cacheHome, 'mmm-engine', `schemathesis-${SCHEMATHESIS_VERSION}`);
 }
 
 /** Lookup order (keep in sync with resolveTemporalCliPath in temporal/dev-server.ts): env, PATH, cache. */
@@ -149,9 +157,45 @@ function ensureRabbitMqServer(mode) {
   log('warning: rabbitmq-server not found (apt-get install rabbitmq-server); the RabbitMQ bus cannot be benchmarked or started locally');
 }
 
-function runCommand(command, args, temporalCliPath) {
+/**
+ * `npm test` fuzzes the served OpenAPI document with schemathesis (a Python tool from PyPI), installed into a virtual
+ * environment in the per-user cache so fresh clones reuse it. The test finds it through SCHEMATHESIS_PATH.
+ */
+function ensureSchemathesis(mode) {
+  if (mode !== 'test') return undefined;
+  const venv = schemathesisVenvDir();
+  const st = path.join(venv, 'bin', 'st');
+  const marker = path.join(venv, '.installed');
+  if (isExecutableFile(st) && fs.existsSync(marker)) {
+    log(`schemathesis: ok (${st})`);
+    return st;
+  }
+  const python = findOnPath('python3');
+  if (!python) fail('tests need python3 (>= 3.9) to run the OpenAPI fuzzer: apt-get install python3 python3-venv');
+  const venvWorks = () => spawnSync(python, ['-c', 'import venv, ensurepip'], { stdio: 'ignore' }).status === 0;
+  if (!venvWorks() && process.getuid?.() === 0 && findOnPath('apt-get')) {
+    log('schemathesis: python3 has no venv module, installing python3-venv with apt-get ...');
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    spawnSync('apt-get', ['update'], { stdio: 'inherit', env });
+    spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'python3-venv'], { stdio: 'inherit', env });
+  }
+  if (!venvWorks()) fail('tests need python3 with the venv module for the OpenAPI fuzzer: apt-get install python3-venv');
+  log(`schemathesis: installing ${SCHEMATHESIS_VERSION} into ${venv} (one-time, about a minute) ...`);
+  fs.rmSync(venv, { recursive: true, force: true });
+  fs.mkdirSync(path.dirname(venv), { recursive: true });
+  let result = spawnSync(python, ['-m', 'venv', venv], { stdio: 'inherit' });
+  if (result.status === 0)
+    result = spawnSync(path.join(venv, 'bin', 'pip'), ['install', '--disable-pip-version-check', '--quiet', `schemathesis==${SCHEMATHESIS_VERSION}`], { stdio: 'inherit' });
+  if (result.status !== 0 || !isExecutableFile(st)) fail(`pip install schemathesis==${SCHEMATHESIS_VERSION} into ${venv} failed (see above)`);
+  fs.writeFileSync(marker, `${SCHEMATHESIS_VERSION}\n`);
+  log(`schemathesis: ok (installed ${st})`);
+  return st;
+}
+
+function runCommand(command, args, temporalCliPath, schemathesisPath) {
   const env = { ...process.env };
   if (temporalCliPath) env.TEMPORAL_CLI_PATH = temporalCliPath;
+  if (schemathesisPath) env.SCHEMATHESIS_PATH = schemathesisPath;
   const child = spawn(command, args, { stdio: 'inherit', shell: false, env, cwd: process.cwd() });
   // The child shares our terminal, so Ctrl-C reaches it directly too; forwarding covers `kill <our pid>`.
   const forward = (signal) => child.kill(signal);
@@ -174,9 +218,10 @@ function main(argv) {
   const temporalCliPath = mode === 'token' ? undefined : ensureTemporalCli();
   if (mode !== 'token') ensureRedisServer(mode);
   if (mode !== 'token') ensureRabbitMqServer(mode);
+  const schemathesisPath = ensureSchemathesis(mode);
 
   if (command.length === 0) process.exit(0);
-  runCommand(command[0], command.slice(1), temporalCliPath);
+  runCommand(command[0], command.slice(1), temporalCliPath, schemathesisPath);
 }
 
 // Only act when run as a script, so tests and tools can import findTemporalCli() without side effects.

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ValidationError } from '../../domain/errors';
 import { decideRequestSchema, decisionSchema, outcomeInputSchema } from '../../domain/model/decision';
-import { idSchema } from '../../domain/model/common';
+import { idSchema, text, timestampSchema } from '../../domain/model/common';
 import type { DecisionRepository } from '../../db/repositories/decision-repository';
 import type { ReceiptLedger } from '../../db/repositories/receipt-ledger';
 import { receiptSchema } from '../../domain/model/receipt';
@@ -30,7 +30,7 @@ export function decisionRoutes(deps: { decide: DecideService; decisions: Decisio
       // Admins and approvers do not decide for someone else: a decision is asked for by a surface or the actor.
       auth: { roles: ['service'], tenant: 'body', self: 'body' },
       body: decideRequestSchema,
-      headers: [{ name: 'Idempotency-Key', description: 'a retried request with the same key returns the same decision' }],
+      headers: [{ name: 'Idempotency-Key', description: 'a retried request with the same key returns the same decision', schema: text(IDEMPOTENCY_KEY) }],
       response: decisionSchema,
       async handler({ body, auth, req }) {
         const receivedAtMs = Date.now();
@@ -78,7 +78,7 @@ export function decisionRoutes(deps: { decide: DecideService; decisions: Decisio
       resource: decisionOf(deps.decisions),
       body: outcomeInputSchema,
       status: 201,
-      response: z.object({ decision_id: z.string(), action_id: z.string(), outcome: z.string(), recorded_at: z.string() }),
+      response: z.object({ decision_id: text(), action_id: text(), outcome: text(), recorded_at: timestampSchema }),
       async handler({ params, body, auth }) {
         return { body: await deps.decisions.recordOutcome(auth.tenant_id, params.decision_id, body.action_id, body.outcome, auth.sub) };
       },

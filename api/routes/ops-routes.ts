@@ -1,15 +1,16 @@
 import { z } from 'zod';
+import { text } from '../../domain/model/common';
 import type { Metrics } from '../../observability/metrics';
 import { checkDependencies, type DependencyCheck } from '../readiness';
 import { defineRoute } from '../route';
 
-export const healthSchema = z.object({ status: z.literal('ok'), version: z.string() });
+export const healthSchema = z.object({ status: z.literal('ok'), version: text() });
 
 /** The readiness answer; GET /v1/ubi/ready extends it with the ingestion lag. */
 export const readySchema = z.object({
   status: z.enum(['ready', 'not_ready']),
   dependencies: z.array(
-    z.object({ name: z.string(), status: z.enum(['up', 'down']), required: z.boolean(), mode: z.string().optional(), latency_ms: z.number(), breaker: z.enum(['closed', 'open', 'half_open']).optional(), error: z.string().optional() }),
+    z.object({ name: text(), status: z.enum(['up', 'down']), required: z.boolean(), mode: text().optional(), latency_ms: z.number(), breaker: z.enum(['closed', 'open', 'half_open']).optional(), error: text().optional() }),
   ),
 });
 
@@ -35,7 +36,7 @@ export function opsRoutes(deps: { checks: DependencyCheck[]; metrics: Metrics; v
     }),
     defineRoute({
       method: 'get', path: '/v1/mmm/ready', summary: "Readiness with each dependency's state; 503 when a required one is down", tag: 'ops', public: true,
-      response: readySchema,
+      response: readySchema, alsoAnswers: { 503: 'not ready: a required dependency is down' },
       async handler() {
         return readiness(deps.checks, deps.metrics);
       },

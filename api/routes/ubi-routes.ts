@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AppError, DependencyUnavailableError, NotFoundError } from '../../domain/errors';
 import { behaviouralSignalSchema } from '../../domain/model/behavioural-signal';
-import { actorTypeSchema, idSchema, isoDateTimeSchema, severitySchema } from '../../domain/model/common';
+import { actorTypeSchema, idSchema, isoDateTimeSchema, severitySchema, text } from '../../domain/model/common';
 import { ubiConfigInputSchema, ubiConfigSchema } from '../../domain/model/ubi-config';
 import { ingestBodySchema, ingestResponseSchema, validateEvent, type UbiEvent } from '../../domain/model/ubi-event';
 import { DIMENSIONS, FEATURE_BY_NAME } from '../../domain/ubi/features';
@@ -36,7 +36,7 @@ const OWN_BEHAVIOUR: AuthRule = { roles: ['service', ...ADMINS], tenant: 'token'
 const TENANT_ADMINS: AuthRule = { roles: ADMINS, tenant: 'path' };
 const tenantParams = z.object({ tenant_id: idSchema });
 const signalsResponse = z.object({ signals: z.array(behaviouralSignalSchema) });
-const windowFeatures = z.object({ window_start: isoDateTimeSchema, window_end: isoDateTimeSchema, computed_at: isoDateTimeSchema, values: z.record(z.string(), z.number()) });
+const windowFeatures = z.object({ window_start: isoDateTimeSchema, window_end: isoDateTimeSchema, computed_at: isoDateTimeSchema, values: z.record(text(), z.number()) });
 const profileSchema = z.object({
   tenant_id: idSchema,
   actor_id: idSchema,
@@ -44,9 +44,9 @@ const profileSchema = z.object({
   team_id: idSchema.nullable(),
   first_seen: isoDateTimeSchema,
   last_seen: isoDateTimeSchema,
-  cold_start: z.object({ state: z.enum(['insufficient', 'warming', 'ready']), active_days: z.number().int(), as_of: z.string().nullable() }),
+  cold_start: z.object({ state: z.enum(['insufficient', 'warming', 'ready']), active_days: z.number().int(), as_of: text().nullable() }),
   features: z.record(z.enum(['1h', '1d', '7d']), windowFeatures),
-  baselines: z.array(z.object({ feature: z.string(), median: z.number(), mad: z.number(), spread: z.number(), samples: z.number().int(), source: z.literal('personal'), state: z.string(), as_of: z.string() })),
+  baselines: z.array(z.object({ feature: text(), median: z.number(), mad: z.number(), spread: z.number(), samples: z.number().int(), source: z.literal('personal'), state: text(), as_of: text() })),
   hour_of_week_profile: z.array(z.number()).nullable(),
 });
 const aggregateSchema = z.object({
@@ -56,10 +56,10 @@ const aggregateSchema = z.object({
   groups: z.array(z.object({
     actor_type: actorTypeSchema,
     members: z.number().int(),
-    features: z.record(z.string(), z.object({ p25: z.number(), median: z.number(), p75: z.number(), actors: z.number().int() })),
-    signals_last_7_days: z.record(z.string(), z.number().int()),
+    features: z.record(text(), z.object({ p25: z.number(), median: z.number(), p75: z.number(), actors: z.number().int() })),
+    signals_last_7_days: z.record(text(), z.number().int()),
   })),
-  suppressed: z.array(z.object({ actor_type: actorTypeSchema, reason: z.string() })),
+  suppressed: z.array(z.object({ actor_type: actorTypeSchema, reason: text() })),
 });
 
 /** Times every UBI handler into ubi_api_request_duration_seconds (deps are read when a request comes, not at build). */
@@ -213,7 +213,7 @@ export function ubiRoutes(get: () => UbiRouteContext): RouteSpec[] {
       method: 'post', path: '/v1/ubi/tenants/:tenant_id/baselines/recompute', status: 202, tag: 'ubi', auth: TENANT_ADMINS,
       summary: 'Start recomputeBaselinesWorkflow for the tenant now; returns its workflow_id (visible in the Temporal UI)',
       params: tenantParams,
-      response: z.object({ tenant_id: idSchema, workflow_id: z.string(), run_id: z.string() }),
+      response: z.object({ tenant_id: idSchema, workflow_id: text(), run_id: text() }),
       async handler({ params }) {
         const started = await get().recompute.start(params.tenant_id);
         return { status: 202, body: { tenant_id: params.tenant_id, ...started } };
@@ -254,7 +254,7 @@ export function ubiRoutes(get: () => UbiRouteContext): RouteSpec[] {
       method: 'delete', path: '/v1/ubi/actors/:actor_id', tag: 'ubi', auth: { roles: ADMINS, tenant: 'token' },
       summary: 'Erase every event, feature, baseline and signal of the actor, and write a signed receipt of the erasure',
       params: actorParams,
-      response: z.object({ actor_id: idSchema, erased: z.object({ events: z.number().int(), features: z.number().int(), baselines: z.number().int(), signals: z.number().int() }), receipt_id: z.string() }),
+      response: z.object({ actor_id: idSchema, erased: z.object({ events: z.number().int(), features: z.number().int(), baselines: z.number().int(), signals: z.number().int() }), receipt_id: text() }),
       async handler({ params, auth }) {
         const deps = get();
         let result;
@@ -279,8 +279,9 @@ export function ubiRoutes(get: () => UbiRouteContext): RouteSpec[] {
     defineRoute({
       method: 'get', path: '/v1/ubi/ready', tag: 'ubi-ops', public: true,
       summary: "Readiness: each dependency's state (503 when a required one is down) and the ingestion lag (stale input is reported)",
+      alsoAnswers: { 503: 'not ready: a required dependency is down' },
       response: readySchema.extend({
-        ingestion: z.object({ pending: z.number().int(), lag_seconds: z.number(), stale: z.boolean(), stale_after_seconds: z.number(), last_change_at: z.string().nullable() }).nullable(),
+        ingestion: z.object({ pending: z.number().int(), lag_seconds: z.number(), stale: z.boolean(), stale_after_seconds: z.number(), last_change_at: text().nullable() }).nullable(),
       }),
       async handler() {
         const deps = get();
@@ -298,7 +299,7 @@ export function ubiRoutes(get: () => UbiRouteContext): RouteSpec[] {
     defineRoute({
       method: 'get', path: '/v1/ubi/metrics', tag: 'ubi-ops', public: true,
       summary: 'Prometheus metrics (text exposition format), as GET /metrics',
-      response: z.string(),
+      response: text(), contentType: 'text/plain',
       async handler() {
         return { body: null, text: await metricsText(get().metrics) };
       },

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { actorTypeSchema, idSchema, isoDateTimeSchema, severitySchema } from './common';
+import { actorTypeSchema, idSchema, isoDateTimeSchema, severitySchema, text } from './common';
 
 /** Every behavioural signal UBI produces is published here; the engine consumes this topic. */
 export const BEHAVIOURAL_SIGNALS_TOPIC = 'ubi.behavioural_signals';
@@ -20,8 +20,8 @@ export const behaviouralSignalSchema = z.object({
   actor_id: idSchema,
   actor_type: actorTypeSchema,
   team_id: idSchema.nullable().default(null),
-  dimension: z.string().min(1).max(64).regex(/^[a-z][a-z0-9_]*$/, 'must be lower_snake_case'),
-  signal_type: z.string().min(1).max(64).regex(/^[a-z][a-z0-9_.-]*$/, 'must be lower_snake_case'),
+  dimension: text(/^[a-z][a-z0-9_]*$/, 'must be lower_snake_case').min(1).max(64),
+  signal_type: text(/^[a-z][a-z0-9_.-]*$/, 'must be lower_snake_case').min(1).max(64),
   severity: severitySchema,
   value: z.number().finite(),
   baseline: z.object({
@@ -31,7 +31,7 @@ export const behaviouralSignalSchema = z.object({
     source: baselineSourceSchema,
   }),
   score: z.number().min(0).max(100),
-  explanation: z.record(z.string(), z.unknown()),
+  explanation: z.record(text(), z.unknown()),
   window_start: isoDateTimeSchema,
   window_end: isoDateTimeSchema,
   created_at: isoDateTimeSchema,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { actionTypeSchema, actorTypeSchema, idSchema, severitySchema, surfaceSchema } from './common';
+import { actionTypeSchema, actorTypeSchema, idSchema, severitySchema, surfaceSchema, text, timestampSchema } from './common';
 import { quietHoursSchema } from './policy';
 import { recentSignalSchema, signalSchema } from './signal';
 
@@ -8,9 +8,9 @@ export const decideRequestSchema = z.strictObject({
   actor_id: idSchema,
   actor_type: actorTypeSchema,
   surface: surfaceSchema,
-  repo_id: z.string().min(1).max(200).optional(),
-  branch: z.string().min(1).max(255).optional(),
-  file_path: z.string().min(1).max(1024).optional(),
+  repo_id: text().min(1).max(200).optional(),
+  branch: text().min(1).max(255).optional(),
+  file_path: text().min(1).max(1024).optional(),
   signal: signalSchema.optional(),
 });
 export type DecideRequest = z.infer<typeof decideRequestSchema>;
@@ -30,7 +30,7 @@ export const suppressionReasonSchema = z.enum([
 export type SuppressionReason = z.infer<typeof suppressionReasonSchema>;
 
 export const suppressedSchema = z.object({
-  playbook_id: z.string(),
+  playbook_id: text(),
   playbook_version: z.number().int(),
   action_type: actionTypeSchema,
   reason: suppressionReasonSchema,
@@ -40,46 +40,46 @@ export type Suppressed = z.infer<typeof suppressedSchema>;
 /** IDE card object; PR and CI get Markdown; alert gets a short title + text pair. */
 export const ideCardSchema = z.object({
   kind: z.literal('card'),
-  title: z.string(),
-  body: z.string(),
+  title: text(),
+  body: text(),
   severity: severitySchema,
   tone: z.enum(['neutral', 'guidance', 'action']),
-  buttons: z.array(z.object({ id: z.string(), label: z.string() })),
+  buttons: z.array(z.object({ id: text(), label: text() })),
 });
 export type IdeCard = z.infer<typeof ideCardSchema>;
 
 export const renderedSchema = z.object({
   ide: ideCardSchema.optional(),
-  pr: z.string().optional(),
-  ci: z.string().optional(),
-  alert: z.object({ title: z.string(), text: z.string(), severity: severitySchema }).optional(),
+  pr: text().optional(),
+  ci: text().optional(),
+  alert: z.object({ title: text(), text: text(), severity: severitySchema }).optional(),
 });
 export type Rendered = z.infer<typeof renderedSchema>;
 
 export const rationaleSchema = z.object({
-  evidence_links: z.array(z.string()),
-  baseline_comparison: z.string().nullable(),
-  why_relevant: z.string(),
+  evidence_links: z.array(text()),
+  baseline_comparison: text().nullable(),
+  why_relevant: text(),
 });
 
 export const actionSchema = z.object({
-  action_id: z.string(),
+  action_id: text(),
   type: actionTypeSchema,
-  playbook_id: z.string(),
+  playbook_id: text(),
   playbook_version: z.number().int(),
-  category: z.string(),
+  category: text(),
   priority: z.number().int(),
   surfaces: z.array(surfaceSchema),
   payload: z.object({
-    title: z.string(),
-    body: z.string(),
+    title: text(),
+    body: text(),
     rendered: renderedSchema,
     rationale: rationaleSchema.optional(),
     /** Mentor actions: whether the LLM enrichment is pending, done, or the template stands (and why). */
     enrichment: z
       .object({
         status: z.enum(['pending', 'enriched', 'template']),
-        reason: z.string().nullable(),
+        reason: text().nullable(),
         redactions: z.unknown().optional(),
         dropped_claims: z.number().int().optional(),
       })
@@ -87,10 +87,10 @@ export const actionSchema = z.object({
     /** Multiplier actions: the digest consent and approvals are bound to, and the approval deadline. */
     approval: z
       .object({
-        action_digest: z.string(),
+        action_digest: text(),
         required_approvals: z.number().int(),
         target: z.enum(['edge_agent', 'ci']),
-        expires_at: z.string(),
+        expires_at: timestampSchema,
       })
       .optional(),
   }),
@@ -101,15 +101,15 @@ export type Action = z.infer<typeof actionSchema>;
 
 export const decisionContextSchema = z.object({
   actor_type: actorTypeSchema,
-  actor_roles: z.array(z.string()),
+  actor_roles: z.array(text()),
   surface: surfaceSchema,
-  repo_id: z.string().nullable(),
-  branch: z.string().nullable(),
-  file_path: z.string().nullable(),
-  policy_snapshot_id: z.string(),
+  repo_id: text().nullable(),
+  branch: text().nullable(),
+  file_path: text().nullable(),
+  policy_snapshot_id: text(),
   quiet_hours: quietHoursSchema.nullable(),
   in_quiet_hours: z.boolean(),
-  timezone: z.string().nullable(),
+  timezone: text().nullable(),
   recent_signals: z.array(recentSignalSchema),
   signal: signalSchema.nullable(),
 });
@@ -119,26 +119,26 @@ export const decisionOutcomeSchema = z.enum(['shown', 'suppressed', 'no_match', 
 export type DecisionOutcome = z.infer<typeof decisionOutcomeSchema>;
 
 export const decisionSchema = z.object({
-  decision_id: z.string(),
-  tenant_id: z.string(),
-  actor_id: z.string(),
-  created_at: z.string(),
+  decision_id: text(),
+  tenant_id: text(),
+  actor_id: text(),
+  created_at: timestampSchema,
   context: decisionContextSchema,
   actions: z.array(actionSchema),
   suppressed: z.array(suppressedSchema),
   outcome: decisionOutcomeSchema,
-  policy_snapshot_id: z.string(),
+  policy_snapshot_id: text(),
   latency_ms: z.number(),
   latency_warning: z.boolean(),
   degraded_mode: z.boolean(),
-  degraded_reasons: z.array(z.string()),
-  receipt_id: z.string(),
-  workflow_id: z.string(),
+  degraded_reasons: z.array(text()),
+  receipt_id: text(),
+  workflow_id: text(),
 });
 export type Decision = z.infer<typeof decisionSchema>;
 
 export const outcomeInputSchema = z.strictObject({
-  action_id: z.string().min(1).max(128),
+  action_id: text().min(1).max(128),
   outcome: z.enum(['accepted', 'dismissed', 'ignored', 'snoozed']),
 });
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { actionTypeSchema, hhmmSchema, timeZoneSchema } from './common';
+import { actionTypeSchema, hhmmSchema, text, timestampSchema, timeZoneSchema } from './common';
 
 export const quietHoursSchema = z.strictObject({
   start: hhmmSchema,
@@ -23,10 +23,10 @@ export const tenantPolicyInputSchema = z.strictObject({
 export type TenantPolicyInput = z.infer<typeof tenantPolicyInputSchema>;
 
 export const tenantPolicySchema = tenantPolicyInputSchema.extend({
-  tenant_id: z.string(),
+  tenant_id: text(),
   version: z.number().int(),
-  policy_snapshot_id: z.string(),
-  updated_at: z.string().nullable(),
+  policy_snapshot_id: text(),
+  updated_at: timestampSchema.nullable(),
 });
 export type TenantPolicy = z.infer<typeof tenantPolicySchema>;
 

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { isoDateTimeSchema, surfaceSchema, timeZoneSchema } from './common';
+import { isoDateTimeSchema, surfaceSchema, text, timeZoneSchema } from './common';
 
 export const preferencesInputSchema = z.strictObject({
-  opt_out_categories: z.array(z.string().min(1).max(64)).max(50).default([]),
+  opt_out_categories: z.array(text().min(1).max(64)).max(50).default([]),
   snooze_until: isoDateTimeSchema.nullable().default(null),
   preferred_surfaces: z.array(surfaceSchema).max(4).default([]),
   /** The actor's own time zone: quiet hours are evaluated in it when set (else the tenant's). */
@@ -11,12 +11,16 @@ export const preferencesInputSchema = z.strictObject({
 export type PreferencesInput = z.infer<typeof preferencesInputSchema>;
 
 export const preferencesSchema = preferencesInputSchema.extend({
-  tenant_id: z.string(),
-  actor_id: z.string(),
-  updated_at: z.string().nullable(),
+  tenant_id: text(),
+  actor_id: text(),
+  updated_at: isoDateTimeSchema.nullable(),
 });
 export type Preferences = z.infer<typeof preferencesSchema>;
 
+/**
+ * Exactly one of the two. The refine names the field in the 422; `oneOf` over `required` says the same in the
+ * OpenAPI document (JSON Schema's own way to write "exactly one of these keys").
+ */
 export const snoozeInputSchema = z
   .strictObject({
     duration_minutes: z.number().int().min(1).max(30 * 24 * 60).optional(),
@@ -25,7 +29,8 @@ export const snoozeInputSchema = z
   .refine((v) => (v.duration_minutes === undefined) !== (v.until === undefined), {
     message: 'give exactly one of duration_minutes or until',
     path: ['duration_minutes'],
-  });
+  })
+  .meta({ oneOf: [{ required: ['duration_minutes'] }, { required: ['until'] }] });
 export type SnoozeInput = z.infer<typeof snoozeInputSchema>;
 
 export const DEFAULT_PREFERENCES: PreferencesInput = preferencesInputSchema.parse({});

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { idSchema, isoDateTimeSchema, scalarSchema, severitySchema } from './common';
+import { idSchema, isoDateTimeSchema, scalarSchema, severitySchema, text } from './common';
 
 export const signalSourceSchema = z.enum(['ubi', 'detection', 'release', 'incident', 'test']);
 export type SignalSource = z.infer<typeof signalSourceSchema>;
@@ -8,23 +8,24 @@ export type SignalSource = z.infer<typeof signalSourceSchema>;
 export const signalSchema = z.strictObject({
   signal_id: idSchema,
   source: signalSourceSchema,
-  kind: z.string().min(1).max(64).regex(/^[a-z][a-z0-9_.-]*$/, 'must be lower_snake_case'),
+  kind: text(/^[a-z][a-z0-9_.-]*$/, 'must be lower_snake_case').min(1).max(64),
   severity: severitySchema,
   occurred_at: isoDateTimeSchema,
   payload: z
-    .record(z.string().min(1).max(64).regex(/^[A-Za-z0-9_]+$/, 'payload keys are letters, digits and _'), scalarSchema)
+    .record(text(/^[A-Za-z0-9_]+$/, 'payload keys are letters, digits and _').min(1).max(64), scalarSchema)
     .refine((p) => Object.keys(p).length <= 32, 'at most 32 payload keys')
+    .meta({ maxProperties: 32 })
     .default({}),
 });
 export type Signal = z.infer<typeof signalSchema>;
 
 /** A behavioural signal as context assembly keeps it (data minimisation, NFR-3): the rest of the UBI signal is dropped. */
 export const recentSignalSchema = z.object({
-  signal_id: z.string(),
-  dimension: z.string(),
-  signal_type: z.string(),
-  severity: z.string(),
+  signal_id: text(),
+  dimension: text(),
+  signal_type: text(),
+  severity: text(),
   score: z.number(),
-  created_at: z.string(),
+  created_at: text(),
 });
 export type RecentSignal = z.infer<typeof recentSignalSchema>;

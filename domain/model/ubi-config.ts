@@ -1,13 +1,10 @@
 import { z } from 'zod';
-import { idSchema, isoDateTimeSchema } from './common';
+import { idSchema, isoDateTimeSchema, text } from './common';
 import { DIMENSIONS } from '../ubi/features';
 
 /** Five-field cron (minute hour day-of-month month day-of-week), e.g. "0 2 * * *" for 02:00 UTC nightly. */
-const cronSchema = z
-  .string()
-  .max(64)
-  .regex(/^(\S+\s+){4}\S+$/, 'must be a five-field cron expression such as "0 2 * * *"')
-  .refine((s) => s.split(/\s+/).every((f) => /^[\d*/,-]+$/.test(f)), 'cron fields may only hold digits, * / , -');
+// One pattern says it all (and is what the OpenAPI document shows): five fields of digits, * / , - split by spaces.
+const cronSchema = text(/^[0-9*/,-]+( +[0-9*/,-]+){4}$/, 'must be a five-field cron expression such as "0 2 * * *" (fields of digits and * / , -, split by spaces)').max(64);
 
 /** A tenant's UBI configuration as an admin sets it (every field optional: omitted ones take their defaults). */
 export const ubiConfigInputSchema = z.strictObject({
@@ -24,7 +21,7 @@ export const ubiConfigSchema = ubiConfigInputSchema.extend({
   tenant_id: idSchema,
   version: z.number().int().min(0).describe('0 until the first PUT; signals carry the version that produced them'),
   updated_at: isoDateTimeSchema.nullable(),
-  updated_by: z.string().nullable(),
+  updated_by: text().nullable(),
 });
 export type UbiConfig = z.infer<typeof ubiConfigSchema>;
 

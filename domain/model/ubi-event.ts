@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { actorTypeSchema, idSchema, isoDateTimeSchema, type ActorType } from './common';
+import { actorTypeSchema, idSchema, isoDateTimeSchema, isTimestamp, text, textProblem, type ActorType } from './common';
 import { classifyString, EVENT_TYPES, EVENT_TYPE_RULES, filterProperties, type DroppedProperty } from '../ubi/privacy';
 
 /** CONTRACT.md: a batch holds up to 1000 events. */
@@ -23,12 +23,19 @@ export const ubiEventSchema = z.object({
   source: idSchema,
   team_id: idSchema.optional(),
   repo_id: idSchema.optional(),
-  properties: z.record(z.string(), z.union([z.string().max(64), z.number(), z.boolean()])).optional(),
+  properties: z.record(text(), z.union([text().max(64), z.number(), z.boolean()])).optional(),
 });
 
 export const ingestBodySchema = z.object({
   events: z
-    .array(z.unknown().meta({ ...(z.toJSONSchema(ubiEventSchema, { target: 'openapi-3.0' }) as Record<string, unknown>) }))
+    // Items are any JSON on purpose: each event is validated on its own and a bad one is listed in `rejected` of the
+    // 202, not refused with its batch. The event's shape is documented beside it, under x-event-schema.
+    .array(
+      z.unknown().meta({
+        description: 'One event, validated on its own (x-event-schema): an invalid one is listed in `rejected` and the rest are stored',
+        'x-event-schema': (({ $schema: _s, ...rest }) => rest)(z.toJSONSchema(ubiEventSchema, { target: 'draft-2020-12', io: 'input' }) as Record<string, unknown>),
+      }),
+    )
     .min(1)
     .max(MAX_EVENTS_PER_BATCH),
 });
@@ -36,8 +43,8 @@ export const ingestBodySchema = z.object({
 export const ingestResponseSchema = z.object({
   accepted: z.number().int().describe('events stored now or already stored before (a repeated event_id counts once)'),
   duplicates: z.number().int().describe('accepted events whose (tenant_id, event_id) was already stored'),
-  rejected: z.array(z.object({ index: z.number().int(), reason: z.string(), field: z.string().optional() })),
-  dropped: z.array(z.object({ index: z.number().int(), fields: z.array(z.object({ field: z.string(), reason: z.string() })) }))
+  rejected: z.array(z.object({ index: z.number().int(), reason: text(), field: text().optional() })),
+  dropped: z.array(z.object({ index: z.number().int(), fields: z.array(z.object({ field: text(), reason: text() })) }))
     .describe('properties removed by the privacy filter from events that were accepted'),
 });
 
@@ -60,8 +67,13 @@ export type EventVerdict =
   | { ok: false; reason: string; field: string };
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
-const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 const ALLOWED_KEYS = new Set(['event_id', 'tenant_id', 'actor_id', 'actor_type', 'event_type', 'occurred_at', 'source', 'team_id', 'repo_id', 'properties']);
+
+/** A caller's key named back in a rejection: cut short, and with what the text rule refuses replaced by U+FFFD. */
+function echoedKey(key: string): string {
+  // eslint-disable-next-line no-control-regex -- NUL is exactly what is replaced here
+  return key.slice(0, 64).replace(/\u0000|[\uD800-\uDFFF]/g, '\uFFFD');
+}
 
 /** Identifiers go into the store as they are, so one that is an e-mail address or a token is refused, not filtered. */
 function checkId(value: unknown, field: string, required: boolean): { reason: string; field: string } | null {
@@ -80,7 +92,7 @@ function checkId(value: unknown, field: string, required: boolean): { reason: st
 export function validateEvent(raw: unknown, tenantId: string, nowMs: number): EventVerdict {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false, reason: 'not_an_object', field: '(event)' };
   const e = raw as Record<string, unknown>;
-  for (const key of Object.keys(e)) if (!ALLOWED_KEYS.has(key)) return { ok: false, reason: 'unknown_field', field: key.slice(0, 64) };
+  for (const key of Object.keys(e)) if (!ALLOWED_KEYS.has(key)) return { ok: false, reason: 'unknown_field', field: echoedKey(key) };
   for (const [field, required] of [['event_id', true], ['tenant_id', true], ['actor_id', true], ['source', true], ['team_id', false], ['repo_id', false]] as const) {
     const bad = checkId(e[field], field, required);
     if (bad) return { ok: false, ...bad };
@@ -88,7 +100,7 @@ export function validateEvent(raw: unknown, tenantId: string, nowMs: number): Ev
   if (e.tenant_id !== tenantId) return { ok: false, reason: 'forbidden_tenant', field: 'tenant_id' };
   if (e.actor_type !== 'human' && e.actor_type !== 'ai_agent') return { ok: false, reason: 'invalid_actor_type', field: 'actor_type' };
   if (typeof e.event_type !== 'string' || !EVENT_TYPE_RULES[e.event_type]) return { ok: false, reason: 'unknown_event_type', field: 'event_type' };
-  if (typeof e.occurred_at !== 'string' || !ISO.test(e.occurred_at)) return { ok: false, reason: 'invalid_timestamp', field: 'occurred_at' };
+  if (typeof e.occurred_at !== 'string' || !isTimestamp(e.occurred_at)) return { ok: false, reason: 'invalid_timestamp', field: 'occurred_at' };
   const occurred = Date.parse(e.occurred_at);
   if (Number.isNaN(occurred)) return { ok: false, reason: 'invalid_timestamp', field: 'occurred_at' };
   if (occurred > nowMs + MAX_CLOCK_SKEW_MS) return { ok: false, reason: 'in_the_future', field: 'occurred_at' };
@@ -98,6 +110,9 @@ export function validateEvent(raw: unknown, tenantId: string, nowMs: number): Ev
     if (typeof e.properties !== 'object' || Array.isArray(e.properties)) return { ok: false, reason: 'invalid_properties', field: 'properties' };
     props = e.properties as Record<string, unknown>;
     if (Object.keys(props).length > 32) return { ok: false, reason: 'too_many_properties', field: 'properties' };
+    // Properties are stored as jsonb: the shared text rule keeps NUL and lone surrogates out of keys and values.
+    for (const [key, value] of Object.entries(props))
+      if (textProblem(key) || (typeof value === 'string' && textProblem(value))) return { ok: false, reason: 'invalid_text', field: `properties.${echoedKey(key)}` };
   }
   const { kept, dropped, missing } = filterProperties(e.event_type, props);
   if (missing) {

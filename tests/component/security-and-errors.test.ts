@@ -285,17 +285,20 @@ describe('unknown ids and roles', () => {
     expectEnvelope(put.body, 'forbidden_role');
   });
 
-  it('when a route does not exist, then it is 404 route_not_found with the envelope', async () => {
+  it('when a route does not exist, then it is 404 route_not_found; a method a known path does not declare is 405', async () => {
     const fx = newTenant(app);
 
     const unknown = await app.request('GET', '/v1/mmm/nothing-here', { token: fx.service });
-    const wrongMethod = await app.request('PATCH', '/v1/mmm/decide', { token: fx.service, body: {} });
     const anonymous = await app.request('GET', '/admin');
+    const wrongMethod = await app.request('PATCH', '/v1/mmm/decide', { token: fx.service, body: {} });
 
-    for (const res of [unknown, wrongMethod, anonymous]) {
+    for (const res of [unknown, anonymous]) {
       expect(res.status).toBe(404);
       expectEnvelope(res.body, 'route_not_found');
     }
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get('allow')).toBe('POST');
+    expectEnvelope(wrongMethod.body, 'method_not_allowed');
   });
 });
 

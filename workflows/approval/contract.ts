@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { APPROVAL_STATUSES } from '../../domain/approval/approval-rules';
+import { text, timestampSchema } from '../../domain/model/common';
 
 export * from './messages';
 
-const digest = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'must be the action_digest shown with the action (sha256:…)');
+const digest = text(/^sha256:[0-9a-f]{64}$/, 'must be the action_digest shown with the action (sha256:…)');
 
 /** POST /v1/mmm/actions/{action_id}/consent: consent (the default) or decline, optionally bound to the digest seen. */
 export const consentBodySchema = z.strictObject({
@@ -13,25 +14,25 @@ export const consentBodySchema = z.strictObject({
 
 /** POST /v1/mmm/actions/{action_id}/approve. */
 export const approveBodySchema = z.strictObject({
-  channel: z.string().min(1).max(32).regex(/^[a-z][a-z0-9_-]*$/, 'must be a lower_snake_case channel name such as slack, email or web'),
+  channel: text(/^[a-z][a-z0-9_-]*$/, 'must be a lower_snake_case channel name such as slack, email or web').min(1).max(32),
   decision: z.enum(['approve', 'reject']),
-  comment: z.string().max(1000).optional(),
+  comment: text().max(1000).optional(),
   action_digest: digest.optional(),
 });
 
 export const approvalStatusSchema = z.object({
-  action_id: z.string(),
-  decision_id: z.string(),
+  action_id: text(),
+  decision_id: text(),
   status: z.enum(APPROVAL_STATUSES),
-  action_digest: z.string(),
+  action_digest: text(),
   required_approvals: z.number().int(),
-  consented_at: z.string().nullable(),
+  consented_at: timestampSchema.nullable(),
   approvals: z.array(
-    z.object({ approver_id: z.string(), channel: z.string(), decision: z.enum(['approve', 'reject']), at: z.string(), comment: z.string().nullable() }),
+    z.object({ approver_id: text(), channel: text(), decision: z.enum(['approve', 'reject']), at: timestampSchema, comment: text().nullable() }),
   ),
-  expires_at: z.string(),
+  expires_at: timestampSchema,
   execution: z
-    .object({ target: z.enum(['edge_agent', 'ci']), via: z.enum(['service', 'outbox']), execution_id: z.string().nullable(), status: z.string(), idempotency_key: z.string() })
+    .object({ target: z.enum(['edge_agent', 'ci']), via: z.enum(['service', 'outbox']), execution_id: text().nullable(), status: text(), idempotency_key: text() })
     .nullable(),
-  failure_reason: z.string().nullable(),
+  failure_reason: text().nullable(),
 });
