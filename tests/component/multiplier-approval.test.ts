@@ -170,7 +170,14 @@ describe('dual-channel approval of a multiplier action', () => {
     const late = await approve(approver(fx, 'bob'), action.action_id, { channel: 'slack', decision: 'approve' });
     expect(late.status).toBe(409);
     expectEnvelope(late.body, 'approval_expired');
-    expect((await app.runtime.repos.ledger.chain(fx.tenant)).map((r) => r.kind).slice(-1)).toEqual(['approval.expired']);
+    // The workflow's state turns expired before its activity has written the receipt of it: wait for the receipt.
+    const deadline = Date.now() + 20_000;
+    let kinds = (await app.runtime.repos.ledger.chain(fx.tenant)).map((r) => r.kind);
+    while (!kinds.includes('approval.expired') && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      kinds = (await app.runtime.repos.ledger.chain(fx.tenant)).map((r) => r.kind);
+    }
+    expect(kinds.slice(-1)).toEqual(['approval.expired']);
   });
 
   it('when the tenant stops allowing multiplier actions before the second approval, then the approved action fails on the policy re-check and is not delegated', async () => {
