@@ -79,13 +79,13 @@ describe('the worker tier (RUN_API=false)', () => {
 
   it('when every dependency is up, then /readyz is 200 with the worker running and the breakers of the services the worker calls', async () => {
     const res = await ops('/readyz');
-    const body = await res.json();
+    const body = (await res.json()) as { status: string; dependencies: Array<{ name: string }>; workers_polling?: boolean };
 
     expect(res.status).toBe(200);
     expect(body.status).toBe('ready');
     expect(names(body.dependencies)).toEqual(expect.arrayContaining(['postgres', 'redis', 'temporal', 'bus', 'worker', 'iam', 'policy']));
-    expect(body.dependencies.find((d: { name: string }) => d.name === 'worker')).toMatchObject({ status: 'up', required: true, mode: `task queue ${taskQueue}` });
-    expect(body.dependencies.find((d: { name: string }) => d.name === 'policy')).toMatchObject({ status: 'up', breaker: 'closed' });
+    expect(body.dependencies.find((d) => d.name === 'worker')).toMatchObject({ status: 'up', required: true, mode: `task queue ${taskQueue}` });
+    expect(body.dependencies.find((d) => d.name === 'policy')).toMatchObject({ status: 'up', breaker: 'closed' });
     // Whether workers poll is the API's question, not the worker's.
     expect(body.workers_polling).toBeUndefined();
   });
