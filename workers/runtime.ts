@@ -252,7 +252,8 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
       if (seeded) logger.info({ tenant_id: config.DEMO_TENANT_ID, playbooks: seeded }, 'demo tenant seeded');
     }
 
-    // Readiness, the same for both tiers but for the last entry; the services are those this process calls.
+    // Readiness: the same checks in both tiers (the services: those this process calls), plus `worker` where the
+    // worker runs and `decision_workers` where the API runs.
     const checks: DependencyCheck[] = [
       { name: 'postgres', required: true, check: async () => void (await sequelize.query('SELECT 1')) },
       // Not required: without Redis decisions still answer, safely (nothing shown, flagged degraded). Taking every
