@@ -4,6 +4,7 @@ import { AppError } from '../domain/errors';
 import type { Repositories } from '../db/database';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
+import type { SdkMetrics } from '../temporal/sdk-metrics';
 import type { ApprovalService } from './approval-service';
 import { authenticate, type TokenVerifier } from './auth';
 import type { DecideService } from './decide-service';
@@ -24,6 +25,8 @@ export interface AppDeps {
   decide: DecideService;
   verifier: TokenVerifier;
   metrics: Metrics;
+  /** The Temporal SDK's runtime metrics, appended to /metrics (one scrape); absent when the process has none. */
+  sdkMetrics?: SdkMetrics;
   logger: Logger;
   checks: DependencyCheck[];
   version: string;
@@ -49,7 +52,7 @@ export function allRoutes(deps: AppDeps): RouteSpec[] {
     ...opsRoutes({ checks: deps.checks, metrics: deps.metrics, version: deps.version }),
     ...ubiRoutes(() => {
       if (!deps.ubi) throw new Error('UBI routes were mounted without their dependencies');
-      return { ...deps.ubi, metrics: deps.metrics, checks: deps.checks, version: deps.version };
+      return { ...deps.ubi, metrics: deps.metrics, sdkMetrics: deps.sdkMetrics, checks: deps.checks, version: deps.version };
     }),
     ...actionRoutes({ approvals: deps.approvals }),
   ];
@@ -92,7 +95,7 @@ export function createApp(deps: AppDeps): Express {
     res.json(openapi);
   });
   app.get('/metrics', async (_req, res) => {
-    const { contentType, content } = await metricsText(deps.metrics);
+    const { contentType, content } = await metricsText(deps.metrics, deps.sdkMetrics);
     res.setHeader('Content-Type', contentType);
     res.send(content);
   });

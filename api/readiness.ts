@@ -1,6 +1,9 @@
+import type { Client } from '@temporalio/client';
 import type { BreakerState } from '../lib/clients/service-client';
+import { createTtlCache } from '../lib/ttl-cache';
 import { withTimeout } from '../lib/with-timeout';
 import type { Metrics } from '../observability/metrics';
+import { countRecentPollers } from '../temporal/task-queue-pollers';
 
 export interface DependencyCheck {
   name: string;
@@ -58,6 +61,33 @@ export function serviceCheck(client: { name: string; baseUrl: string; breakerSta
     breaker: () => client.breakerState(),
     async check() {
       if (client.breakerState() === 'open') throw new Error('circuit breaker open: calls fail fast until the half-open probe');
+    },
+  };
+}
+
+/** The readiness entry of the decision workers; `ready` also answers it as `workers_polling`. */
+export const DECISION_WORKERS = 'decision_workers';
+
+/** A worker seen polling within this long counts (temporal/task-queue-pollers.ts says why two minutes). */
+const POLLER_WINDOW_MS = 120_000;
+/** Ready is probed every few seconds by every API pod: one DescribeTaskQueue per pod per 5 s at most. */
+const POLLERS_CACHE_MS = 5_000;
+
+/**
+ * Whether any worker polls the decision task queue. Not required: without workers decide answers 503
+ * decision_timeout, and taking every API pod out of the Service would only turn that into connection errors; the
+ * entry (and mmm_dependency_up{dependency="decision_workers"}, which MmmDependencyDown watches) says where to look.
+ */
+export function decisionWorkersCheck(client: Client, taskQueue: string, opts: { cacheMs?: number; windowMs?: number } = {}): DependencyCheck {
+  const cache = createTtlCache<number>({ ttlMs: opts.cacheMs ?? POLLERS_CACHE_MS, maxEntries: 1 });
+  const windowMs = opts.windowMs ?? POLLER_WINDOW_MS;
+  return {
+    name: DECISION_WORKERS,
+    required: false,
+    mode: `task queue ${taskQueue}`,
+    async check() {
+      const pollers = await cache.get(taskQueue, () => countRecentPollers(client, taskQueue, windowMs));
+      if (pollers === 0) throw new Error(`no worker has polled task queue ${taskQueue} in the last ${windowMs / 1000} s`);
     },
   };
 }

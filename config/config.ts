@@ -61,10 +61,18 @@ export const configSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().default('mmm-decisions'),
   /** Eager start needs the worker in this process (the embedded default); a separate API tier turns it off. */
   TEMPORAL_EAGER_START: bool.default(true),
-  /** host:port for the Temporal SDK's own Prometheus metrics (worker slots, latencies); off when unset. */
+  /**
+   * host:port where the Temporal SDK's own Prometheus exporter listens (worker slots, latencies). Unset: a free
+   * loopback port. Either way the process's /metrics appends those metrics, so a scrape needs only /metrics.
+   */
   TEMPORAL_METRICS_BIND_ADDRESS: z.string().regex(/^[\w.-]+:\d{1,5}$/, 'must be host:port').optional(),
   RUN_WORKER: bool.default(true),
   RUN_API: bool.default(true),
+  /**
+   * A process without the API (RUN_API=false, the worker tier) serves /healthz, /readyz and /metrics on HOST at this
+   * port, for its probes and its scrape (CONTRACT.md, "Running it"). 0 picks a free port.
+   */
+  METRICS_PORT: port.default(9464),
 
   /** Services we call (CONTRACT.md): unset means the embedded default serves. */
   POLICY_BASE_URL: optionalUrl,

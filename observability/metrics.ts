@@ -9,6 +9,9 @@ export const DECISION_LATENCY_BUCKETS = [0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2];
  */
 export function createMetrics(registry = new Registry()) {
   collectDefaultMetrics({ register: registry });
+  // Read at scrape time where ERIS emission runs (the worker tier): a count over the outbox's partial index, so a
+  // scrape costs one small query and the gauge is never staler than the scrape.
+  let readReceiptBacklog: (() => Promise<number>) | undefined;
   return {
     registry,
     decisionLatency: new Histogram({
@@ -86,6 +89,21 @@ export function createMetrics(registry = new Registry()) {
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),
+    receiptEmissionBacklog: new Gauge({
+      name: 'mmm_receipt_emission_backlog',
+      help: 'Ledger receipts not yet delivered to ERIS (the emission outbox); only where ERIS emission runs',
+      registers: [registry],
+      async collect() {
+        if (!readReceiptBacklog) return;
+        // A scrape must not fail with the database: the gauge then keeps its last value.
+        const pending = await readReceiptBacklog().catch(() => undefined);
+        if (pending !== undefined) this.set(pending);
+      },
+    }),
+    /** Where ERIS emission runs, the backlog gauge reads the outbox with this at every scrape. */
+    readReceiptBacklogWith(read: () => Promise<number>) {
+      readReceiptBacklog = read;
+    },
     mentorEnrichments: new Counter({
       name: 'mmm_mentor_enrichments_total',
       help: 'Mentor enrichments by outcome: enriched, or the reason the template stands (llm_gateway_timeout, llm_output_blocked, …)',

@@ -192,6 +192,25 @@ function ensureSchemathesis(mode) {
   return st;
 }
 
+
+/**
+ * The alert rules' unit tests (tests/infra/alert-rules.test.ts) run `promtool test rules`, so `test` needs promtool.
+ * Debian ships it in the `prometheus` package; installing that starts no service here (policy-rc.d), and nothing
+ * else of it is used. Other runs never need it.
+ */
+function ensurePromtool(mode) {
+  if (mode !== 'test') return;
+  if (findOnPath('promtool')) return log(`promtool: ok (${findOnPath('promtool')})`);
+  if (process.getuid?.() === 0 && findOnPath('apt-get')) {
+    log('promtool: not found, installing Debian\'s prometheus package with apt-get ...');
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    spawnSync('apt-get', ['update'], { stdio: 'inherit', env });
+    spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'prometheus'], { stdio: 'inherit', env });
+    if (findOnPath('promtool')) return log(`promtool: ok (installed ${findOnPath('promtool')})`);
+  }
+  fail('tests need promtool (the alert rules are unit-tested with it): apt-get install prometheus');
+}
+
 function runCommand(command, args, temporalCliPath, schemathesisPath) {
   const env = { ...process.env };
   if (temporalCliPath) env.TEMPORAL_CLI_PATH = temporalCliPath;
@@ -219,6 +238,7 @@ function main(argv) {
   if (mode !== 'token') ensureRedisServer(mode);
   if (mode !== 'token') ensureRabbitMqServer(mode);
   const schemathesisPath = ensureSchemathesis(mode);
+  ensurePromtool(mode);
 
   if (command.length === 0) process.exit(0);
   runCommand(command[0], command.slice(1), temporalCliPath, schemathesisPath);

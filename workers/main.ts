@@ -21,6 +21,7 @@ async function main() {
     'MMM engine + UBI is running',
     `  API:              ${runtime.apiUrl ?? '(API disabled)'}`,
     `  OpenAPI:          ${runtime.apiUrl ? `${runtime.apiUrl}/v1/openapi.json` : '-'}`,
+    ...(runtime.metricsUrl ? [`  Ops:              ${runtime.metricsUrl}/healthz, /readyz, /metrics`] : []),
     `  Temporal address: ${runtime.temporalAddress} (namespace ${config.TEMPORAL_NAMESPACE})`,
     `  Temporal UI:      ${runtime.temporalUiUrl ?? '(external cluster)'}`,
     `  Fatigue store:    ${runtime.redisMode}`,

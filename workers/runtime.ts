@@ -14,7 +14,7 @@ import { createApp } from '../api/app';
 import { createApprovalService } from '../api/approval-service';
 import { createHs256Verifier } from '../api/auth';
 import { createDecideService } from '../api/decide-service';
-import type { DependencyCheck } from '../api/readiness';
+import { decisionWorkersCheck, type DependencyCheck } from '../api/readiness';
 import { startServer, type RunningServer } from '../api/server';
 import type { AppConfig } from '../config/config';
 import { createRepositories, type Repositories } from '../db/database';
@@ -27,13 +27,15 @@ import { createMetrics, type Metrics } from '../observability/metrics';
 import { WORKFLOW_BUNDLE_PATH } from '../temporal/bundle-workflows';
 import { connectTemporal, ensureSearchAttributes, type TemporalHandles } from '../temporal/connection';
 import { resolveTemporalCliPath, startTemporalDevServer } from '../temporal/dev-server';
-import { installSdkLogging } from '../temporal/sdk-logging';
+import { installSdkRuntime } from '../temporal/sdk-runtime';
+import { createSdkMetrics } from '../temporal/sdk-metrics';
 import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import { createActionDeps } from './action-deps';
 import { createDecisionWorker } from './decision-worker';
 import { resolveJwtSecret } from '../lib/dev-secret';
 import { findRedisServer, startRedisServer } from './embedded-redis';
-import { createServiceClients, type ServiceClients } from './service-clients';
+import { createServiceClients, servicesCalledBy, type ServiceClients } from './service-clients';
+import { startOpsServer } from './ops-server';
 import { createExternalServices } from './external-services';
 import { startReceiptEmission } from './receipt-emission';
 import type { SignalBus } from '../activities/bus/signal-bus';
@@ -42,6 +44,8 @@ import { startSignalConsumer } from './signal-consumer';
 
 export interface Runtime {
   apiUrl: string | null;
+  /** Without the API: where /healthz, /readyz and /metrics are served (METRICS_PORT). */
+  metricsUrl: string | null;
   temporalAddress: string;
   temporalUiUrl: string | null;
   databaseUrl: string;
@@ -75,7 +79,8 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch((err) => logger.warn({ err }, 'error while stopping'));
   };
-  installSdkLogging(logger, { metricsBindAddress: config.TEMPORAL_METRICS_BIND_ADDRESS });
+  const sdkMetricsAddress = await installSdkRuntime(logger, { metricsBindAddress: config.TEMPORAL_METRICS_BIND_ADDRESS });
+  const sdkMetrics = sdkMetricsAddress ? createSdkMetrics(sdkMetricsAddress) : undefined;
   try {
     // PostgreSQL
     let databaseUrl = config.DATABASE_URL;
@@ -152,9 +157,10 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
     if (config.TEMPORAL_ADDRESS) await ensureSearchAttributes(temporal.client, config.TEMPORAL_NAMESPACE);
 
     const metrics = createMetrics();
-    const serviceClients = createServiceClients(config, metrics);
+    // Only the services the tiers of this process call, so each tier's readiness lists the breakers it really uses.
+    const serviceClients = createServiceClients(config, metrics, servicesCalledBy({ api: config.RUN_API, worker: config.RUN_WORKER }));
     const external = createExternalServices(config, serviceClients, { outbox: repos.receiptOutbox, metrics, logger });
-    if (serviceClients.eris) {
+    if (config.ERIS_BASE_URL) {
       // From now on every receipt is queued for ERIS; the first deployment with ERIS also queues the ledger's history.
       const enabled = await repos.receiptOutbox.enable();
       if (enabled) logger.info(enabled, 'receipts are now queued for ERIS');
@@ -216,7 +222,10 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
         await running;
       });
       // Every ledger receipt goes to ERIS through the outbox, drained by one workflow per task queue (ADR 0009).
-      if (serviceClients.eris) await startReceiptEmission(temporal.client, config);
+      if (serviceClients.eris) {
+        await startReceiptEmission(temporal.client, config);
+        metrics.readReceiptBacklogWith(() => repos.receiptOutbox.pendingCount());
+      }
       b.start();
       stops.push(() => b.stop());
       if (config.SIGNAL_CONSUMER_ENABLED) {
@@ -243,27 +252,44 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
       if (seeded) logger.info({ tenant_id: config.DEMO_TENANT_ID, playbooks: seeded }, 'demo tenant seeded');
     }
 
+    // Readiness: the same checks in both tiers (the services: those this process calls), plus `worker` where the
+    // worker runs and `decision_workers` where the API runs.
+    const checks: DependencyCheck[] = [
+      { name: 'postgres', required: true, check: async () => void (await sequelize.query('SELECT 1')) },
+      // Not required: without Redis decisions still answer, safely (nothing shown, flagged degraded). Taking every
+      // API pod out of service for a shared Redis outage would turn safe answers into ingress errors.
+      { name: 'redis', required: false, mode: redisMode, check: () => fatigueStore.ping() },
+      { name: 'temporal', required: true, check: async () => void (await temporal.client.workflowService.getSystemInfo({})) },
+      ...external.checks,
+      // Not required: decide over HTTP works without the bus; signals wait on it (at-least-once) until it is back.
+      { name: 'bus', required: false, mode: busMode, check: () => bus.ping() },
+    ];
+    if (worker) {
+      const w = worker;
+      // The worker tier's own reason to be: a worker that has stopped or failed polls nothing.
+      checks.push({
+        name: 'worker', required: true, mode: `task queue ${config.TEMPORAL_TASK_QUEUE}`,
+        async check() {
+          if (w.getState() !== 'RUNNING') throw new Error(`the Temporal worker is ${w.getState()}`);
+        },
+      });
+    }
+
     let secret = '';
     let server: RunningServer | undefined;
+    let opsServer: RunningServer | undefined;
     if (config.RUN_API) {
       secret = resolveJwtSecret(config.AUTH_JWT_SECRET, config.dataDir).secret;
-      const checks: DependencyCheck[] = [
-        { name: 'postgres', required: true, check: async () => void (await sequelize.query('SELECT 1')) },
-        // Not required: without Redis decisions still answer, safely (nothing shown, flagged degraded). Taking every
-        // API pod out of service for a shared Redis outage would turn safe answers into ingress errors.
-        { name: 'redis', required: false, mode: redisMode, check: () => fatigueStore.ping() },
-        { name: 'temporal', required: true, check: async () => void (await temporal.client.workflowService.getSystemInfo({})) },
-        ...external.checks,
-        // Not required: decide over HTTP works without the bus; signals wait on it (at-least-once) until it is back.
-        { name: 'bus', required: false, mode: busMode, check: () => bus.ping() },
-      ];
+      // The API tier's question about the other tier: is anyone polling the queue its decisions go to?
+      const apiChecks = [...checks, decisionWorkersCheck(temporal.client, config.TEMPORAL_TASK_QUEUE)];
       const app = createApp({
         repos,
         decide,
         verifier: external.iamVerifier ?? createHs256Verifier(secret),
         metrics,
+        sdkMetrics,
         logger,
-        checks,
+        checks: apiChecks,
         version: VERSION,
         ubi: {
           repos: repos.ubi,
@@ -280,10 +306,16 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
       });
       const s = server;
       stops.push(() => s.close());
+    } else {
+      // Without the API the process still answers probes and scrapes (the worker tier's Deployment uses both).
+      opsServer = await startOpsServer({ host: config.HOST, port: config.METRICS_PORT, checks, metrics, sdkMetrics, version: VERSION, logger });
+      const o = opsServer;
+      stops.push(() => o.close());
     }
 
     return {
       apiUrl: server?.url ?? null,
+      metricsUrl: opsServer?.url ?? null,
       temporalAddress,
       temporalUiUrl,
       databaseUrl,

@@ -30,14 +30,34 @@ const BASE_URL_VARIABLE = {
 export type ServiceClients = Partial<Record<ServiceName, ServiceClient>>;
 
 /**
- * One client per configured service, built once in the composition root (each with its own breaker). A service that
- * is not configured has no client: its embedded default serves (ARCHITECTURE.md).
+ * Which services each tier calls, so each tier builds (and its readiness lists) the breakers of those only; a breaker
+ * in a process that never calls its service would read `closed` for ever.
+ * - The API calls IAM alone: token verification and authorisation (api/auth.ts, when IAM_BASE_URL is set). Everything
+ *   else it does is PostgreSQL, Redis and Temporal.
+ * - The worker's activities call the rest, and IAM too: context assembly reads the actor's roles from it
+ *   (external-services.ts `context`), mentor enrichment the LLM gateway, delegation the edge agent and CI
+ *   (action-deps.ts), alert delivery the alerting service, receipt emission ERIS, the privacy guard data governance.
  */
-export function createServiceClients(config: AppConfig, metrics: Metrics): ServiceClients {
+export const SERVICES_CALLED_BY = {
+  api: ['iam'],
+  worker: ['iam', 'policy', 'ubi', 'data_governance', 'llm_gateway', 'edge_agent', 'ci', 'alerting', 'eris'],
+} as const satisfies Record<'api' | 'worker', readonly ServiceName[]>;
+
+/** The services a process running these tiers calls (both tiers in one process: all of them). */
+export function servicesCalledBy(tiers: { api: boolean; worker: boolean }): Set<ServiceName> {
+  return new Set<ServiceName>([...(tiers.api ? SERVICES_CALLED_BY.api : []), ...(tiers.worker ? SERVICES_CALLED_BY.worker : [])]);
+}
+
+/**
+ * One client per configured service that this process calls (`only`, by default every one), built once in the
+ * composition root, each with its own breaker. A service that is not configured has no client: its embedded default
+ * serves (ARCHITECTURE.md).
+ */
+export function createServiceClients(config: AppConfig, metrics: Metrics, only?: Set<ServiceName>): ServiceClients {
   const clients: ServiceClients = {};
   for (const [name, variable] of Object.entries(BASE_URL_VARIABLE) as Array<[ServiceName, keyof AppConfig]>) {
     const baseUrl = config[variable] as string | undefined;
-    if (!baseUrl) continue;
+    if (!baseUrl || (only && !only.has(name))) continue;
     clients[name] = createServiceClient({
       name,
       baseUrl,

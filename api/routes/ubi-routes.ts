@@ -14,7 +14,8 @@ import type { AuthContext } from '../auth';
 import { ADMINS, type AuthRule } from '../authorization';
 import type { DependencyCheck } from '../readiness';
 import { defineRoute, type RouteSpec } from '../route';
-import { healthSchema, metricsText, readiness, readySchema } from './ops-routes';
+import type { SdkMetrics } from '../../temporal/sdk-metrics';
+import { health, healthSchema, metricsText, readiness, readySchema } from './ops-routes';
 
 /** What the UBI routes need beyond the app's shared metrics, dependency checks and version. */
 export interface UbiRouteDeps {
@@ -28,7 +29,7 @@ export interface UbiRouteDeps {
 }
 
 /** The UBI routes' dependencies together with the app's shared ones. */
-type UbiRouteContext = UbiRouteDeps & { metrics: Metrics; checks: DependencyCheck[]; version: string };
+type UbiRouteContext = UbiRouteDeps & { metrics: Metrics; sdkMetrics?: SdkMetrics; checks: DependencyCheck[]; version: string };
 
 const actorParams = z.object({ actor_id: idSchema });
 /** Per-person behavioural data: the actor themself, the surfaces and ingestion (`service`) and the admins; never a peer. */
@@ -273,7 +274,7 @@ export function ubiRoutes(get: () => UbiRouteContext): RouteSpec[] {
       method: 'get', path: '/v1/ubi/health', tag: 'ubi-ops', public: true, summary: 'Liveness',
       response: healthSchema,
       async handler() {
-        return { body: { status: 'ok', version: get().version } };
+        return health(get().version);
       },
     }),
     defineRoute({
@@ -301,7 +302,7 @@ export function ubiRoutes(get: () => UbiRouteContext): RouteSpec[] {
       summary: 'Prometheus metrics (text exposition format), as GET /metrics',
       response: text(), contentType: 'text/plain',
       async handler() {
-        return { body: null, text: await metricsText(get().metrics) };
+        return { body: null, text: await metricsText(get().metrics, get().sdkMetrics) };
       },
     }),
   ];

@@ -72,6 +72,12 @@ export function createReceiptOutbox(sequelize: Sequelize) {
       );
     },
 
+    /** Receipts not yet delivered, counted over the partial index of undelivered rows (cheap enough per scrape). */
+    async pendingCount(): Promise<number> {
+      const [row] = await sequelize.query<{ n: number }>('SELECT count(*)::int AS n FROM receipt_emissions WHERE delivered_at IS NULL', { type: QueryTypes.SELECT });
+      return Number(row?.n ?? 0);
+    },
+
     /** Counts for readiness, metrics and tests: pending (not yet delivered) and delivered, optionally for one tenant. */
     async counts(tenantId?: string): Promise<{ pending: number; delivered: number }> {
       const [row] = await sequelize.query<{ pending: string; delivered: string }>(

@@ -36,7 +36,7 @@ function startWorkerProcess(env: Record<string, string>): Promise<ChildProcess> 
   // node itself runs the worker (tsx as a loader), so SIGKILL hits the worker and not a wrapper around it.
   const proc = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
     cwd: process.cwd(),
-    env: { ...process.env, ...env, RUN_API: 'false', DATA_DIR: dataDir },
+    env: { ...process.env, ...env, RUN_API: 'false', METRICS_PORT: '0', DATA_DIR: dataDir },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new Promise((resolve, reject) => {

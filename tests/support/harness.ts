@@ -41,6 +41,8 @@ export async function startTestApp(env: Record<string, string> = {}, opts: Runti
     TEMPORAL_ADDRESS: requireEnv('TEST_TEMPORAL_ADDRESS'),
     TEMPORAL_TASK_QUEUE: taskQueue,
     PORT: '0',
+    // A worker-only app (RUN_API=false) serves its ops endpoints on a free port too.
+    METRICS_PORT: '0',
     DATA_DIR: dataDir,
     AUTH_JWT_SECRET: TEST_JWT_SECRET,
     SEED_DEMO: 'false',
