@@ -9,12 +9,14 @@ export const name = '007-append-only-ledgers';
 export const up = `
 CREATE OR REPLACE FUNCTION mmm_ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
-  IF TG_TABLE_NAME = 'audit_log' AND TG_OP = 'UPDATE'
-     AND current_setting('mmm.retention_purge', true) = 'on'
-     AND NEW.before IS NULL AND NEW.after IS NULL
-     AND (NEW.id, NEW.tenant_id, NEW.actor_sub, NEW.action, NEW.resource_type, NEW.resource_id, NEW.at)
-         IS NOT DISTINCT FROM (OLD.id, OLD.tenant_id, OLD.actor_sub, OLD.action, OLD.resource_type, OLD.resource_id, OLD.at) THEN
-    RETURN NEW;
+  -- Nested: plpgsql does not promise to stop at the first false condition, and receipts have no before/after.
+  IF TG_TABLE_NAME = 'audit_log' AND TG_OP = 'UPDATE' THEN
+    IF current_setting('mmm.retention_purge', true) = 'on'
+       AND NEW.before IS NULL AND NEW.after IS NULL
+       AND (NEW.id, NEW.tenant_id, NEW.actor_sub, NEW.action, NEW.resource_type, NEW.resource_id, NEW.at)
+           IS NOT DISTINCT FROM (OLD.id, OLD.tenant_id, OLD.actor_sub, OLD.action, OLD.resource_type, OLD.resource_id, OLD.at) THEN
+      RETURN NEW;
+    END IF;
   END IF;
   RAISE EXCEPTION '% is append-only: % is refused', TG_TABLE_NAME, TG_OP
     USING ERRCODE = '42501', HINT = 'receipts are kept forever; audit values past retention are cleared only by mmm_purge_audit_values()';
