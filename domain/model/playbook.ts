@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { actionTypeSchema, actorTypeSchema, idSchema, scalarSchema, severitySchema, surfaceSchema } from './common';
 import { signalSourceSchema } from './signal';
 import { findPrescriptiveLanguage, findUnknownPlaceholders } from '../templates';
+import { authoredTextProblem, conditionValueProblem } from '../privacy/privacy-filter';
 
 export { REQUEST_TRIGGER_KIND } from './constants';
 
@@ -50,6 +51,11 @@ export const conditionSchema = z
     if (c.op !== 'in' && isArray) ctx.addIssue({ code: 'custom', path: ['value'], message: `\`${c.op}\` takes a single value` });
     if ((c.op === 'gte' || c.op === 'lte') && typeof c.value !== 'number')
       ctx.addIssue({ code: 'custom', path: ['value'], message: `\`${c.op}\` takes a number` });
+    // A value to match is written by an admin and stored with the playbook: never a secret, an address or control characters.
+    for (const v of Array.isArray(c.value) ? c.value : [c.value]) {
+      const problem = typeof v === 'string' ? conditionValueProblem(v, { pattern: c.op === 'matches' }) : null;
+      if (problem) ctx.addIssue({ code: 'custom', path: ['value'], message: problem });
+    }
     if (c.op === 'matches') {
       const problem = typeof c.value === 'string' ? regexProblem(c.value) : 'takes a string';
       if (problem) ctx.addIssue({ code: 'custom', path: ['value'], message: `\`matches\` takes a safe regular expression: ${problem}` });
@@ -72,6 +78,8 @@ export const playbookActionSchema = z
     for (const key of ['title', 'body'] as const) {
       const unknown = findUnknownPlaceholders(a[key]);
       if (unknown.length) ctx.addIssue({ code: 'custom', path: [key], message: `unknown placeholders: ${unknown.join(', ')}` });
+      const privacy = authoredTextProblem(a[key], { oneLine: key === 'title' });
+      if (privacy) ctx.addIssue({ code: 'custom', path: [key], message: privacy });
       if (a.type === 'mirror') {
         const words = findPrescriptiveLanguage(a[key]);
         if (words.length)
@@ -85,9 +93,14 @@ export const playbookActionSchema = z
   });
 export type PlaybookAction = z.infer<typeof playbookActionSchema>;
 
+const refuseSensitiveText = (oneLine: boolean) => (text: string, ctx: z.RefinementCtx): void => {
+  const problem = authoredTextProblem(text, { oneLine });
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+};
+
 export const playbookInputSchema = z.strictObject({
-  name: z.string().min(1).max(120),
-  description: z.string().max(1000).optional(),
+  name: z.string().min(1).max(120).superRefine(refuseSensitiveText(true)),
+  description: z.string().max(1000).superRefine(refuseSensitiveText(false)).optional(),
   category: z.string().min(1).max(64).regex(/^[a-z][a-z0-9_-]*$/, 'must be lower_snake_case'),
   actor_types: z.array(actorTypeSchema).min(1).max(2).optional(),
   triggers: z.array(triggerSchema).min(1).max(20),

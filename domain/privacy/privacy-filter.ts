@@ -92,6 +92,31 @@ export function filterPlaceholderValue(value: string | number | boolean | null |
   return typeof value === 'string' && classifyString(value) !== null ? REMOVED_PLACEHOLDER : value;
 }
 
+const PLACEHOLDERS = /\{\{[^}]*\}\}/g;
+
+/**
+ * Text an admin writes (playbook names, titles, bodies): sentences are its point, so free text is allowed, but a
+ * secret, an address, code or control characters are not, and the write is refused. Placeholders are read as words.
+ * A one-line text (a name, a title) refuses line breaks too.
+ */
+export function authoredTextProblem(text: string, opts: { oneLine?: boolean } = {}): string | null {
+  if (opts.oneLine && /[\r\n]/.test(text)) return 'must be one line';
+  const finding = classifyString(text.replace(PLACEHOLDERS, 'x'));
+  return finding === null || finding === 'free_text' ? null : refusalMessage(finding);
+}
+
+/**
+ * A playbook condition's value is compared with request values the filter has already cleaned, so one the filter
+ * would drop can never match and is refused. A regular expression (`matches`) may look like code, but it may not be a
+ * secret, an address or hold control characters.
+ */
+export function conditionValueProblem(value: string, opts: { pattern?: boolean } = {}): string | null {
+  const finding = classifyString(value);
+  if (finding === null) return null;
+  if (opts.pattern && !namesPersonOrSecret(finding) && finding !== 'control_characters') return null;
+  return refusalMessage(finding);
+}
+
 /** The field names a privacy refusal reports: the field and why, never the value. */
 export function refusalMessage(reason: PrivacyFinding): string {
   return `looks like ${reason.replace(/_/g, ' ')}; it is not accepted`;

@@ -60,10 +60,11 @@ export function filterProperties(eventType: string, properties: Record<string, u
   const rules = EVENT_TYPE_RULES[eventType];
   const kept: Record<string, string | number> = {};
   const dropped: DroppedProperty[] = [];
-  for (const key of Object.keys(properties)) {
+  for (const [i, key] of Object.keys(properties).entries()) {
     const check = rules.properties[key];
     if (!check) {
-      dropped.push({ field: `properties.${key.slice(0, 64)}`, reason: 'not_allowed' });
+      // A key is named in the answer: one that is itself a secret or an address is named by position instead.
+      dropped.push({ field: classifyString(key) === null ? `properties.${key.slice(0, 64)}` : `properties[${i}]`, reason: 'not_allowed' });
       continue;
     }
     const r = check(properties[key]);
