@@ -4,7 +4,7 @@
  *   node scripts/vendor-gitleaks-rules.mjs path/to/gitleaks.toml <gitleaks commit>
  * Only what the privacy filter needs is kept (id, regex, entropy, keywords, secretGroup). Go RE2 syntax that JavaScript
  * lacks is rewritten: a leading (?i) and inline (?i:…) become the `i` flag for the whole rule, (?-i:…) a plain group,
- * (?s:.) any character, (?P<name> a named group, \z the end. Widening a rule to case-insensitive can only drop more, never keep a secret. A rule whose
+ * (?s:.) any character, (?P<name> a named group, \z the end; a leading optional `[\w.-]{0,50}?` is dropped (see below). Widening a rule to case-insensitive can only drop more, never keep a secret. A rule whose
  * regex still does not compile, or that matches on file paths only, is left out and listed in the header.
  */
 import fs from 'node:fs';
@@ -40,6 +40,15 @@ for (const block of blocks) {
     flags = 'i';
   }
   source = source.replaceAll('(?-i:', '(?:').replaceAll('(?s:.)', '[\\s\\S]').replaceAll('(?P<', '(?<').replaceAll('\\z', '$');
+  // A leading optional identifier prefix (`[\w.-]{0,50}?`, also first inside a leading group) only widens what a
+  // match shows; whether a match exists does not depend on it. JavaScript backtracks where RE2 does not, and these
+  // nested lazy prefixes made a long run of word characters after a keyword cost milliseconds per rule.
+  const PREFIX = '[\\w.-]{0,50}?';
+  for (;;) {
+    if (source.startsWith(PREFIX)) source = source.slice(PREFIX.length);
+    else if (source.startsWith(`(?:${PREFIX}`)) source = `(?:${source.slice(3 + PREFIX.length)}`;
+    else break;
+  }
   try {
     new RegExp(source, flags);
   } catch (err) {

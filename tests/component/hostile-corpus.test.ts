@@ -159,6 +159,16 @@ it('when the corpus went through every way in, then nothing failed with a 5xx an
   expect(found).toEqual(new Map());
 });
 
+it('when signals carrying the corpus came over the bus, then each decision made names the dropped payload field', async () => {
+  const rows = await app.runtime.repos.sequelize.query<{ dropped: string[] | null }>(
+    "SELECT body->'dropped_fields' AS dropped FROM decisions WHERE tenant_id = :t AND idempotency_key LIKE 'ubi-signal:%'",
+    { replacements: { t: fx.tenant }, type: QueryTypes.SELECT },
+  );
+  expect(rows).toHaveLength(HOSTILE_CORPUS.length);
+  for (const r of rows) expect(r.dropped).toContain('signal.payload.note');
+  expect(found).toEqual(new Map());
+});
+
 it('when every route that reads the tenant back is asked, then no value of the corpus is in any answer', async () => {
   const gets = [
     ...[...decisionIds].map((id) => `/v1/mmm/decisions/${id}`),
