@@ -8,6 +8,7 @@ import type { FatigueStore } from './fatigue/fatigue-store';
 import type { PrivacyGuard } from './governance/privacy-guard';
 import { createMentorActivities, type MentorDeps } from './mentor/mentor-activities';
 import { createUbiBaselineActivities, type UbiBaselineActivityDeps } from './ubi/baseline-activities';
+import { createRetentionActivities, type RetentionActivityDeps } from './retention/retention-activities';
 
 export interface ActivityDeps {
   repos: ContextDeps & DecisionStoreDeps;
@@ -21,6 +22,8 @@ export interface ActivityDeps {
   actions?: MentorDeps & ApprovalDeps;
   /** Delivery of alert-surface decisions to the alerting service, or the outbox (absent in decision-only test workers). */
   alerts?: AlertActivityDeps;
+  /** The MMM engine's retention (absent in decision-only test workers); data governance comes from `external.privacy`. */
+  retention?: Omit<RetentionActivityDeps, 'privacy'>;
 }
 
 /** Every activity the decision worker registers, built from injected dependencies. */
@@ -33,6 +36,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createMentorActivities(deps.actions ?? {}),
     ...createApprovalActivities(deps.actions ?? {}),
     ...createAlertActivities(deps.alerts),
+    ...(deps.retention ? createRetentionActivities({ ...deps.retention, privacy: deps.external?.privacy }) : {}),
   };
 }
 export type Activities = ReturnType<typeof createActivities>;

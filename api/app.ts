@@ -8,6 +8,7 @@ import type { SdkMetrics } from '../temporal/sdk-metrics';
 import type { ApprovalService } from './approval-service';
 import { authenticate, type TokenVerifier } from './auth';
 import type { DecideService } from './decide-service';
+import type { DecidePrivacyFilter } from '../lib/decide-privacy';
 import { errorHandler } from './error-handler';
 import { buildOpenApi } from './openapi';
 import type { DependencyCheck } from './readiness';
@@ -34,6 +35,8 @@ export interface AppDeps {
   ubi?: UbiRouteDeps;
   /** Consent, approval and approval status of multiplier actions. */
   approvals: ApprovalService;
+  /** The decide request's privacy filter with the tenant's data governance (default: the filter alone). */
+  decidePrivacy?: DecidePrivacyFilter;
 }
 
 /** Contract: oversized bodies get 413 with the envelope. Decide bodies are small; playbooks are the largest. */
@@ -44,11 +47,11 @@ const UBI_EVENTS_PATH = '/v1/ubi/events';
 
 export function allRoutes(deps: AppDeps): RouteSpec[] {
   return [
-    ...decisionRoutes({ decide: deps.decide, decisions: deps.repos.decisions, ledger: deps.repos.ledger, metrics: deps.metrics }),
+    ...decisionRoutes({ decide: deps.decide, decisions: deps.repos.decisions, ledger: deps.repos.ledger, metrics: deps.metrics, privacy: deps.decidePrivacy }),
     ...receiptRoutes({ ledger: deps.repos.ledger }),
     ...preferenceRoutes({ preferences: deps.repos.preferences }),
     ...playbookRoutes({ playbooks: deps.repos.playbooks }),
-    ...policyRoutes({ policies: deps.repos.policies }),
+    ...policyRoutes({ policies: deps.repos.policies, schedules: deps.ubi?.schedules }),
     ...opsRoutes({ checks: deps.checks, metrics: deps.metrics, version: deps.version }),
     ...ubiRoutes(() => {
       if (!deps.ubi) throw new Error('UBI routes were mounted without their dependencies');

@@ -52,7 +52,7 @@ export function createDecideService(deps: DecideServiceDeps) {
   }
 
   return {
-    async decide(request: DecideRequest, opts: { idempotencyKey: string | null; actorRoles: string[]; receivedAtMs: number }): Promise<DecideOutcome> {
+    async decide(request: DecideRequest, opts: { idempotencyKey: string | null; actorRoles: string[]; receivedAtMs: number; droppedFields?: string[] }): Promise<DecideOutcome> {
       const requestSha = sha256Hex(canonicalJson(request));
       if (opts.idempotencyKey) {
         const prior = await replay(request.tenant_id, opts.idempotencyKey, requestSha);
@@ -67,6 +67,7 @@ export function createDecideService(deps: DecideServiceDeps) {
         received_at_ms: opts.receivedAtMs,
         idempotency_key: opts.idempotencyKey,
         request_sha256: requestSha,
+        ...(opts.droppedFields?.length ? { dropped_fields: opts.droppedFields } : {}),
       };
       // Registered before the start, so a decision committed during the start call is not missed.
       const local = deps.notifier?.waitFor(workflowId, resultTimeoutMs);

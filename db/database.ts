@@ -13,6 +13,7 @@ import { createReceiptOutbox } from './repositories/receipt-outbox';
 import { createSignalReader } from './repositories/signal-reader';
 import { createUbiRepositories } from './repositories/ubi-repositories';
 import { createOutboxRepository } from './repositories/outbox-repository';
+import { createRetentionRepository } from './repositories/retention-repository';
 
 /** Builds every repository over one Sequelize instance. */
 export function createRepositories(sequelize: Sequelize, opts: { receiptSigningKeyPem?: string } = {}) {
@@ -35,6 +36,7 @@ export function createRepositories(sequelize: Sequelize, opts: { receiptSigningK
     actionApprovals: createActionApprovalRepository(sequelize, ledger),
     actionEnrichment: createActionEnrichmentRepository(sequelize),
     outbox: createOutboxRepository(sequelize),
+    retention: createRetentionRepository(sequelize),
   };
 }
 export type Repositories = ReturnType<typeof createRepositories>;

@@ -39,7 +39,8 @@ export function toEngineSignal(s: BehaviouralSignal): Signal {
   };
   for (const [key, value] of Object.entries(s.explanation)) {
     if (Object.keys(payload).length >= MAX_PAYLOAD_KEYS) break;
-    if (!PAYLOAD_KEY.test(key) || Object.hasOwn(payload, key) || !isPayloadScalar(value)) continue;
+    // The summary is a sentence for people: free text, which the privacy filter would drop from the decide request.
+    if (key === 'summary' || !PAYLOAD_KEY.test(key) || Object.hasOwn(payload, key) || !isPayloadScalar(value)) continue;
     payload[key] = value;
   }
   return { signal_id: s.signal_id, source: 'ubi', kind: s.signal_type, severity: s.severity, occurred_at: s.created_at, payload };

@@ -6,6 +6,7 @@ import type { ActionType, Severity, Surface } from './model/common';
 import type { IdeCard, Rendered } from './model/decision';
 import type { MatchInput } from './playbook-matching';
 import { fillTemplate, type TemplateValues } from './templates';
+import { filterPlaceholderValue } from './privacy/privacy-filter';
 
 /** Every ASCII punctuation CommonMark/GFM gives meaning to in inline text, plus & so entities like &#64; stay literal. */
 const MARKDOWN_SPECIAL = /[\\`*_{}[\]()#+\-.!|<>~&$]/g;
@@ -29,7 +30,11 @@ export function escapeMarkdown(s: string): string {
     .replace(/@/g, `@${ZWJ}`);
 }
 
-/** The placeholder values of domain/templates.ts, keyed exactly as its allow-list names them. */
+/**
+ * The placeholder values of domain/templates.ts, keyed exactly as its allow-list names them. Each passes the privacy
+ * filter (ADR 0013) once more at render time: whatever reached the decision some other way, a secret, an address, code
+ * or free text is never written into a card, a PR comment or a CI summary.
+ */
 export function templateValues(input: MatchInput & { actor_id: string }): TemplateValues {
   // No prototype: a placeholder named like an Object.prototype member must read as missing, not as a function.
   const values: TemplateValues = Object.create(null) as TemplateValues;
@@ -48,6 +53,7 @@ export function templateValues(input: MatchInput & { actor_id: string }): Templa
   if (signal?.payload) {
     for (const [key, value] of Object.entries(signal.payload)) values[`signal.payload.${key}`] = value;
   }
+  for (const key of Object.keys(values)) values[key] = filterPlaceholderValue(values[key]);
   return values;
 }
 

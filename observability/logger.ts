@@ -2,9 +2,9 @@ import pino from 'pino';
 
 export type Logger = pino.Logger;
 
-/** Structured JSON logs; secrets and tokens are redacted wherever they might appear. */
-export function createLogger(level: string, base: Record<string, unknown> = {}): Logger {
-  return pino({
+/** Structured JSON logs; secrets and tokens are redacted wherever they might appear. `destination`: stdout unless given. */
+export function createLogger(level: string, base: Record<string, unknown> = {}, destination?: pino.DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     level,
     base: { service: 'mmm-ubi', ...base },
     timestamp: pino.stdTimeFunctions.isoTime,
@@ -12,5 +12,6 @@ export function createLogger(level: string, base: Record<string, unknown> = {}):
       paths: ['authorization', 'req.headers.authorization', 'token', '*.token', 'secret', '*.secret', 'private_key'],
       censor: '[redacted]',
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

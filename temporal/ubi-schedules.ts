@@ -1,13 +1,16 @@
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import { RECOMPUTE_BASELINES_WORKFLOW_TYPE } from '../workflows/baselines/contract';
-import { UBI_RETENTION_WORKFLOW_TYPE } from '../workflows/retention/contract';
-import { recomputeWorkflowId, ubiRetentionWorkflowId } from './workflow-ids';
+import { MMM_RETENTION_WORKFLOW_TYPE, UBI_RETENTION_WORKFLOW_TYPE } from '../workflows/retention/contract';
+import { mmmRetentionWorkflowId, recomputeWorkflowId, ubiRetentionWorkflowId } from './workflow-ids';
 
 /** Retention runs daily at 03:30 UTC, after the default 02:00 recompute. */
 export const RETENTION_CRON = '30 3 * * *';
+/** The MMM engine's retention (decisions, outcomes, approvals, outbox) runs daily at 03:45 UTC, after UBI's. */
+export const MMM_RETENTION_CRON = '45 3 * * *';
 
 export const baselineScheduleId = (tenantId: string) => `ubi-baselines/${tenantId}`;
 export const retentionScheduleId = (tenantId: string) => `ubi-retention/${tenantId}`;
+export const mmmRetentionScheduleId = (tenantId: string) => `mmm-retention/${tenantId}`;
 
 async function ensureSchedule(client: Client, opts: { scheduleId: string; cron: string; workflowType: string; workflowId: string; taskQueue: string; args: unknown[] }): Promise<'created' | 'updated'> {
   const spec = { cronExpressions: [opts.cron] };
@@ -25,8 +28,9 @@ async function ensureSchedule(client: Client, opts: { scheduleId: string; cron: 
 }
 
 /**
- * The tenant's two UBI schedules, created idempotently: nightly baseline recompute (cron from the tenant config) and
- * daily retention. Safe to call at every start and after every config change: an existing schedule is updated.
+ * The tenant's three schedules, created idempotently: UBI's nightly baseline recompute (cron from the tenant config)
+ * and daily retention, and the MMM engine's daily retention. Safe to call at every start and after every config
+ * change: an existing schedule is updated.
  */
 export async function ensureUbiSchedules(client: Client, opts: { tenantId: string; baselineCron: string; taskQueue: string }): Promise<void> {
   await ensureSchedule(client, {
@@ -36,6 +40,10 @@ export async function ensureUbiSchedules(client: Client, opts: { tenantId: strin
   await ensureSchedule(client, {
     scheduleId: retentionScheduleId(opts.tenantId), cron: RETENTION_CRON, workflowType: UBI_RETENTION_WORKFLOW_TYPE,
     workflowId: ubiRetentionWorkflowId(opts.tenantId, 'scheduled'), taskQueue: opts.taskQueue, args: [{ tenant_id: opts.tenantId }],
+  });
+  await ensureSchedule(client, {
+    scheduleId: mmmRetentionScheduleId(opts.tenantId), cron: MMM_RETENTION_CRON, workflowType: MMM_RETENTION_WORKFLOW_TYPE,
+    workflowId: mmmRetentionWorkflowId(opts.tenantId, 'scheduled'), taskQueue: opts.taskQueue, args: [{ tenant_id: opts.tenantId }],
   });
 }
 

@@ -30,3 +30,8 @@ export function recomputeWorkflowId(tenantId: string, suffix: string): string {
 export function ubiRetentionWorkflowId(tenantId: string, suffix: string): string {
   return `ubi-retention/${tenantId}/${suffix}`;
 }
+
+/** Ids of the MMM engine's retention runs (decisions, outcomes, approvals, outbox). */
+export function mmmRetentionWorkflowId(tenantId: string, suffix: string): string {
+  return `mmm-retention/${tenantId}/${suffix}`;
+}

@@ -41,6 +41,7 @@ import { startReceiptEmission } from './receipt-emission';
 import type { SignalBus } from '../activities/bus/signal-bus';
 import { createConfiguredSignalBus } from './signal-bus-factory';
 import { startSignalConsumer } from './signal-consumer';
+import { createDecidePrivacyFilter } from '../lib/decide-privacy';
 
 export interface Runtime {
   apiUrl: string | null;
@@ -169,6 +170,9 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
     stops.push(() => bus.close());
     // Worker and API in one process: the API learns of committed decisions directly (ADR 0001).
     const notifier = config.RUN_WORKER && config.RUN_API ? createDecisionNotifier() : undefined;
+    // One privacy filter in front of decide, for the HTTP API and the signal consumer, with the tenant's data governance.
+    const guard = external.activities.privacy;
+    const decidePrivacy = createDecidePrivacyFilter({ governance: guard?.configured ? (tenantId) => guard.tenantConfig(tenantId) : undefined });
     // One decide service for the HTTP API and the signal consumer.
     const decide = createDecideService({
       client: temporal.client,
@@ -212,6 +216,7 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
           actions: createActionDeps(repos, serviceClients, metrics),
           ubi: { baselines: repos.ubi.baselines, configs: repos.ubi.configs, features: repos.ubi.features, scorer: b, metrics: metrics.ubi },
           alerts: { alerting: external.alerting, outbox: repos.outbox, privacy: external.activities.privacy, metrics, logger },
+          retention: { policies: repos.policies, retention: repos.retention },
         }),
         workflowBundlePath: config.WORKFLOW_BUNDLE_PATH ?? WORKFLOW_BUNDLE_PATH,
       });
@@ -238,13 +243,17 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
           defaultSurfaces: config.SIGNAL_CONSUMER_DEFAULT_SURFACES,
           metrics,
           logger: logger.child({ component: 'signal-consumer' }),
+          privacy: decidePrivacy,
         });
         stops.push(() => consumer.stop());
       }
     }
     // Schedules of tenants already known, in the background: start-up does not wait on them.
     if (config.UBI_SCHEDULES_ENABLED)
-      void repos.ubi.events.knownTenants().then((tenants) => Promise.all(tenants.map((t) => scheduler.ensure(t))), (err) => logger.warn({ err: err.message }, 'could not list UBI tenants'));
+      void Promise.all([repos.ubi.events.knownTenants(), repos.retention.knownTenants()]).then(
+        ([ubi, mmm]) => Promise.all([...new Set([...ubi, ...mmm])].map((t) => scheduler.ensure(t))),
+        (err) => logger.warn({ err: err.message }, 'could not list known tenants'),
+      );
 
     // Seeding and the token secret belong to the API tier; a worker-only process needs neither (nor a writable DATA_DIR).
     if (config.SEED_DEMO && config.RUN_API) {
@@ -299,6 +308,7 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
           staleAfterSeconds: config.UBI_STALE_AFTER_SECONDS,
         },
         approvals: createApprovalService({ client: temporal.client, approvals: repos.actionApprovals }),
+        decidePrivacy,
       });
       server = await startServer(app, config.PORT, config.HOST, {
         shutdownGraceMs: config.HTTP_SHUTDOWN_GRACE_MS,

@@ -11,6 +11,7 @@ import type { PublishedPlaybook } from '../domain/model/playbook';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import { sleep } from '../lib/sleep';
+import { createDecidePrivacyFilter, type DecidePrivacyFilter } from '../lib/decide-privacy';
 
 export interface SignalConsumerDeps {
   bus: SignalBus;
@@ -23,6 +24,8 @@ export interface SignalConsumerDeps {
   defaultSurfaces: readonly Surface[];
   metrics?: Pick<Metrics, 'signalDecisions'>;
   logger: Logger;
+  /** The decide request's privacy filter (ADR 0013); the same one as POST /v1/mmm/decide. */
+  privacy?: DecidePrivacyFilter;
 }
 
 /** The Idempotency-Key of the decision a signal makes on one surface: a re-delivered message replays it. */
@@ -64,7 +67,9 @@ export function createSignalHandler(deps: Omit<SignalConsumerDeps, 'bus' | 'grou
       const request = decideRequestSchema.safeParse({ tenant_id: b.tenant_id, actor_id: b.actor_id, actor_type: b.actor_type, surface, signal });
       if (!request.success) throw new PoisonMessageError(`signal does not make a valid decide request: ${problems(request.error.issues)}`);
       try {
-        const { decision, replayed } = await deps.decide.decide(request.data, {
+        const { request: filtered, droppedFields } = await (deps.privacy ?? createDecidePrivacyFilter())(request.data);
+        const { decision, replayed } = await deps.decide.decide(filtered, {
+          droppedFields,
           idempotencyKey: signalIdempotencyKey(b.signal_id, surface),
           actorRoles: [],
           receivedAtMs: Date.now(),

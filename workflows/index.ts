@@ -4,6 +4,7 @@ export { pingWorkflow } from './ping/workflow';
 export { receiptEmissionWorkflow } from './receipts/workflow';
 export { recomputeBaselinesWorkflow } from './baselines/workflow';
 export { ubiRetentionWorkflow } from './retention/workflow';
+export { mmmRetentionWorkflow } from './retention/mmm-workflow';
 export { dualChannelApprovalWorkflow } from './approval/workflow';
 export { mentorEnrichmentWorkflow } from './mentor/workflow';
 export { alertDeliveryWorkflow } from './alerts/workflow';

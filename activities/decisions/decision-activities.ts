@@ -11,6 +11,7 @@ import { createFatigueActivities } from '../fatigue/fatigue-activities';
 import type { FatigueStore } from '../fatigue/fatigue-store';
 import type { PrivacyGuard } from '../governance/privacy-guard';
 import { policyFailModeOf } from '../policy/policy-resolver';
+import { PRIVACY_FIELDS_DROPPED } from '../../domain/privacy/privacy-filter';
 import type { DecisionNotifier } from '../../lib/decision-notifier';
 
 export interface DecisionStoreDeps {
@@ -38,6 +39,8 @@ export interface CommitDecisionInput {
   received_at_ms: number;
   /** Multiplier actions of the plan, opened for consent when shown. */
   approvals?: ApprovalTask[];
+  /** Request fields the privacy filter removed (ADR 0013): named in the decision, a degraded reason. */
+  dropped_fields?: string[];
 }
 
 /**
@@ -75,6 +78,8 @@ export function createDecisionActivities(deps: DecisionStoreDeps & { fatigueStor
      */
     async commitDecision(input: CommitDecisionInput): Promise<DecisionRef> {
       const degraded = [...input.degraded_reasons];
+      const droppedFields = input.dropped_fields ?? [];
+      if (droppedFields.length > 0) degraded.push(PRIVACY_FIELDS_DROPPED);
       let verdicts: FatigueVerdict[] | 'unavailable' = [];
       if (input.plan.candidates.length > 0) {
         const reserved = await reserveNudges({
@@ -111,6 +116,7 @@ export function createDecisionActivities(deps: DecisionStoreDeps & { fatigueStor
           latency_warning: isOverBudget(input.request.surface, latency),
           degraded_mode: degraded.length > 0,
           degraded_reasons: degraded,
+          dropped_fields: droppedFields,
           workflow_id: input.workflow_id,
         },
         surface: input.request.surface,

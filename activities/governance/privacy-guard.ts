@@ -18,7 +18,8 @@ export interface PrivacyGuard {
   redactOutgoing<T>(tenantId: string, payload: T): Promise<{ payload: T; degraded: boolean }>;
 }
 
-export const PII_MASK = '[redacted-pii]';
+export { PII_MASK } from '../../domain/privacy/privacy-filter';
+import { PII_MASK } from '../../domain/privacy/privacy-filter';
 
 /** Masks every value whose key is one of `fields`, at any depth. */
 export function maskFields(value: unknown, fields: ReadonlySet<string>, depth = 0): unknown {

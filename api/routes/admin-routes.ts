@@ -61,7 +61,7 @@ export function playbookRoutes(deps: { playbooks: PlaybookRepository }) {
   ];
 }
 
-export function policyRoutes(deps: { policies: PolicyRepository }) {
+export function policyRoutes(deps: { policies: PolicyRepository; schedules?: { ensure(tenantId: string): Promise<boolean> } }) {
   const params = z.object({ tenant_id: idSchema });
   return [
     defineRoute({
@@ -75,7 +75,10 @@ export function policyRoutes(deps: { policies: PolicyRepository }) {
       method: 'put', path: '/v1/mmm/tenants/:tenant_id/policy', summary: 'Replace the tenant policy (omitted fields take their defaults); bumps the version', tag: 'policy', auth: POLICY_ADMINS,
       params, body: tenantPolicyInputSchema, response: tenantPolicySchema,
       async handler({ params: p, body, auth }) {
-        return { body: await deps.policies.put(p.tenant_id, body, auth.sub) };
+        const policy = await deps.policies.put(p.tenant_id, body, auth.sub);
+        // A tenant with a policy gets its daily retention Schedule (issue 12); failures are logged and retried later.
+        void deps.schedules?.ensure(p.tenant_id);
+        return { body: policy };
       },
     }),
   ];

@@ -8,6 +8,7 @@ import { receiptSchema } from '../../domain/model/receipt';
 import type { Metrics } from '../../observability/metrics';
 import { ADMINS } from '../authorization';
 import type { DecideService } from '../decide-service';
+import { createDecidePrivacyFilter, type DecidePrivacyFilter } from '../../lib/decide-privacy';
 import { defineRoute } from '../route';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
@@ -20,7 +21,8 @@ function decisionOf(decisions: DecisionRepository) {
   };
 }
 
-export function decisionRoutes(deps: { decide: DecideService; decisions: DecisionRepository; ledger: ReceiptLedger; metrics: Metrics }) {
+export function decisionRoutes(deps: { decide: DecideService; decisions: DecisionRepository; ledger: ReceiptLedger; metrics: Metrics; privacy?: DecidePrivacyFilter }) {
+  const privacy = deps.privacy ?? createDecidePrivacyFilter();
   return [
     defineRoute({
       method: 'post',
@@ -37,8 +39,11 @@ export function decisionRoutes(deps: { decide: DecideService; decisions: Decisio
         const key = req.header('idempotency-key') ?? null;
         if (key !== null && !IDEMPOTENCY_KEY.test(key))
           throw new ValidationError('the Idempotency-Key header is not valid', [{ field: 'Idempotency-Key', message: '1-200 printable ASCII characters' }], 400);
-        const { decision, replayed } = await deps.decide.decide(body, {
+        // The privacy filter before anything is handed on (ADR 0013): what it drops is named in dropped_fields.
+        const { request, droppedFields } = await privacy(body);
+        const { decision, replayed } = await deps.decide.decide(request, {
           idempotencyKey: key,
+          droppedFields,
           actorRoles: auth.sub === body.actor_id ? auth.roles : [],
           receivedAtMs,
         });

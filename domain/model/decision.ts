@@ -132,6 +132,8 @@ export const decisionSchema = z.object({
   latency_warning: z.boolean(),
   degraded_mode: z.boolean(),
   degraded_reasons: z.array(text()),
+  /** Request fields the privacy filter removed, by name and never with their value (ADR 0013); absent on older decisions. */
+  dropped_fields: z.array(text()).optional(),
   receipt_id: text(),
   workflow_id: text(),
 });

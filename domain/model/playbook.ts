@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { actorTypeSchema, idSchema, scalarSchema, severitySchema, surfaceSchema, text, timestampSchema } from './common';
 import { signalSourceSchema } from './signal';
 import { findPrescriptiveLanguage, findUnknownPlaceholders, TEMPLATE_PLACEHOLDERS } from '../templates';
+import { authoredTextProblem, conditionValueProblem } from '../privacy/privacy-filter';
 
 export { REQUEST_TRIGGER_KIND } from './constants';
 
@@ -62,7 +63,14 @@ export const conditionSchema = z.discriminatedUnion('op', [
         'x-regex-dialect': 'valid JavaScript (no flags); no quantifier after a group; no look-arounds; no back-references; at most two unbounded quantifiers (*, +, {n,})',
       }),
   }),
-], { error: 'op must be one of eq, neq, in, gte, lte, matches' });
+], { error: 'op must be one of eq, neq, in, gte, lte, matches' })
+  .superRefine((c, ctx) => {
+    // A value to match is written by an admin and stored with the playbook: never a secret, an address or control characters.
+    for (const v of Array.isArray(c.value) ? c.value : [c.value]) {
+      const problem = typeof v === 'string' ? conditionValueProblem(v, { pattern: c.op === 'matches' }) : null;
+      if (problem) ctx.addIssue({ code: 'custom', path: ['value'], message: problem });
+    }
+  });
 export type Condition = z.infer<typeof conditionSchema>;
 
 /** What a template may say, beyond what a pattern can: named in the document under these `x-` keys. */
@@ -107,6 +115,8 @@ export const playbookActionSchema = z
     for (const key of ['title', 'body'] as const) {
       const unknown = findUnknownPlaceholders(a[key]);
       if (unknown.length) ctx.addIssue({ code: 'custom', path: [key], message: `unknown placeholders: ${unknown.join(', ')}` });
+      const privacy = authoredTextProblem(a[key], { oneLine: key === 'title' });
+      if (privacy) ctx.addIssue({ code: 'custom', path: [key], message: privacy });
       if (a.type === 'mirror') {
         // `!` is refused by the pattern above (and named there); the words are what a pattern cannot say.
         const words = findPrescriptiveLanguage(a[key]).filter((w) => !w.startsWith('!'));
@@ -117,9 +127,14 @@ export const playbookActionSchema = z
   });
 export type PlaybookAction = z.infer<typeof playbookActionSchema>;
 
+const refuseSensitiveText = (oneLine: boolean) => (value: string, ctx: z.RefinementCtx): void => {
+  const problem = authoredTextProblem(value, { oneLine });
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+};
+
 export const playbookInputSchema = z.strictObject({
-  name: text().min(1).max(120),
-  description: text().max(1000).optional(),
+  name: text().min(1).max(120).superRefine(refuseSensitiveText(true)),
+  description: text().max(1000).superRefine(refuseSensitiveText(false)).optional(),
   category: text(/^[a-z][a-z0-9_-]*$/, 'must be lower_snake_case').min(1).max(64),
   actor_types: z.array(actorTypeSchema).min(1).max(2).optional(),
   triggers: z.array(triggerSchema).min(1).max(20),

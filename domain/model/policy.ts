@@ -19,6 +19,8 @@ export const tenantPolicyInputSchema = z.strictObject({
   approval_timeout_minutes: z.number().min(0.05).max(30 * 24 * 60).default(60),
   llm_enabled: z.boolean().default(false),
   allowed_action_types: z.array(actionTypeSchema).max(3).default(['mirror', 'mentor', 'multiplier']),
+  /** Decisions, outcomes, approvals and the action outbox older than this are purged daily (data governance's wins). */
+  retention_days: z.number().int().min(1).max(3650).default(90),
 });
 export type TenantPolicyInput = z.infer<typeof tenantPolicyInputSchema>;
 

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { isoDateTimeSchema, surfaceSchema, text, timeZoneSchema } from './common';
+import { classifyString } from '../privacy/detectors';
 
 export const preferencesInputSchema = z.strictObject({
-  opt_out_categories: z.array(text().min(1).max(64)).max(50).default([]),
+  // Category names, never a secret, an address or words: the privacy filter's detectors refuse anything else (ADR 0013).
+  opt_out_categories: z.array(text().min(1).max(64).refine((c) => classifyString(c) === null, 'must be a category name')).max(50).default([]),
   snooze_until: isoDateTimeSchema.nullable().default(null),
   preferred_surfaces: z.array(surfaceSchema).max(4).default([]),
   /** The actor's own time zone: quiet hours are evaluated in it when set (else the tenant's). */

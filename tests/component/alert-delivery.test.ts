@@ -37,6 +37,7 @@ function alertCalls(tenant: string): RecordedCall[] {
 
 /** An alert-surface playbook whose text carries the branch, so redaction of what leaves can be seen. */
 const alertPlaybook = requestPlaybook({ title: 'Alert on {{branch}}', body: 'Builds on {{branch}} failed.', surfaces: ['ide', 'alert'] });
+// An address in the branch: the privacy filter drops it before the decision (ADR 0013); the alert's own redaction stays behind it.
 const secretBranch = 'fix/alice@example.com';
 
 async function setUp(a: TestApp, script?: FakeReply[]): Promise<TenantFixture> {
@@ -95,7 +96,7 @@ describe('alerts with an alerting service', () => {
         severity: action.payload.rendered.alert.severity,
       }),
     );
-    expect(calls[0].body.title).toBe('Alert on fix/[redacted-email]');
+    expect(calls[0].body.title).toBe('Alert on unknown');
     expect(JSON.stringify(calls[0].body)).not.toContain('alice@example.com');
     expect(JSON.stringify(calls[0].body)).not.toContain('payments');
   });
@@ -191,7 +192,7 @@ describe('alerts without an alerting service', () => {
     expect(await deliveryResult(app, res.body)).toEqual([{ alert_id: action.action_id, outcome: 'outbox' }]);
     const rows = await app.runtime.repos.outbox.pending(fx.tenant, 'alerting');
     expect(rows).toEqual([expect.objectContaining({ action_id: action.action_id, target: 'alerting', idempotency_key: action.action_id, status: 'pending' })]);
-    expect(alertPayloadSchema.strict().parse(rows[0].payload)).toEqual(expect.objectContaining({ decision_id: res.body.decision_id, title: 'Alert on fix/[redacted-email]' }));
+    expect(alertPayloadSchema.strict().parse(rows[0].payload)).toEqual(expect.objectContaining({ decision_id: res.body.decision_id, title: 'Alert on unknown' }));
     expect(await metricValue(app, 'outbox')).toBe(outboxBefore + 1);
     expect(alertCalls(fx.tenant)).toEqual([]);
   });

@@ -160,7 +160,8 @@ describe('POST /v1/mmm/decide with a published mirror playbook', () => {
   it('when the branch name carries HTML, Markdown and a mention, then PR and CI Markdown escape it and the IDE card keeps it as plain text', async () => {
     const fx = newTenant(app);
     await publishPlaybook(app, fx.admin, buildFailuresPlaybook());
-    const branch = '<img src=x onerror=alert(1)> **bold** @everyone';
+    // One word: with spaces it would be free text, which the privacy filter drops before rendering (ADR 0013).
+    const branch = '<img/src=x/onerror=alert(1)>**bold**@everyone';
 
     const res = await decide(app, fx.service, decideBody(fx.tenant, { branch, signal: buildFailuresSignal(3) }));
 

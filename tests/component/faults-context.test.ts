@@ -60,7 +60,9 @@ it('when UBI hangs and data governance fails, then the decision is shown within 
   const { body, ms } = await timedDecide('a-slow');
   expect(body.outcome).toBe('shown');
   expect(body.degraded_mode).toBe(true);
-  expect(body.degraded_reasons.sort()).toEqual(['data_governance_unavailable', 'ubi_signals_unavailable']);
+  // The tenant's allow-list could not be read, so nothing optional was kept: the branch is dropped and named (ADR 0013).
+  expect(body.degraded_reasons.sort()).toEqual(['data_governance_unavailable', 'privacy_fields_dropped', 'ubi_signals_unavailable']);
+  expect(body.dropped_fields).toEqual(['branch']);
   expect(body.context.recent_signals).toEqual([]);
   // UBI's budget is 1 s; data governance's 0.5 s runs alongside.
   expect(ms).toBeLessThan(1800);

@@ -42,7 +42,10 @@ async function setUp(a: TestApp, reply?: FakeReply) {
   return fx;
 }
 
+// An address in the branch and code in the payload: the privacy filter drops both before the decision (ADR 0013), and
+// the prompt is minimised again on its own.
 const secretBranch = 'feature/alice@example.com-fix';
+const DROPPED = ['branch', 'signal.payload.failing_step'];
 function mentorDecide(a: TestApp, fx: TenantFixture, surface = 'ide') {
   return decide(a, fx.service, decideBody(fx.tenant, {
     surface,
@@ -90,7 +93,8 @@ describe('mentor actions with an LLM gateway', () => {
     expect(answeredIn).toBeLessThan(1_500);
     const template = res.body.actions.find((x: { type: string }) => x.type === 'mentor');
     expect(template.payload.enrichment).toEqual({ status: 'pending', reason: null });
-    expect(template.payload.title).toBe(`Builds on ${secretBranch} keep failing`);
+    expect(template.payload.title).toBe('Builds on unknown keep failing');
+    expect(res.body.dropped_fields).toEqual(DROPPED);
     expect(template.payload.rationale).toEqual({
       evidence_links: [expect.stringMatching(/^signal:ubi\/sig-/), 'run:run-991', 'file:src/payments/charge.ts', expect.stringMatching(/^playbook:pb_/)],
       baseline_comparison: null,
@@ -109,7 +113,7 @@ describe('mentor actions with an LLM gateway', () => {
       baseline_comparison: null,
       why_relevant: 'Repeated failures in one step usually have one cause.',
     });
-    expect(decision.degraded_reasons).toEqual([]);
+    expect(decision.degraded_reasons).toEqual(['privacy_fields_dropped']);
 
     // The prompt: minimised context only.
     const [call] = gateway.calls.filter((c) => c.body?.tenant_id === fx.tenant);
@@ -157,7 +161,7 @@ describe('mentor actions without an LLM gateway', () => {
       expect(mentor.payload.enrichment).toEqual({ status: 'template', reason: 'llm_gateway_unset' });
       expect(mentor.payload.rationale.evidence_links.length).toBeGreaterThan(0);
       expect(res.body.degraded_mode).toBe(true);
-      expect(res.body.degraded_reasons).toEqual(['llm_gateway_unset']);
+      expect(res.body.degraded_reasons).toEqual(['llm_gateway_unset', 'privacy_fields_dropped']);
     } finally {
       await bare.stop();
     }
@@ -178,7 +182,7 @@ describe('mentor actions behind an open circuit breaker', () => {
       const second = await mentorDecide(a, fx);
       const template = second.body.actions.find((x: { type: string }) => x.type === 'mentor');
       expect(template.payload.enrichment).toEqual({ status: 'template', reason: 'llm_gateway_circuit_open' });
-      expect(second.body.degraded_reasons).toEqual(['llm_gateway_circuit_open']);
+      expect(second.body.degraded_reasons).toEqual(['llm_gateway_circuit_open', 'privacy_fields_dropped']);
       expect(down.calls.length).toBe(callsBefore);
     } finally {
       await a.stop();

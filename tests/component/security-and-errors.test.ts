@@ -429,11 +429,12 @@ describe('hostile values', () => {
     expect(typeof ({} as { constructor: unknown }).constructor).toBe('function');
   });
 
-  it('when the branch and repo carry SQL-looking text, then the decision is made and stores them verbatim', async () => {
+  it('when the branch and repo carry SQL-looking identifiers, then the decision is made and stores them verbatim', async () => {
     const fx = newTenant(app);
     await publishPlaybook(app, fx.admin, buildFailuresPlaybook());
-    const branch = "main'; DROP TABLE decisions; --";
-    const repo = 'repo" OR 1=1 --';
+    // Single words: SQL written as a sentence is free text, which the privacy filter drops (the next test).
+    const branch = "main';DROP/**/TABLE/**/decisions;--";
+    const repo = 'repo"OR"1"="1';
 
     const res = await decide(app, fx.service, decideBody(fx.tenant, { branch, repo_id: repo, signal: buildFailuresSignal(3) }));
     const read = await app.request('GET', `/v1/mmm/decisions/${res.body.decision_id}`, { token: fx.service });
@@ -443,6 +444,19 @@ describe('hostile values', () => {
     expect(read.body.context.branch).toBe(branch);
     expect(read.body.context.repo_id).toBe(repo);
     expect(res.body.actions[0].payload.title).toBe(`Build activity on ${branch}`);
+  });
+
+  it('when the branch and repo carry SQL written as text, then the privacy filter drops both and names them, and the decision is made without them', async () => {
+    const fx = newTenant(app);
+    await publishPlaybook(app, fx.admin, buildFailuresPlaybook());
+
+    const res = await decide(app, fx.service, decideBody(fx.tenant, { branch: "main'; DROP TABLE decisions; --", repo_id: 'repo" OR 1=1 --', signal: buildFailuresSignal(3) }));
+
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ outcome: 'shown', dropped_fields: ['repo_id', 'branch'], degraded_mode: true });
+    expect(res.body.degraded_reasons).toContain('privacy_fields_dropped');
+    expect(res.body.context).toMatchObject({ branch: null, repo_id: null });
+    expect(JSON.stringify(res.body)).not.toContain('DROP TABLE');
   });
 
   it('when a playbook condition uses a nested-quantifier regex, then the playbook is refused with 422 naming conditions.0.value', async () => {

@@ -268,6 +268,7 @@ describe('schedules', () => {
     expect(moved.spec.calendars?.[0]).toMatchObject({ hour: [{ start: 5, end: 5, step: 1 }], minute: [{ start: 30, end: 30, step: 1 }] });
     await app.runtime.temporal.client.schedule.getHandle(`ubi-baselines/${fx.tenant}`).delete();
     await app.runtime.temporal.client.schedule.getHandle(`ubi-retention/${fx.tenant}`).delete();
+    await app.runtime.temporal.client.schedule.getHandle(`mmm-retention/${fx.tenant}`).delete();
   });
 });
 

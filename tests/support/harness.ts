@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { signDevToken } from '../../api/auth';
 import { loadConfig } from '../../config/config';
-import { createLogger } from '../../observability/logger';
+import { createLogger, type Logger } from '../../observability/logger';
 import { startRuntime, type Runtime, type RuntimeOptions } from '../../workers/runtime';
 
 export const TEST_JWT_SECRET = 'test-secret-for-the-suite-only-0123456789';
@@ -32,7 +32,8 @@ export interface TestApp {
   stop(): Promise<void>;
 }
 
-export async function startTestApp(env: Record<string, string> = {}, opts: RuntimeOptions = {}): Promise<TestApp> {
+/** `logger`: the app's logger (default: one at the config's LOG_LEVEL, silent unless `env` says otherwise). */
+export async function startTestApp(env: Record<string, string> = {}, opts: RuntimeOptions = {}, logger?: Logger): Promise<TestApp> {
   const taskQueue = uniqueId('tq');
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mmm-app-'));
   const config = loadConfig({
@@ -56,7 +57,7 @@ export async function startTestApp(env: Record<string, string> = {}, opts: Runti
     BUS_TOPIC_PREFIX: `${taskQueue}.`,
     ...env,
   });
-  const runtime = await startRuntime(config, createLogger(config.LOG_LEVEL), opts);
+  const runtime = await startRuntime(config, logger ?? createLogger(config.LOG_LEVEL), opts);
   const url = runtime.apiUrl as string;
   return {
     runtime,
@@ -91,10 +92,10 @@ export async function startTestApp(env: Record<string, string> = {}, opts: Runti
  * One app for the calling test file: started in beforeAll, stopped in afterAll. `env` may be a function, read when
  * the app starts (after the file's earlier beforeAll hooks, e.g. one that starts a server the app should use).
  */
-export function useTestApp(env: Record<string, string> | (() => Record<string, string>) = {}, opts: RuntimeOptions = {}): TestApp {
+export function useTestApp(env: Record<string, string> | (() => Record<string, string>) = {}, opts: RuntimeOptions = {}, logger?: Logger): TestApp {
   let current: TestApp | undefined;
   beforeAll(async () => {
-    current = await startTestApp(typeof env === 'function' ? env() : env, opts);
+    current = await startTestApp(typeof env === 'function' ? env() : env, opts, logger);
   });
   afterAll(async () => {
     await current?.stop();

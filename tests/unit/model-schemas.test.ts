@@ -100,6 +100,7 @@ describe('policy and preferences schemas', () => {
       approval_timeout_minutes: 60,
       llm_enabled: false,
       allowed_action_types: ['mirror', 'mentor', 'multiplier'],
+      retention_days: 90,
     });
     expect(policySnapshotId('t1', 4)).toBe('pol_t1_v4');
   });

@@ -16,6 +16,8 @@ export const decideWorkflowInputSchema = z.object({
   received_at_ms: z.number(),
   idempotency_key: z.string().nullable(),
   request_sha256: z.string(),
+  /** Fields of the request the privacy filter removed before it reached the workflow (names only, ADR 0013). */
+  dropped_fields: z.array(z.string()).optional(),
 });
 export type DecideWorkflowInput = z.infer<typeof decideWorkflowInputSchema>;
 

@@ -89,6 +89,7 @@ export async function decideWorkflow(input: DecideWorkflowInput): Promise<Decisi
     idempotency_key: input.idempotency_key,
     request_sha256: input.request_sha256,
     received_at_ms: input.received_at_ms,
+    ...(input.dropped_fields ? { dropped_fields: input.dropped_fields } : {}),
   });
 
   // 4. Let ops find it by outcome.
