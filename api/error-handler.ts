@@ -2,6 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { ConnectionError } from 'sequelize';
 import { z } from 'zod';
 import { AppError, DependencyUnavailableError, ValidationError } from '../domain/errors';
+import { isTransientDatabaseError } from '../db/transient';
 import type { Logger } from '../observability/logger';
 
 export interface ErrorBody {
@@ -40,6 +41,8 @@ export function errorHandler(logger: Logger) {
     else if (err instanceof z.ZodError) appErr = new ValidationError('the request is not valid', fieldsFromZod(err));
     // PostgreSQL unreachable: a 503 the caller may retry, not an internal error (the transaction was not committed).
     else if (err instanceof ConnectionError) appErr = new DependencyUnavailableError('postgres', 'the database is unavailable; retry later', { cause: err });
+    // A deadlock victim or serialization failure that outlived its retries: nothing was committed, the caller may retry.
+    else if (isTransientDatabaseError(err)) appErr = new DependencyUnavailableError('postgres', 'the database was busy with a conflicting change; retry later', { cause: err });
     else appErr = fromBodyParser(err) ?? new AppError(500, 'internal_error', 'something went wrong on our side', undefined, { cause: err });
     if (appErr.status >= 500) {
       logger.error({ err, code: appErr.code, path: req.path, request_id: res.locals.requestId }, 'request failed');

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { QueryTypes, type Sequelize } from 'sequelize';
 import type { ActorType } from '../../domain/model/common';
+import { retryTransient } from '../transient';
 import { sha256Hex } from '../../lib/receipt-crypto';
 import { BASELINE_DAYS, type ColdStartState } from '../../domain/ubi/baselines';
 import type { ReceiptLedger } from './receipt-ledger';
@@ -171,7 +172,8 @@ export function createUbiBaselineRepository(sequelize: Sequelize, ledger: Receip
      * transaction (all or nothing). The receipt names the actor only by a tenant-scoped hash.
      */
     async eraseActor(tenantId: string, actorId: string, requestedBy: string) {
-      return sequelize.transaction(async (transaction) => {
+      // Its deletes lock the actor's rows in several tables, as a concurrent recompute's do in another order.
+      return retryTransient(() => sequelize.transaction(async (transaction) => {
         // Waits for a feature micro-batch working on this actor (it holds the same lock shared) so it cannot write after us.
         await sequelize.query(`SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2, 0))`, { bind: [tenantId, actorId], transaction });
         const [counts] = await sequelize.query<{ events: number; daily: number; windows: number; baselines: number; profiles: number; signals: number; actors: number }>(
@@ -197,7 +199,7 @@ export function createUbiBaselineRepository(sequelize: Sequelize, ledger: Receip
           transaction,
         );
         return { erased, receipt_id: receipt.receipt_id };
-      });
+      }));
     },
   };
 }
