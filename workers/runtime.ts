@@ -14,6 +14,7 @@ import { createApp } from '../api/app';
 import { createApprovalService } from '../api/approval-service';
 import { createHs256Verifier } from '../api/auth';
 import { createDecideService } from '../api/decide-service';
+import { createDecisionClient } from '../workflows/decision/client';
 import type { DependencyCheck } from '../api/readiness';
 import { startServer, type RunningServer } from '../api/server';
 import type { AppConfig } from '../config/config';
@@ -154,15 +155,20 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
     }
     const { bus, mode: busMode } = createConfiguredSignalBus(config, { redisUrl, metrics, logger });
     stops.push(() => bus.close());
-    // Worker and API in one process: the API learns of committed decisions directly (ADR 0001).
+    // Worker and API in one process: the API learns of committed decisions directly (ADR 0010).
     const notifier = config.RUN_WORKER && config.RUN_API ? createDecisionNotifier() : undefined;
-    // One decide service for the HTTP API and the signal consumer.
+    // One decide service for the HTTP API and the signal consumer: Updates into the actors' shard workflows.
     const decide = createDecideService({
-      client: temporal.client,
-      taskQueue: config.TEMPORAL_TASK_QUEUE,
-      eagerStart: config.TEMPORAL_EAGER_START && config.RUN_WORKER,
-      decisions: repos.decisions,
+      decisions: createDecisionClient({
+        client: temporal.client,
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        shards: config.DECISION_SHARDS,
+        maxDecisionsPerRun: config.DECISION_MAX_PER_RUN,
+        maxInFlightPerShard: config.DECISION_MAX_IN_FLIGHT_PER_SHARD,
+      }),
+      store: repos.decisions,
       notifier,
+      metrics,
     });
 
     const scheduler = createUbiScheduler({

@@ -7,3 +7,4 @@ export { ubiRetentionWorkflow } from './retention/workflow';
 export { dualChannelApprovalWorkflow } from './approval/workflow';
 export { mentorEnrichmentWorkflow } from './mentor/workflow';
 export { alertDeliveryWorkflow } from './alerts/workflow';
+export { decisionShardWorkflow } from './decision/shard-workflow';

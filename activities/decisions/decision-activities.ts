@@ -27,6 +27,9 @@ export interface DecisionStoreDeps {
 export interface CommitDecisionInput {
   decision_id: string;
   workflow_id: string;
+  /** Set by decisionShardWorkflow: the run and the Update that make this decision (ADR 0010). */
+  workflow_run_id?: string | null;
+  update_id?: string;
   created_at: string;
   request: DecideRequest;
   context: DecisionContext;
@@ -116,6 +119,7 @@ export function createDecisionActivities(deps: DecisionStoreDeps & { fatigueStor
         surface: input.request.surface,
         idempotencyKey: input.idempotency_key,
         requestSha256: input.request_sha256,
+        ...(input.update_id ? { recordedBy: { workflowRunId: input.workflow_run_id ?? null, updateId: input.update_id } } : {}),
         receiptPayload: withPrivacy(input.request.tenant_id, {
           ...receiptPayload({
             request: input.request, outcome, actions, suppressed, policySnapshotId, degradedReasons: degraded, workflowId: input.workflow_id,
@@ -125,7 +129,7 @@ export function createDecisionActivities(deps: DecisionStoreDeps & { fatigueStor
         }),
       });
       await openApprovals(deps, input, decision);
-      deps.notifier?.committed(input.workflow_id, decision);
+      deps.notifier?.committed(decision.decision_id, decision);
       const ref: DecisionRef = { decision_id: decision.decision_id, receipt_id: decision.receipt_id, outcome: decision.outcome };
       // Only decisions that will start follow-ups carry the shown action ids (keeps older histories' results unchanged).
       // Alert-surface decisions that show actions deliver their alerts after the answer (alert-delivery-v1).
