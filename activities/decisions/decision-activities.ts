@@ -12,6 +12,7 @@ import type { FatigueStore } from '../fatigue/fatigue-store';
 import type { PrivacyGuard } from '../governance/privacy-guard';
 import { policyFailModeOf } from '../policy/policy-resolver';
 import type { DecisionNotifier } from '../../lib/decision-notifier';
+import { settleBatch, type BatchItemError } from '../context/context-activities';
 
 export interface DecisionStoreDeps {
   decisions: { record(input: RecordDecision): Promise<Decision> };
@@ -69,7 +70,7 @@ export function createDecisionActivities(deps: DecisionStoreDeps & { fatigueStor
   const now = deps.now ?? Date.now;
   const { reserveNudges } = createFatigueActivities({ fatigueStore: deps.fatigueStore });
   const withPrivacy = (tenantId: string, payload: Record<string, unknown>) => deps.privacy?.applyCached(tenantId, payload) ?? payload;
-  return {
+  const api = {
     /**
      * Reserves the nudges the plan wants (Redis, atomic) and stores the decision with its signed receipt (PostgreSQL,
      * one transaction). One local activity for both keeps a decision to two activations of the workflow. A retry is
@@ -137,5 +138,16 @@ export function createDecisionActivities(deps: DecisionStoreDeps & { fatigueStor
         ref.action_ids = decision.actions.map((a) => a.action_id);
       return ref;
     },
+
+    /**
+     * The decisions of one shard workflow task in one local activity (ADR 0010), each committed as commitDecision
+     * does (they share the tenant's receipt chain, so the transactions queue on its lock in order). Per-item errors as
+     * in loadDecisionContexts.
+     */
+    async commitDecisions(inputs: CommitDecisionInput[]): Promise<Array<DecisionRef | BatchItemError>> {
+      const settled = await Promise.allSettled(inputs.map((i) => api.commitDecision(i)));
+      return settleBatch(settled);
+    },
   };
+  return api;
 }

@@ -1,14 +1,14 @@
 /**
- * The steps of one decision, shared by decisionShardWorkflow's Update handler and the legacy decideWorkflow (kept
- * registered so decisions started before ADR 0010 drain): context (one local activity), pure matching and planning,
- * the commit (one local activity), then the follow-up workflows of the shown actions. The caller passes what differs:
- * the supported action types and patches of old decideWorkflow histories, and where the decision is recorded.
+ * The steps of a decision, shared by decisionShardWorkflow (which runs them for a batch of Updates at once) and the
+ * legacy decideWorkflow (kept registered so decisions started before ADR 0010 drain): context, pure matching and
+ * planning, the commit input, the follow-up workflows of the shown actions.
  */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { proxyLocalActivities, startChild, uuid4 } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
+import type { CommitDecisionInput } from '../../activities/decisions/decision-activities';
 import { planActions, type ActionPlan } from '../../domain/action-planning';
-import { alertsToDeliver, type AlertPayload } from '../../domain/alerting';
+import { alertsToDeliver } from '../../domain/alerting';
 import { planMultiplierActions, type ApprovalTask } from '../../domain/approval/approval-planning';
 import { hasMentorCandidates, planMentorActions, type MentorEnrichmentTask } from '../../domain/mentor/mentor-planning';
 import type { ActionType } from '../../domain/model/common';
@@ -16,7 +16,7 @@ import type { DecisionContext, DecisionRef } from '../../domain/model/decision';
 import { REQUEST_TRIGGER_KIND } from '../../domain/model/constants';
 import { matchPlaybooks } from '../../domain/playbook-matching';
 import { alertDeliveryWorkflowId, approvalWorkflowId, mentorEnrichmentWorkflowId } from '../../temporal/workflow-ids';
-import type { LoadedContext } from '../../activities/context/context-activities';
+import type { LoadContextInput, LoadedContext } from '../../activities/context/context-activities';
 import type { alertDeliveryWorkflow } from '../alerts/workflow';
 import type { dualChannelApprovalWorkflow } from '../approval/workflow';
 import type { mentorEnrichmentWorkflow } from '../mentor/workflow';
@@ -26,7 +26,7 @@ import type { DecideWorkflowInput } from './contract';
  * Local activities: a decision runs inside one workflow task, with no activity task round trips. Retries are quick and
  * few so a decision stays within its latency budget.
  */
-const fast = proxyLocalActivities<Activities>({
+export const fast = proxyLocalActivities<Activities>({
   startToCloseTimeout: '2 seconds',
   localRetryThreshold: '1 second',
   retry: { initialInterval: '20 milliseconds', backoffCoefficient: 2, maximumInterval: '200 milliseconds', maximumAttempts: 3 },
@@ -34,52 +34,71 @@ const fast = proxyLocalActivities<Activities>({
 
 export const ALL_ACTION_TYPES: ActionType[] = ['mirror', 'mentor', 'multiplier'];
 
-export interface DecisionSteps {
-  /** Action types that may be shown; old decideWorkflow histories replay with ['mirror'] only. */
-  supportedTypes: ActionType[];
-  /** Mentor and multiplier follow-ups (false only when replaying decideWorkflow histories older than them). */
-  followUps: boolean;
-  /** Whether shown alert-surface actions get their alertDeliveryWorkflow (a patch in decideWorkflow). */
-  alertDelivery: () => boolean;
-  /** Where this decision is recorded in Temporal, stored with the decision for ops. */
-  recordedAt: { workflow_id: string; workflow_run_id: string | null; update_id: string | null };
-  /**
-   * Follow-ups are started at most once per workflow id (REJECT_DUPLICATE) and one already started is joined: in a
-   * shard, the same decision may run twice (a retry that reached the next run while the first was still in flight).
-   */
-  onceOnly: boolean;
-  /** Called right after the commit, before the follow-ups (decideWorkflow's outcome search attribute). */
-  afterCommit?: (ref: DecisionRef) => void;
+export type GatewayStatus = Awaited<ReturnType<Activities['mentorGatewayStatus']>>;
+
+export interface FollowUps {
+  mentor: MentorEnrichmentTask[];
+  approvals: ApprovalTask[];
+  degraded_reasons: string[];
+}
+const NO_FOLLOW_UPS: FollowUps = { mentor: [], approvals: [], degraded_reasons: [] };
+
+/** Where a decision is recorded in Temporal, stored with the decision for ops. */
+export interface RecordedAt {
+  workflow_id: string;
+  workflow_run_id: string | null;
+  update_id: string | null;
 }
 
-export async function runDecision(input: DecideWorkflowInput, steps: DecisionSteps): Promise<DecisionRef> {
+export function contextInput(input: DecideWorkflowInput): LoadContextInput {
   const { request } = input;
-  const decisionId = input.decision_id;
-  const now = new Date();
+  return { tenant_id: request.tenant_id, actor_id: request.actor_id, trigger_kind: request.signal?.kind ?? REQUEST_TRIGGER_KIND };
+}
 
-  // 1. Context: tenant policy, the actor's preferences, published playbooks, recent behavioural signals.
-  const ctx = await fast.loadDecisionContext({
-    tenant_id: request.tenant_id,
-    actor_id: request.actor_id,
-    trigger_kind: request.signal?.kind ?? REQUEST_TRIGGER_KIND,
-  });
-
-  // 2. Which playbooks match, and which of their actions may be shown (policy, preferences, quiet hours).
-  const matched = matchPlaybooks(ctx.playbooks, request);
-  const basePlan = planActions({
-    request,
+/** Which playbooks match, and which of their actions may be shown (policy, preferences, quiet hours). */
+export function basePlanOf(input: DecideWorkflowInput, ctx: LoadedContext, now: Date, supportedTypes: ActionType[]) {
+  const matched = matchPlaybooks(ctx.playbooks, input.request);
+  const plan = planActions({
+    request: input.request,
     matched,
     policy: ctx.policy,
     preferences: ctx.preferences,
     now,
     newActionId: () => `act_${uuid4()}`,
-    supportedTypes: [...steps.supportedTypes],
+    supportedTypes: [...supportedTypes],
   });
-  // Awaited only when a mentor action may be enriched (its gateway check is a local activity): every extra promise in
-  // workflow code costs a stack capture in the SDK sandbox.
-  const { plan, followUps } = steps.followUps ? prepareActionFollowUps(basePlan, input, ctx, matched, now, await gatewayStatus(basePlan, ctx)) : { plan: basePlan, followUps: NO_FOLLOW_UPS };
+  return { matched, plan };
+}
 
-  // 3. Reserve nudges against fatigue and cool-downs, store the decision and its signed receipt.
+/** The gateway's availability is read (a local activity) only when a mentor action may be enriched. */
+export function wantsGateway(basePlan: ActionPlan, ctx: LoadedContext): boolean {
+  return hasMentorCandidates(basePlan) && ctx.policy.llm_enabled;
+}
+
+/** Mentor actions get their template rationale and enrichment status, multiplier actions their digest and deadline. */
+export function prepareActionFollowUps(
+  base: ReturnType<typeof basePlanOf>,
+  input: DecideWorkflowInput,
+  ctx: LoadedContext,
+  now: Date,
+  gateway: GatewayStatus | null,
+): { plan: ActionPlan; followUps: FollowUps } {
+  const { request } = input;
+  const mentor = planMentorActions(base.plan, { request, matched: base.matched, recent_signals: ctx.recent_signals, llm_enabled: ctx.policy.llm_enabled, gateway });
+  const multiplier = planMultiplierActions(mentor.plan, { request, now, approval_timeout_minutes: ctx.policy.approval_timeout_minutes });
+  return { plan: multiplier.plan, followUps: { mentor: mentor.tasks, approvals: multiplier.tasks, degraded_reasons: mentor.degraded_reasons } };
+}
+
+/** Reserve nudges against fatigue and cool-downs, store the decision and its signed receipt: what commitDecision takes. */
+export function commitInputOf(
+  input: DecideWorkflowInput,
+  ctx: LoadedContext,
+  planned: { plan: ActionPlan; followUps: FollowUps },
+  now: Date,
+  recordedAt: RecordedAt,
+): CommitDecisionInput {
+  const { request } = input;
+  const { plan, followUps } = planned;
   const context: DecisionContext = {
     actor_type: request.actor_type,
     actor_roles: input.actor_roles,
@@ -94,10 +113,10 @@ export async function runDecision(input: DecideWorkflowInput, steps: DecisionSte
     recent_signals: ctx.recent_signals,
     signal: request.signal ?? null,
   };
-  const decision = await fast.commitDecision({
-    decision_id: decisionId,
-    workflow_id: steps.recordedAt.workflow_id,
-    ...(steps.recordedAt.update_id ? { workflow_run_id: steps.recordedAt.workflow_run_id, update_id: steps.recordedAt.update_id } : {}),
+  return {
+    decision_id: input.decision_id,
+    workflow_id: recordedAt.workflow_id,
+    ...(recordedAt.update_id ? { workflow_run_id: recordedAt.workflow_run_id, update_id: recordedAt.update_id } : {}),
     created_at: now.toISOString(),
     request,
     context,
@@ -108,65 +127,36 @@ export async function runDecision(input: DecideWorkflowInput, steps: DecisionSte
     idempotency_key: input.idempotency_key,
     request_sha256: input.request_sha256,
     received_at_ms: input.received_at_ms,
-  });
-  steps.afterCommit?.(decision);
-
-  // 4. After the answer: mentor enrichment, the approval of each multiplier action and the delivery of alerts, as
-  // their own workflows. Alerts: only for shown actions (commitDecision returns their ids on the alert surface).
-  if (steps.followUps) {
-    const alerts = alertsToDeliver({
-      tenant_id: request.tenant_id,
-      decision_id: decisionId,
-      surface: request.surface,
-      candidates: plan.candidates,
-      shown_action_ids: decision.action_ids ?? [],
-    });
-    const starts = startActionFollowUps(request.tenant_id, decisionId, decision.action_ids ?? [], followUps, alerts, steps);
-    if (starts.length > 0) await Promise.all(starts);
-  }
-  return decision;
+  };
 }
 
-interface FollowUps {
-  mentor: MentorEnrichmentTask[];
-  approvals: ApprovalTask[];
-  degraded_reasons: string[];
-}
-const NO_FOLLOW_UPS: FollowUps = { mentor: [], approvals: [], degraded_reasons: [] };
-
-/** The gateway's availability is read (a local activity) only when a mentor action may be enriched. */
-function gatewayStatus(basePlan: ActionPlan, ctx: LoadedContext): Promise<Awaited<ReturnType<Activities['mentorGatewayStatus']>>> | null {
-  return hasMentorCandidates(basePlan) && ctx.policy.llm_enabled ? fast.mentorGatewayStatus() : null;
-}
-
-/** Mentor actions get their template rationale and enrichment status, multiplier actions their digest and deadline. */
-function prepareActionFollowUps(
-  basePlan: ActionPlan,
-  input: DecideWorkflowInput,
-  ctx: LoadedContext,
-  matched: ReturnType<typeof matchPlaybooks>,
-  now: Date,
-  gateway: Awaited<ReturnType<Activities['mentorGatewayStatus']>> | null,
-): { plan: ActionPlan; followUps: FollowUps } {
-  const { request } = input;
-  const mentor = planMentorActions(basePlan, { request, matched, recent_signals: ctx.recent_signals, llm_enabled: ctx.policy.llm_enabled, gateway });
-  const multiplier = planMultiplierActions(mentor.plan, { request, now, approval_timeout_minutes: ctx.policy.approval_timeout_minutes });
-  return { plan: multiplier.plan, followUps: { mentor: mentor.tasks, approvals: multiplier.tasks, degraded_reasons: mentor.degraded_reasons } };
+export interface FollowUpOptions {
+  /** Whether shown alert-surface actions get their alertDeliveryWorkflow (a patch in decideWorkflow). */
+  alertDelivery: () => boolean;
+  /**
+   * Follow-ups are started at most once per workflow id (REJECT_DUPLICATE) and one already started is joined: in a
+   * shard, the same decision may run twice (a retry that reached the next run while the first was still in flight).
+   */
+  onceOnly: boolean;
 }
 
 /**
- * Started only for actions that were shown (fatigue may have suppressed some). ABANDON: neither workflow is cut short
- * when the decision completes, and each sets its own execution timeout.
+ * After the answer: mentor enrichment, the approval of each multiplier action and the delivery of alerts, as their own
+ * workflows, started only for actions that were shown (fatigue may have suppressed some; commitDecision returns their
+ * ids). ABANDON: none is cut short when its parent closes, and each sets its own execution timeout.
  */
-function startActionFollowUps(
-  tenantId: string,
-  decisionId: string,
-  shown: string[],
+export function startActionFollowUps(
+  input: DecideWorkflowInput,
+  plan: ActionPlan,
   followUps: FollowUps,
-  alerts: AlertPayload[],
-  steps: Pick<DecisionSteps, 'alertDelivery' | 'onceOnly'>,
+  decision: DecisionRef,
+  opts: FollowUpOptions,
 ): Array<Promise<unknown>> {
-  const once = steps.onceOnly ? ({ workflowIdReusePolicy: 'REJECT_DUPLICATE' } as const) : {};
+  const tenantId = input.request.tenant_id;
+  const decisionId = input.decision_id;
+  const shown = decision.action_ids ?? [];
+  const alerts = alertsToDeliver({ tenant_id: tenantId, decision_id: decisionId, surface: input.request.surface, candidates: plan.candidates, shown_action_ids: shown });
+  const once = opts.onceOnly ? ({ workflowIdReusePolicy: 'REJECT_DUPLICATE' } as const) : {};
   const mentorTasks = followUps.mentor.filter((t) => shown.includes(t.action_id));
   const approvals = followUps.approvals.filter((t) => shown.includes(t.action_id));
   const starts: Array<Promise<unknown>> = [];
@@ -193,7 +183,7 @@ function startActionFollowUps(
     );
   // decideWorkflow: a history recorded before the patch has no marker, so the patch is false on its replay and no
   // start is added (an alert-surface decision with a mentor or multiplier action did return its shown action ids then).
-  if (alerts.length > 0 && steps.alertDelivery())
+  if (alerts.length > 0 && opts.alertDelivery())
     starts.push(
       startChild<typeof alertDeliveryWorkflow>('alertDeliveryWorkflow', {
         workflowId: alertDeliveryWorkflowId(tenantId, decisionId),
@@ -204,11 +194,38 @@ function startActionFollowUps(
         workflowExecutionTimeout: '2 hours',
       }),
     );
-  return steps.onceOnly ? starts.map((p) => p.catch(joinStarted)) : starts;
+  return opts.onceOnly ? starts.map((p) => p.catch(joinStarted)) : starts;
 }
 
 /** A follow-up that an earlier run of the same decision started already is that decision's: nothing to add. */
 function joinStarted(err: unknown): void {
   if (err instanceof WorkflowExecutionAlreadyStartedError) return;
   throw err;
+}
+
+/** decideWorkflow's options: what differs between its histories (patches) and where the decision is recorded. */
+export interface SingleDecisionSteps extends FollowUpOptions {
+  supportedTypes: ActionType[];
+  /** Mentor and multiplier follow-ups (false only when replaying decideWorkflow histories older than them). */
+  followUps: boolean;
+  recordedAt: RecordedAt;
+  /** Called right after the commit, before the follow-ups (decideWorkflow's outcome search attribute). */
+  afterCommit?: (ref: DecisionRef) => void;
+}
+
+/** One decision on its own, in decideWorkflow's command order: context, [gateway], commit, [search attribute], follow-ups. */
+export async function runDecision(input: DecideWorkflowInput, steps: SingleDecisionSteps): Promise<DecisionRef> {
+  const now = new Date();
+  const ctx = await fast.loadDecisionContext(contextInput(input));
+  const base = basePlanOf(input, ctx, now, steps.supportedTypes);
+  const planned = steps.followUps
+    ? prepareActionFollowUps(base, input, ctx, now, wantsGateway(base.plan, ctx) ? await fast.mentorGatewayStatus() : null)
+    : { plan: base.plan, followUps: NO_FOLLOW_UPS };
+  const decision = await fast.commitDecision(commitInputOf(input, ctx, planned, now, steps.recordedAt));
+  steps.afterCommit?.(decision);
+  if (steps.followUps) {
+    const starts = startActionFollowUps(input, planned.plan, planned.followUps, decision, steps);
+    if (starts.length > 0) await Promise.all(starts);
+  }
+  return decision;
 }
