@@ -1,6 +1,6 @@
 /** Everything the worker's workflow bundle exports. */
 export { decideWorkflow } from './decision/workflow';
-export { pingWorkflow } from './ping/workflow';
+export { pingShardWorkflow, pingWorkflow } from './ping/workflow';
 export { receiptEmissionWorkflow } from './receipts/workflow';
 export { recomputeBaselinesWorkflow } from './baselines/workflow';
 export { ubiRetentionWorkflow } from './retention/workflow';
