@@ -1,7 +1,7 @@
 /**
  * `npm run bench` (part `decide`): decide through the HTTP API at concurrency 1, 8 and 32 and sustained at 32, side by
- * side with the bare floor of the design (ADR 0010: an Update-with-Start into one of the same number of long-lived
- * no-op workflows, on the same server), CPU per decision of every process from /proc (this Node process with the API
+ * side with the bare floor of the design (ADR 0010: an Update into one of the same number of long-lived no-op
+ * workflows, on the same server), CPU per decision of every process from /proc (this Node process with the API
  * and the worker, the Temporal dev server, PostgreSQL, Redis, and the load generator, a process of its own), RSS
  * before and after many decisions, and a burst of signals through the bus. Everything is embedded on this machine.
  * Figures go to stdout as JSON; progress to stderr. BENCH_SCALE shrinks every run, BENCH_RSS_DECISIONS sets the RSS run.
@@ -130,18 +130,25 @@ async function main() {
     // The floor: the same number of long-lived workflows, each Update answered by a handler that does nothing.
     const shards = config.DECISION_SHARDS;
     let pings = 0;
+    const started = new Set<string>();
+    // As workflows/decision/client.ts does: Update-with-Start the first time, a plain Update after.
     const pingOnce = async () => {
       const n = pings++;
+      const workflowId = `ping-shard/${n % shards}`;
       const t = performance.now();
-      await rt.temporal.client.workflow.executeUpdateWithStart(pingUpdate, {
-        args: [n],
-        updateId: `ping-${crypto.randomUUID()}`,
-        startWorkflowOperation: new WithStartWorkflowOperation<typeof pingShardWorkflow>('pingShardWorkflow', {
-          taskQueue: config.TEMPORAL_TASK_QUEUE,
-          workflowId: `ping-shard/${n % shards}`,
-          workflowIdConflictPolicy: 'USE_EXISTING',
-        }),
-      });
+      if (started.has(workflowId)) await rt.temporal.client.workflow.getHandle(workflowId).executeUpdate(pingUpdate, { args: [n], updateId: `ping-${crypto.randomUUID()}` });
+      else {
+        await rt.temporal.client.workflow.executeUpdateWithStart(pingUpdate, {
+          args: [n],
+          updateId: `ping-${crypto.randomUUID()}`,
+          startWorkflowOperation: new WithStartWorkflowOperation<typeof pingShardWorkflow>('pingShardWorkflow', {
+            taskQueue: config.TEMPORAL_TASK_QUEUE,
+            workflowId,
+            workflowIdConflictPolicy: 'USE_EXISTING',
+          }),
+        });
+        started.add(workflowId);
+      }
       return performance.now() - t;
     };
     const floorLoad = async (concurrency: number, total: number) => {

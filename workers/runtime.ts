@@ -13,6 +13,7 @@ import type { FatigueStore } from '../activities/fatigue/fatigue-store';
 import { createApp } from '../api/app';
 import { createApprovalService } from '../api/approval-service';
 import { createHs256Verifier } from '../api/auth';
+import { createCachedVerifier } from '../api/cached-verifier';
 import { createDecideService } from '../api/decide-service';
 import { createDecisionClient } from '../workflows/decision/client';
 import type { DependencyCheck } from '../api/readiness';
@@ -258,7 +259,7 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
       const app = createApp({
         repos,
         decide,
-        verifier: external.iamVerifier ?? createHs256Verifier(secret),
+        verifier: external.iamVerifier ?? createCachedVerifier(createHs256Verifier(secret)),
         metrics,
         logger,
         checks,

@@ -1,10 +1,10 @@
 /**
- * How decisions reach Temporal (ADR 0010): an Update-with-Start into the long-lived workflow of the actor's
- * (tenant, shard). Used by the API's decide service (HTTP and bus signals) and by tests; it runs in Node, never in the
+ * How decisions reach Temporal (ADR 0010): an Update into the long-lived workflow of the actor's (tenant, shard),
+ * Update-with-Start the first time this process reaches the shard. Used by the API's decide service (HTTP and bus signals) and by tests; it runs in Node, never in the
  * workflow sandbox.
  */
 import crypto from 'node:crypto';
-import { WithStartWorkflowOperation, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { DecisionRef } from '../../domain/model/decision';
 import { TENANT_ID_ATTR } from '../../temporal/search-attributes';
@@ -63,7 +63,28 @@ export function createDecisionClient(opts: DecisionClientOptions) {
     return { shard, workflowId: decisionShardWorkflowId(tenantId, shard) };
   }
 
-  function send(input: DecideWorkflowInput, workflowId: string, shard: number, updateId: string): Promise<DecisionRef> {
+  /**
+   * Shards this process has reached: a plain Update costs the client and the server less than Update-with-Start
+   * (no start request to build, encode and check). A shard is never closed, only continued as new, and an Update
+   * without a run id reaches its current run; should one be gone anyway, the Update-with-Start brings it back.
+   */
+  const running = new Set<string>();
+
+  async function send(input: DecideWorkflowInput, workflowId: string, shard: number, updateId: string): Promise<DecisionRef> {
+    if (running.has(workflowId)) {
+      try {
+        return await opts.client.workflow.getHandle(workflowId).executeUpdate(decideUpdate, { args: [input], updateId });
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+        running.delete(workflowId);
+      }
+    }
+    const ref = await sendWithStart(input, workflowId, shard, updateId);
+    running.add(workflowId);
+    return ref;
+  }
+
+  function sendWithStart(input: DecideWorkflowInput, workflowId: string, shard: number, updateId: string): Promise<DecisionRef> {
     const shardInput: DecisionShardInput = { tenant_id: input.request.tenant_id, shard, max_decisions_per_run: opts.maxDecisionsPerRun };
     return opts.client.workflow.executeUpdateWithStart(decideUpdate, {
       args: [input],
