@@ -14,7 +14,12 @@ export interface ContextDeps {
   /** Policy, preferences and published playbooks, read together (one round trip in the database implementation). */
   decisionInputs: {
     /** Only playbooks with a trigger of `triggerKind` can match, so only those are read (and kept in history). */
-    load(tenantId: string, actorId: string, triggerKind: string): Promise<{ policy: TenantPolicy; preferences: Preferences; playbooks: PublishedPlaybook[] }>;
+    load(
+      tenantId: string,
+      actorId: string,
+      triggerKind: string,
+      opts?: { recentSignals?: number },
+    ): Promise<{ policy: TenantPolicy; preferences: Preferences; playbooks: PublishedPlaybook[]; recent_signals?: RecentSignal[] }>;
   };
   signals: { recent(tenantId: string, actorId: string, limit?: number): Promise<RecentSignal[]> };
 }
@@ -102,9 +107,11 @@ export function createContextActivities(deps: ContextDeps, services: ContextServ
   async function loadDecisionContext(input: LoadContextInput): Promise<LoadedContext> {
     const degraded: string[] = [];
     const { tenant_id: tenantId, actor_id: actorId } = input;
-    const [inputs, recent, iam, , lookup] = await Promise.all([
-      deps.decisionInputs.load(tenantId, actorId, input.trigger_kind),
-      within(recentSignals(tenantId, actorId), CONTEXT_BUDGET_MS.ubi, 'ubi_signals_unavailable', degraded),
+    // Without a UBI service the signals come from this database, in the same round trip as the rest (ADR 0010).
+    const local = !services.ubi;
+    const [inputs, fromUbi, iam, , lookup] = await Promise.all([
+      deps.decisionInputs.load(tenantId, actorId, input.trigger_kind, local ? { recentSignals: 10 } : {}),
+      local ? undefined : within(recentSignals(tenantId, actorId), CONTEXT_BUDGET_MS.ubi, 'ubi_signals_unavailable', degraded),
       within(iamDecision(tenantId, actorId), CONTEXT_BUDGET_MS.iam, 'iam_unavailable', degraded),
       // Fetched for its cache: receipts and alerts of this tenant are redacted with it (privacy-guard.ts).
       within(services.privacy?.tenantConfig(tenantId), CONTEXT_BUDGET_MS.data_governance, 'data_governance_unavailable', degraded),
@@ -124,7 +131,7 @@ export function createContextActivities(deps: ContextDeps, services: ContextServ
       policy,
       preferences: inputs.preferences,
       playbooks: inputs.playbooks,
-      recent_signals: recent ?? [],
+      recent_signals: (local ? (inputs.recent_signals ?? (await deps.signals.recent(tenantId, actorId, 10))) : fromUbi) ?? [],
       degraded_reasons: degraded,
     };
   }
