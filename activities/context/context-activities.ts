@@ -20,6 +20,8 @@ export interface ContextDeps {
       triggerKind: string,
       opts?: { recentSignals?: number },
     ): Promise<{ policy: TenantPolicy; preferences: Preferences; playbooks: PublishedPlaybook[]; recent_signals?: RecentSignal[] }>;
+    /** True when `load` can also read the actor's recent signals (`opts.recentSignals`): one round trip for both. */
+    readsRecentSignals?: boolean;
   };
   signals: { recent(tenantId: string, actorId: string, limit?: number): Promise<RecentSignal[]> };
 }
@@ -108,10 +110,10 @@ export function createContextActivities(deps: ContextDeps, services: ContextServ
     const degraded: string[] = [];
     const { tenant_id: tenantId, actor_id: actorId } = input;
     // Without a UBI service the signals come from this database, in the same round trip as the rest (ADR 0010).
-    const local = !services.ubi;
-    const [inputs, fromUbi, iam, , lookup] = await Promise.all([
-      deps.decisionInputs.load(tenantId, actorId, input.trigger_kind, local ? { recentSignals: 10 } : {}),
-      local ? undefined : within(recentSignals(tenantId, actorId), CONTEXT_BUDGET_MS.ubi, 'ubi_signals_unavailable', degraded),
+    const merged = !services.ubi && deps.decisionInputs.readsRecentSignals === true;
+    const [inputs, recent, iam, , lookup] = await Promise.all([
+      deps.decisionInputs.load(tenantId, actorId, input.trigger_kind, merged ? { recentSignals: 10 } : {}),
+      merged ? undefined : within(recentSignals(tenantId, actorId), CONTEXT_BUDGET_MS.ubi, 'ubi_signals_unavailable', degraded),
       within(iamDecision(tenantId, actorId), CONTEXT_BUDGET_MS.iam, 'iam_unavailable', degraded),
       // Fetched for its cache: receipts and alerts of this tenant are redacted with it (privacy-guard.ts).
       within(services.privacy?.tenantConfig(tenantId), CONTEXT_BUDGET_MS.data_governance, 'data_governance_unavailable', degraded),
@@ -131,7 +133,7 @@ export function createContextActivities(deps: ContextDeps, services: ContextServ
       policy,
       preferences: inputs.preferences,
       playbooks: inputs.playbooks,
-      recent_signals: (local ? (inputs.recent_signals ?? (await deps.signals.recent(tenantId, actorId, 10))) : fromUbi) ?? [],
+      recent_signals: (merged ? inputs.recent_signals : recent) ?? [],
       degraded_reasons: degraded,
     };
   }

@@ -21,6 +21,8 @@ export interface DecisionInputs {
  */
 export function createDecisionContextReader(sequelize: Sequelize) {
   return {
+    /** The signals live in the same database (the embedded UBI store), so load() can read them too. */
+    readsRecentSignals: true,
     /** `opts.recentSignals`: also the actor's latest signals, in the same round trip (the embedded UBI store). */
     async load(tenantId: string, actorId: string, triggerKind: string, opts: { recentSignals?: number } = {}): Promise<DecisionInputs> {
       const [row] = await sequelize.query<{
