@@ -5,6 +5,7 @@
 import { temporal } from '@temporalio/proto';
 import { TENANT_ID_ATTR } from '../../temporal/search-attributes';
 import { decisionShardOf, decisionShardWorkflowId } from '../../temporal/workflow-ids';
+import { receiptHash } from '../../lib/receipt-crypto';
 import { uniqueId, useTestApp } from '../support/harness';
 import { decide, decideBody, decisionRecorded, expectEnvelope, newTenant, publishPlaybook, requestPlaybook } from './fixtures';
 
@@ -107,4 +108,17 @@ describe('idempotency across a continue-as-new (2 decisions per run)', () => {
     // Six decisions at two per run: the shard has continued as new at least twice.
     expect(new Set(rows.map((r) => r.workflow_run_id)).size).toBeGreaterThanOrEqual(3);
   });
+});
+
+it('when 12 decisions of one shard arrive at once, then they are stored in batches whose receipts still form one unbroken chain', async () => {
+  const fx = newTenant(app);
+  await publishPlaybook(app, fx.admin, requestPlaybook({ cooldown_minutes: 0 }));
+
+  const results = await Promise.all(Array.from({ length: 12 }, () => decide(app, fx.service, decideBody(fx.tenant, { actor_id: 'alice' }))));
+
+  expect(results.map((r) => r.status)).toEqual(Array(12).fill(200));
+  const chain = await app.runtime.repos.ledger.chain(fx.tenant);
+  expect(chain.map((r) => r.decision_id).sort()).toEqual(results.map((r) => r.body.decision_id).sort());
+  expect(chain[0].prev_receipt_hash).toBeNull();
+  for (let i = 1; i < chain.length; i++) expect(chain[i].prev_receipt_hash).toBe(receiptHash(chain[i - 1]));
 });
