@@ -11,7 +11,7 @@ export interface CachedVerifierOptions {
 /**
  * Reuses the answer for a bearer token already verified, until the token's own `exp` (and at most `maxAgeMs`): a
  * surface sends the same token with every decide, and verifying it each time was about a twentieth of the API's CPU
- * per decision (ADR 0010). Only successes are kept, keyed by the whole token, so a changed or forged token is verified
+ * per decision (ADR 0012). Only successes are kept, keyed by the whole token, so a changed or forged token is verified
  * afresh; a token past its `exp` is verified again, which refuses it.
  */
 export function createCachedVerifier(inner: TokenVerifier, opts: CachedVerifierOptions = {}): TokenVerifier {

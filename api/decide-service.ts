@@ -10,7 +10,7 @@ import type { DecisionClient } from '../workflows/decision/client';
 import type { DecideWorkflowInput } from '../workflows/decision/contract';
 
 export interface DecideServiceDeps {
-  /** Sends each decision as an Update into its shard workflow (workflows/decision/client.ts, ADR 0010). */
+  /** Sends each decision as an Update into its shard workflow (workflows/decision/client.ts, ADR 0012). */
   decisions: DecisionClient;
   store: {
     findByIdempotencyKey(tenantId: string, key: string): Promise<StoredDecision | null>;

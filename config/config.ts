@@ -46,7 +46,7 @@ export const configSchema = z.object({
   TEMPORAL_METRICS_BIND_ADDRESS: z.string().regex(/^[\w.-]+:\d{1,5}$/, 'must be host:port').optional(),
   RUN_WORKER: bool.default(true),
   /**
-   * Decisions (ADR 0010): shard workflows per tenant, decisions per shard run before it continues as new (the server
+   * Decisions (ADR 0012): shard workflows per tenant, decisions per shard run before it continues as new (the server
    * allows 2,000 Updates per run), and Updates one API process keeps in flight per shard (the server allows 10).
    */
   DECISION_SHARDS: z.coerce.number().int().min(1).max(1024).default(8),

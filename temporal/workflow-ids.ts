@@ -7,7 +7,7 @@ export function decideWorkflowId(tenantId: string, uniquePart: string): string {
 }
 
 /**
- * The long-lived decision workflow of one (tenant, shard) (ADR 0010). Every decision of the shard's actors is an Update
+ * The long-lived decision workflow of one (tenant, shard) (ADR 0012). Every decision of the shard's actors is an Update
  * into it, so one actor's decisions always meet in one workflow; the tenant in the id keeps tenants apart.
  */
 export function decisionShardWorkflowId(tenantId: string, shard: number): string {

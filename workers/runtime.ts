@@ -156,7 +156,7 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
     }
     const { bus, mode: busMode } = createConfiguredSignalBus(config, { redisUrl, metrics, logger });
     stops.push(() => bus.close());
-    // Worker and API in one process: the API learns of committed decisions directly (ADR 0010).
+    // Worker and API in one process: the API learns of committed decisions directly (ADR 0012).
     const notifier = config.RUN_WORKER && config.RUN_API ? createDecisionNotifier() : undefined;
     // One decide service for the HTTP API and the signal consumer: Updates into the actors' shard workflows.
     const decide = createDecideService({

@@ -10,7 +10,7 @@ import type { Logger } from '../observability/logger';
 import { busMetricsOf, type Metrics } from '../observability/metrics';
 
 /**
- * Signals handled at once, sized from the decide path (ADR 0010): half the Updates one process may keep in flight
+ * Signals handled at once, sized from the decide path (ADR 0012): half the Updates one process may keep in flight
  * over its shards, so a burst of signals keeps every shard busy and leaves the other half to HTTP decides.
  */
 export function signalConsumerConcurrency(config: Pick<AppConfig, 'DECISION_SHARDS' | 'DECISION_MAX_IN_FLIGHT_PER_SHARD'>): number {

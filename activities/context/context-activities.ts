@@ -109,7 +109,7 @@ export function createContextActivities(deps: ContextDeps, services: ContextServ
   async function loadDecisionContext(input: LoadContextInput): Promise<LoadedContext> {
     const degraded: string[] = [];
     const { tenant_id: tenantId, actor_id: actorId } = input;
-    // Without a UBI service the signals come from this database, in the same round trip as the rest (ADR 0010).
+    // Without a UBI service the signals come from this database, in the same round trip as the rest (ADR 0012).
     const merged = !services.ubi && deps.decisionInputs.readsRecentSignals === true;
     const [inputs, recent, iam, , lookup] = await Promise.all([
       deps.decisionInputs.load(tenantId, actorId, input.trigger_kind, merged ? { recentSignals: 10 } : {}),
@@ -146,7 +146,7 @@ export function createContextActivities(deps: ContextDeps, services: ContextServ
     loadDecisionContext,
 
     /**
-     * The contexts of a batch of decisions (one shard workflow's decisions of one workflow task, ADR 0010) in one
+     * The contexts of a batch of decisions (one shard workflow's decisions of one workflow task, ADR 0012) in one
      * local activity. One that fails is answered with its error and the others go on; only when every one fails (the
      * database is down) does the activity fail, so its retries cover the batch.
      */

@@ -32,7 +32,7 @@ export interface DecisionStoreDeps {
 export interface CommitDecisionInput {
   decision_id: string;
   workflow_id: string;
-  /** Set by decisionShardWorkflow: the run and the Update that make this decision (ADR 0010). */
+  /** Set by decisionShardWorkflow: the run and the Update that make this decision (ADR 0012). */
   workflow_run_id?: string | null;
   update_id?: string;
   created_at: string;
@@ -153,7 +153,7 @@ export function createDecisionActivities(deps: DecisionStoreDeps & { fatigueStor
     },
 
     /**
-     * The decisions of one shard workflow task in one local activity (ADR 0010): each reserved as commitDecision does,
+     * The decisions of one shard workflow task in one local activity (ADR 0012): each reserved as commitDecision does,
      * then all stored in one transaction (they share the tenant's receipt chain). Per-item errors as in
      * loadDecisionContexts; a retry returns what the first attempt stored, by decision id.
      */

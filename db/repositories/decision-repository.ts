@@ -11,7 +11,7 @@ export interface RecordDecision {
   idempotencyKey: string | null;
   requestSha256: string;
   receiptPayload: Record<string, unknown>;
-  /** The shard workflow's run and the Update that recorded the decision (ADR 0010); absent for decideWorkflow runs. */
+  /** The shard workflow's run and the Update that recorded the decision (ADR 0012); absent for decideWorkflow runs. */
   recordedBy?: { workflowRunId: string | null; updateId: string };
 }
 
@@ -29,7 +29,7 @@ export function createDecisionRepository(sequelize: Sequelize, models: Models, l
 
     /**
      * Decisions of one tenant, stored in order in one transaction (one chain lock, one look for earlier commits of the
-     * same ids): a shard workflow's batch (ADR 0010). Each already stored (a retried activity) comes back as stored.
+     * same ids): a shard workflow's batch (ADR 0012). Each already stored (a retried activity) comes back as stored.
      */
     async recordMany(inputs: RecordDecision[]): Promise<Decision[]> {
       if (inputs.length === 0) return [];

@@ -42,7 +42,7 @@ describe('POST /v1/mmm/decide with a published mirror playbook', () => {
     expect(d.suppressed).toEqual([]);
     expect(d.policy_snapshot_id).toBe(`pol_${fx.tenant}_v0`);
     expect(d.receipt_id).toMatch(/^rcpt_[0-9a-f-]{36}$/);
-    // Every decision of one actor is an Update into the actor's shard workflow (ADR 0010).
+    // Every decision of one actor is an Update into the actor's shard workflow (ADR 0012).
     expect(d.workflow_id).toBe(decisionShardWorkflowId(fx.tenant, decisionShardOf('alice', 8)));
     expect(typeof d.latency_ms).toBe('number');
     expect(d.latency_ms).toBeGreaterThanOrEqual(0);

@@ -1,5 +1,5 @@
 /**
- * Decisions as Updates into (tenant, shard) workflows (ADR 0010), through the HTTP API: what ops find from a decision
+ * Decisions as Updates into (tenant, shard) workflows (ADR 0012), through the HTTP API: what ops find from a decision
  * id, and idempotency across a continue-as-new, forced here with a per-run limit of 2 decisions.
  */
 import { temporal } from '@temporalio/proto';

@@ -111,7 +111,7 @@ export function fieldsOf(body: any): string[] {
 }
 
 /**
- * Waits until the decision's Update has completed (its follow-up workflows are started before it does, ADR 0010):
+ * Waits until the decision's Update has completed (its follow-up workflows are started before it does, ADR 0012):
  * the run and Update id are read from the decision's row, as ops would find them.
  */
 export async function decisionRecorded(app: TestApp, decisionId: string): Promise<{ workflow_id: string; workflow_run_id: string; update_id: string; ref: unknown }> {

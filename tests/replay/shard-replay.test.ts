@@ -1,5 +1,5 @@
 /**
- * Replay keeps decisionShardWorkflow deterministic (ADR 0010): every history in tests/replay/histories/decision-shard
+ * Replay keeps decisionShardWorkflow deterministic (ADR 0012): every history in tests/replay/histories/decision-shard
  * must replay against the current workflow bundle, Updates, local-activity markers, child starts and continue-as-new
  * included. Recording works as in decide-replay.test.ts:
  *

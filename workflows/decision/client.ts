@@ -1,5 +1,5 @@
 /**
- * How decisions reach Temporal (ADR 0010): an Update into the long-lived workflow of the actor's (tenant, shard),
+ * How decisions reach Temporal (ADR 0012): an Update into the long-lived workflow of the actor's (tenant, shard),
  * Update-with-Start the first time this process reaches the shard. Used by the API's decide service (HTTP and bus signals) and by tests; it runs in Node, never in the
  * workflow sandbox.
  */

@@ -1,6 +1,6 @@
 /**
  * The steps of a decision, shared by decisionShardWorkflow (which runs them for a batch of Updates at once) and the
- * legacy decideWorkflow (kept registered so decisions started before ADR 0010 drain): context, pure matching and
+ * legacy decideWorkflow (kept registered so decisions started before ADR 0012 drain): context, pure matching and
  * planning, the commit input, the follow-up workflows of the shown actions.
  */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';

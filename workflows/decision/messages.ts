@@ -6,7 +6,7 @@ import { defineUpdate } from '@temporalio/workflow';
 import type { DecisionRef } from '../../domain/model/decision';
 import type { DecideWorkflowInput } from './contract';
 
-/** The long-lived workflow of one (tenant, shard): every decision of the shard's actors is an Update into it (ADR 0010). */
+/** The long-lived workflow of one (tenant, shard): every decision of the shard's actors is an Update into it (ADR 0012). */
 export const DECISION_SHARD_WORKFLOW_TYPE = 'decisionShardWorkflow';
 
 export interface DecisionShardInput {

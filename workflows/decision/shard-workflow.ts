@@ -25,7 +25,7 @@ interface Pending {
 }
 
 /**
- * The long-lived decision workflow of one (tenant, shard) (ADR 0010). Each decision is an Update; the Updates that
+ * The long-lived decision workflow of one (tenant, shard) (ADR 0012). Each decision is an Update; the Updates that
  * arrive together (in one workflow task) are decided as one batch by the workflow's main loop: one local activity
  * reads every context, pure planning per decision, one local activity commits them all, then the follow-up workflows
  * start in acceptance order. Batches run one after another, so the commands of a workflow task never depend on which

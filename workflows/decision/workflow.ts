@@ -13,7 +13,7 @@ const MENTOR_MULTIPLIER_PATCH = 'mentor-multiplier-v1';
 const ALERT_DELIVERY_PATCH = 'alert-delivery-v1';
 
 /**
- * One workflow per decision: how decisions ran before ADR 0010. No new decision starts it; it stays registered so
+ * One workflow per decision: how decisions ran before ADR 0012. No new decision starts it; it stays registered so
  * runs started before the deploy complete (each lives at most its 2 min execution timeout) and its recorded histories
  * keep replaying (tests/replay). Its command sequence must not change.
  */

@@ -8,7 +8,7 @@ export async function pingWorkflow(): Promise<string> {
   return 'pong';
 }
 
-/** The floor of ADR 0010's design: an Update into a long-lived workflow whose handler does nothing. */
+/** The floor of ADR 0012's design: an Update into a long-lived workflow whose handler does nothing. */
 export const pingUpdate = defineUpdate<number, [number]>('ping');
 
 /**
