@@ -36,7 +36,7 @@ export default tseslint.config(
   },
   {
     files: ['workflows/**/*.ts'],
-    ignores: ['workflows/**/contract.ts'],
+    ignores: ['workflows/**/contract.ts', 'workflows/**/client.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': ['error', { patterns: sandboxPatterns }],
       'no-restricted-properties': ['error', ...noClockOrRandom],
@@ -48,6 +48,12 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-restricted-imports': ['error', { patterns: [sandboxPatterns[0], sandboxPatterns[2]] }],
     },
+  },
+  {
+    // A flow's client (STYLE.md: `workflows/<flow>/client.ts` beside its contract) starts and updates the workflow from
+    // Node: it may use the Temporal client and lib/, never activities, workers, the API or the database.
+    files: ['workflows/**/client.ts'],
+    rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: [layer(['activities', 'workers', 'api', 'db'], true)] }] },
   },
   {
     // The rules workflows run (everything in domain/ but the zod models and errors) follow the workflow's import rules.

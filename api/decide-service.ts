@@ -1,29 +1,27 @@
 import crypto from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client } from '@temporalio/client';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { AppError, ConflictError, DependencyUnavailableError } from '../domain/errors';
 import { canonicalJson, sha256Hex } from '../lib/receipt-crypto';
 import type { Decision, DecideRequest } from '../domain/model/decision';
 import type { StoredDecision } from '../db/repositories/decision-repository';
 import type { DecisionNotifier } from '../lib/decision-notifier';
-import { withTimeout } from '../lib/with-timeout';
-import { decideStartOptions } from '../temporal/decide-start-options';
-import { decideWorkflowId } from '../temporal/workflow-ids';
-import type { decideWorkflow } from '../workflows/decision/workflow';
+import type { Metrics } from '../observability/metrics';
+import type { DecisionClient } from '../workflows/decision/client';
 import type { DecideWorkflowInput } from '../workflows/decision/contract';
-import { sleep } from '../lib/sleep';
 
 export interface DecideServiceDeps {
-  client: Client;
-  taskQueue: string;
-  eagerStart: boolean;
-  decisions: {
+  /** Sends each decision as an Update into its shard workflow (workflows/decision/client.ts, ADR 0012). */
+  decisions: DecisionClient;
+  store: {
     findByIdempotencyKey(tenantId: string, key: string): Promise<StoredDecision | null>;
     get(tenantId: string, decisionId: string): Promise<Decision>;
   };
-  /** How long a caller waits for a decision before getting a 503 (the workflow itself carries on). */
+  /** How long a caller waits for a decision before getting a 503 (the decision itself carries on). */
   resultTimeoutMs?: number;
-  /** Present when a worker shares this process: committed decisions arrive without a result round trip. */
+  /** Present when a worker shares this process: committed decisions arrive without reading them back. */
   notifier?: DecisionNotifier;
+  /** Every decision made here is counted, whether it came over HTTP or from a bus signal. */
+  metrics?: Pick<Metrics, 'decisionLatency' | 'decisionLatencyWarnings' | 'decisions' | 'receipts' | 'actions' | 'suppressed' | 'degraded'>;
 }
 
 export interface DecideOutcome {
@@ -31,24 +29,59 @@ export interface DecideOutcome {
   replayed: boolean;
 }
 
-/**
- * A locally started decision normally commits well within this; past it the workflow's own result is read as well,
- * which also surfaces a decision that failed (a dependency down) instead of waiting for a commit that never comes.
- */
-const LOCAL_ONLY_MS = 1_000;
-
-/** Starts the decision workflow and waits for its result: the API never decides anything itself. */
+/** Sends the decision to its shard workflow and waits for it: the API never decides anything itself. */
 export function createDecideService(deps: DecideServiceDeps) {
   const resultTimeoutMs = deps.resultTimeoutMs ?? 10_000;
 
   async function replay(tenantId: string, key: string, requestSha: string): Promise<DecideOutcome | null> {
-    const stored = await deps.decisions.findByIdempotencyKey(tenantId, key);
+    const stored = await deps.store.findByIdempotencyKey(tenantId, key);
     if (!stored) return null;
     if (stored.requestSha256 !== requestSha)
       throw new ConflictError('idempotency_key_reused', 'this Idempotency-Key was used with a different request body', {
         fields: [{ field: 'Idempotency-Key', message: 'already used for another request' }],
       });
     return { decision: stored.decision, replayed: true };
+  }
+
+  function count(request: DecideRequest, decision: Decision): void {
+    const m = deps.metrics;
+    if (!m) return;
+    m.decisionLatency.observe({ surface: request.surface, outcome: decision.outcome }, decision.latency_ms / 1000);
+    if (decision.latency_warning) m.decisionLatencyWarnings.inc({ surface: request.surface });
+    m.decisions.inc({ tenant_id: request.tenant_id, surface: request.surface, outcome: decision.outcome });
+    m.receipts.inc({ kind: 'decision' });
+    for (const a of decision.actions) m.actions.inc({ tenant_id: request.tenant_id, type: a.type });
+    for (const s of decision.suppressed) m.suppressed.inc({ tenant_id: request.tenant_id, reason: s.reason });
+    for (const r of decision.degraded_reasons) m.degraded.inc({ reason: r });
+  }
+
+  /**
+   * The committed decision: from the in-process worker's commit when it has this shard, else read back once the
+   * Update answers with its reference. Whichever comes first wins; the other is dropped without a second read.
+   */
+  async function awaitDecision(input: DecideWorkflowInput): Promise<Decision> {
+    const tenantId = input.request.tenant_id;
+    const { workflowId } = deps.decisions.shardOf(tenantId, input.request.actor_id);
+    // Registered before the Update is sent, so a commit made during the call is not missed.
+    const local = deps.notifier?.waitFor(input.decision_id, resultTimeoutMs);
+    let answered = false;
+    let timer: NodeJS.Timeout | undefined;
+    const sent = deps.decisions.decide(input).then((s) => (answered ? null : deps.store.get(tenantId, s.ref.decision_id)));
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(decisionTimeout(resultTimeoutMs, workflowId, input.decision_id)), resultTimeoutMs);
+    });
+    try {
+      const fromWorker = local ? local.promise.then((d) => d ?? sent) : sent;
+      const decision = await Promise.race([fromWorker, sent, timeout]);
+      if (!decision) throw decisionTimeout(resultTimeoutMs, workflowId, input.decision_id);
+      return decision;
+    } finally {
+      answered = true;
+      clearTimeout(timer);
+      local?.cancel();
+      // Raced above: a late failure of the Update after the commit won is not an unhandled rejection.
+      sent.catch(() => undefined);
+    }
   }
 
   return {
@@ -59,8 +92,9 @@ export function createDecideService(deps: DecideServiceDeps) {
         if (prior) return prior;
       }
       const keyHash = opts.idempotencyKey ? sha256Hex(`${request.tenant_id}\u0000${opts.idempotencyKey}`) : null;
-      const workflowId = decideWorkflowId(request.tenant_id, keyHash ? `idem-${keyHash.slice(0, 40)}` : crypto.randomUUID());
       const input: DecideWorkflowInput = {
+        // From the Idempotency-Key when there is one: retries share the decision id, hence the Update id and the
+        // nudge reservation, and commitDecision returns what an earlier attempt stored.
         decision_id: keyHash ? `dec_${keyHash.slice(0, 32)}` : `dec_${crypto.randomUUID()}`,
         request,
         actor_roles: opts.actorRoles,
@@ -69,41 +103,18 @@ export function createDecideService(deps: DecideServiceDeps) {
         request_sha256: requestSha,
         ...(opts.droppedFields?.length ? { dropped_fields: opts.droppedFields } : {}),
       };
-      // Registered before the start, so a decision committed during the start call is not missed.
-      const local = deps.notifier?.waitFor(workflowId, resultTimeoutMs);
       try {
-        const handle = await deps.client.workflow.start<typeof decideWorkflow>(
-          'decideWorkflow',
-          decideStartOptions({ input, workflowId, taskQueue: deps.taskQueue, eagerStart: deps.eagerStart }),
-        );
-        const fromResult = async () =>
-          deps.decisions.get(request.tenant_id, (await withTimeout(handle.result(), resultTimeoutMs, () => decisionTimeout(resultTimeoutMs, workflowId))).decision_id);
-        let decision: Decision;
-        if (local && handle.eagerlyStarted) {
-          // This process's worker runs the decision: its commit arrives directly, without a result round trip.
-          const early = await Promise.race([local.promise, sleep(LOCAL_ONLY_MS).then(() => undefined)]);
-          if (early) decision = early;
-          else {
-            const viaResult = fromResult();
-            viaResult.catch(() => undefined); // raced below; a late failure after the commit won is not unhandled
-            decision = await Promise.race([local.promise.then((d) => d ?? viaResult), viaResult]);
-          }
-        } else decision = await fromResult();
-        local?.cancel();
+        const decision = await awaitDecision(input);
         // Two requests racing with one key both land here; only the one whose body matches may see the decision.
         if (opts.idempotencyKey) {
           const stored = await replay(request.tenant_id, opts.idempotencyKey, requestSha);
           if (stored && stored.decision.decision_id !== decision.decision_id) return stored;
         }
+        count(request, decision);
         return { decision, replayed: false };
       } catch (err) {
-        local?.cancel();
-        if (err instanceof WorkflowExecutionAlreadyStartedError && opts.idempotencyKey) {
-          const prior = await replay(request.tenant_id, opts.idempotencyKey, requestSha);
-          if (prior) return prior;
-        }
         if (err instanceof AppError) throw err;
-        if (err instanceof WorkflowFailedError)
+        if (err instanceof WorkflowUpdateFailedError)
           throw new DependencyUnavailableError('decision_workflow', 'the decision could not be completed; retry with the same Idempotency-Key', { cause: err });
         throw new DependencyUnavailableError('temporal', 'the decision service is unavailable; retry with the same Idempotency-Key', { cause: err });
       }
@@ -112,7 +123,9 @@ export function createDecideService(deps: DecideServiceDeps) {
 }
 export type DecideService = ReturnType<typeof createDecideService>;
 
-function decisionTimeout(ms: number, workflowId: string): AppError {
-  return new AppError(503, 'decision_timeout', `no decision within ${ms} ms; it continues as workflow ${workflowId}`, { workflow_id: workflowId });
+function decisionTimeout(ms: number, workflowId: string, updateId: string): AppError {
+  return new AppError(503, 'decision_timeout', `no decision within ${ms} ms; it continues as Update ${updateId} of workflow ${workflowId}`, {
+    workflow_id: workflowId,
+    update_id: updateId,
+  });
 }
-

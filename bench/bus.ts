@@ -70,7 +70,7 @@ async function benchBus(name: string, bus: SignalBus) {
 }
 
 async function main() {
-  const out: Record<string, unknown> = { machine: { cpus: os.cpus().length }, scale: SCALE, consumer_concurrency: 8 };
+  const out: Record<string, unknown> = { machine: { cpus: os.cpus().length }, scale: SCALE, bus_only_consumer_concurrency: 8 };
   const options = { topicPrefix: 'bench.', maxDeliveries: 5, concurrency: 8 };
 
   log('Redis Streams ...');

@@ -1,21 +1,32 @@
 /**
- * `npm run bench`: decide latency and throughput through the HTTP API at concurrency 1, 8 and 32, next to a no-op
- * workflow round trip on the same Temporal server, so Temporal's share of the cost is visible as a ratio.
- * Everything is local and embedded (PostgreSQL, Redis, Temporal dev server with its SQLite file). Figures go to
- * stdout as JSON; progress goes to stderr.
+ * `npm run bench` (part `decide`): decide through the HTTP API at concurrency 1, 8 and 32 and sustained at 32, side by
+ * side with the bare floor of the design (ADR 0012: an Update into one of the same number of long-lived no-op
+ * workflows, on the same server), CPU per decision of every process from /proc (this Node process with the API
+ * and the worker, the Temporal dev server, PostgreSQL, Redis, and the load generator, a process of its own), RSS
+ * before and after many decisions, and a burst of signals through the bus. Everything is embedded on this machine.
+ * Figures go to stdout as JSON; progress to stderr. BENCH_SCALE shrinks every run, BENCH_RSS_DECISIONS sets the RSS run.
  */
-import os from 'node:os';
+import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
-import { Worker as Thread } from 'node:worker_threads';
+import os from 'node:os';
+import { WithStartWorkflowOperation } from '@temporalio/client';
 import { signDevToken } from '../api/auth';
+import { BEHAVIOURAL_SIGNALS_TOPIC, type BehaviouralSignal } from '../domain/model/behavioural-signal';
+import { playbookInputSchema } from '../domain/model/playbook';
+import { signalConsumerConcurrency } from '../workers/signal-bus-factory';
+import { pingUpdate, type pingShardWorkflow } from '../workflows/ping/workflow';
 import { startBenchRuntime, runBench } from './bench-runtime';
-import type { pingWorkflow } from '../workflows/ping/workflow';
+import { cpuDelta, cpuSnapshot, rssMb, type CpuGroups } from './proc-cpu';
 
 const LEVELS = [1, 8, 32];
 /** BENCH_SCALE (default 1) shrinks or grows every run, e.g. 0.25 for a quick look. */
 const SCALE = Number(process.env.BENCH_SCALE ?? '1') || 1;
-const REQUESTS: Record<number, number> = { 1: Math.round(200 * SCALE), 8: Math.round(800 * SCALE), 32: Math.round(1600 * SCALE) };
-const WARMUP = Math.round(100 * SCALE);
+const REQUESTS: Record<number, number> = { 1: Math.round(300 * SCALE), 8: Math.round(1500 * SCALE), 32: Math.round(3000 * SCALE) };
+const SUSTAINED_MS = Math.round(60_000 * SCALE);
+const WARMUP = Math.round(300 * SCALE);
+const RSS_DECISIONS = Number(process.env.BENCH_RSS_DECISIONS ?? Math.round(100_000 * SCALE));
+const BURST_SIGNALS = 300;
+const log = (m: string) => process.stderr.write(`[bench] ${m} (load ${os.loadavg()[0].toFixed(2)})\n`);
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -31,31 +42,27 @@ function summarise(latencies: number[], wallMs: number) {
     p95_ms: percentile(s, 95),
     p99_ms: percentile(s, 99),
     max_ms: percentile(s, 100),
-    throughput_per_s: Math.round((s.length / wallMs) * 1000 * 10) / 10,
+    per_s: Math.round((s.length / wallMs) * 1000 * 10) / 10,
   };
 }
 
-async function runLoad(concurrency: number, total: number, one: (i: number) => Promise<number>) {
-  const latencies: number[] = [];
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total) {
-        const i = next++;
-        latencies.push(await one(i));
-      }
-    }),
-  );
-  return { latencies, wallMs: performance.now() - started };
+/** CPU ms per operation, by process group, all processes together, and without the load generator. */
+function perOp(delta: CpuGroups, ops: number) {
+  const round = (v: number) => Math.round((v / ops) * 100) / 100;
+  const all = Object.values(delta).reduce((a, b) => a + b, 0);
+  return {
+    all_processes: round(all),
+    without_load_generator: round(all - delta.load_generator),
+    ...Object.fromEntries(Object.entries(delta).map(([k, v]) => [k, round(v)])),
+  };
 }
 
-/** The load generator thread (plain JS, evaluated as a worker). */
-const LOAD_THREAD = `
-const { workerData, parentPort } = require('node:worker_threads');
-const { url, token, signal, concurrency, total, offset } = workerData;
+/** The HTTP load generator: another process, like a real client, so its JSON and socket work is measured apart. */
+const LOAD_SCRIPT = `
+const { url, token, signal, concurrency, total, offset, durationMs } = JSON.parse(process.env.LOAD);
 const latencies = [], recorded = [], outcomes = {};
 let next = 0;
+const deadline = durationMs ? performance.now() + durationMs : Infinity;
 async function one(i) {
   const n = offset + i;
   const body = JSON.stringify({ tenant_id: 'bench', actor_id: 'actor-' + (n % 500), actor_type: n % 5 === 0 ? 'ai_agent' : 'human',
@@ -69,15 +76,21 @@ async function one(i) {
 }
 (async () => {
   const started = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, async () => { while (next < total) await one(next++); }));
-  parentPort.postMessage({ latencies, recorded, outcomes, wallMs: performance.now() - started });
-})().catch((err) => { throw err; });
+  await Promise.all(Array.from({ length: concurrency }, async () => { while (next < total && performance.now() < deadline) await one(next++); }));
+  process.stdout.write(JSON.stringify({ latencies, recorded, outcomes, wallMs: performance.now() - started }));
+})().catch((err) => { console.error(err); process.exit(1); });
 `;
 
+interface LoadResult {
+  latencies: number[];
+  recorded: number[];
+  outcomes: Record<string, number>;
+  wallMs: number;
+}
+
 async function main() {
-  const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
   log('starting embedded PostgreSQL, Redis, Temporal, worker and API ...');
-  const bench = await startBenchRuntime('mmm-bench-', { SEED_DEMO: 'true', DEMO_TENANT_ID: 'bench' });
+  const bench = await startBenchRuntime('mmm-bench-', { SEED_DEMO: 'true', DEMO_TENANT_ID: 'bench', BUS_TYPE: 'redis' });
   const { rt, config } = bench;
   try {
     // A policy that never suppresses for fatigue, so every decision runs the whole path (match, render, reserve, record).
@@ -89,71 +102,187 @@ async function main() {
     const { playbook_id: id, tenant_id: _pt, version: _pv, status: _ps, published_version: _pp, created_at: _pc, updated_at: _pu, ...definition } = builds;
     await rt.repos.playbooks.update('bench', id, { ...definition, actions: definition.actions.map((a) => ({ ...a, cooldown_minutes: 0 })) }, 'bench');
     await rt.repos.playbooks.publish('bench', id, 'bench');
-    const token = signDevToken(rt.jwtSecret, { sub: 'bench', tenant_id: 'bench', roles: ['service'] }, 3600);
+    const token = signDevToken(rt.jwtSecret, { sub: 'bench', tenant_id: 'bench', roles: ['service'] }, 24 * 3600);
     const signal = { signal_id: 'x', source: 'ubi', kind: 'build_failures', severity: 'medium', occurred_at: new Date().toISOString(), payload: { failed_builds: 4, failing_step: 'unit-tests' } };
-    /**
-     * The HTTP load runs in its own thread, like a real client would be another process: its JSON and socket work
-     * does not share the event loop of the API and worker being measured.
-     */
-    const decideLoad = (concurrency: number, total: number, offset: number) =>
-      new Promise<{ latencies: number[]; recorded: number[]; outcomes: Record<string, number>; wallMs: number }>((resolve, reject) => {
-        const t = new Thread(LOAD_THREAD, { eval: true, workerData: { url: `${rt.apiUrl}/v1/mmm/decide`, token, signal, concurrency, total, offset } });
-        t.once('message', resolve);
-        t.once('error', reject);
+    let offset = 0;
+
+    const decideLoad = (concurrency: number, total: number, durationMs = 0) =>
+      new Promise<{ result: LoadResult; cpu: CpuGroups }>((resolve, reject) => {
+        const load = { url: `${rt.apiUrl}/v1/mmm/decide`, token, signal, concurrency, total, offset, durationMs };
+        const child = spawn(process.execPath, ['-e', LOAD_SCRIPT], { env: { ...process.env, LOAD: JSON.stringify(load) }, stdio: ['ignore', 'pipe', 'inherit'] });
+        const pids = new Set([child.pid as number]);
+        const before = cpuSnapshot(pids);
+        let out = '';
+        let after: CpuGroups | undefined;
+        child.stdout.on('data', (b: Buffer) => {
+          out += b.toString();
+          // Read before the child exits: a process that has exited has no /proc entry left to read.
+          if (!after && out.endsWith('}')) after = cpuSnapshot(pids);
+        });
+        child.once('exit', (code) => {
+          if (code !== 0) return reject(new Error(`load generator exited with ${code}`));
+          const result = JSON.parse(out) as LoadResult;
+          offset += result.latencies.length;
+          resolve({ result, cpu: cpuDelta(before, after ?? cpuSnapshot(pids)) });
+        });
       });
+
+    // The floor: the same number of long-lived workflows, each Update answered by a handler that does nothing.
+    const shards = config.DECISION_SHARDS;
+    let pings = 0;
+    const started = new Set<string>();
+    // As workflows/decision/client.ts does: Update-with-Start the first time, a plain Update after.
     const pingOnce = async () => {
+      const n = pings++;
+      const workflowId = `ping-shard/${n % shards}`;
       const t = performance.now();
-      await rt.temporal.client.workflow.execute<typeof pingWorkflow>('pingWorkflow', {
-        taskQueue: config.TEMPORAL_TASK_QUEUE,
-        workflowId: `ping/${crypto.randomUUID()}`,
-        requestEagerStart: true,
-      });
+      if (started.has(workflowId)) await rt.temporal.client.workflow.getHandle(workflowId).executeUpdate(pingUpdate, { args: [n], updateId: `ping-${crypto.randomUUID()}` });
+      else {
+        await rt.temporal.client.workflow.executeUpdateWithStart(pingUpdate, {
+          args: [n],
+          updateId: `ping-${crypto.randomUUID()}`,
+          startWorkflowOperation: new WithStartWorkflowOperation<typeof pingShardWorkflow>('pingShardWorkflow', {
+            taskQueue: config.TEMPORAL_TASK_QUEUE,
+            workflowId,
+            workflowIdConflictPolicy: 'USE_EXISTING',
+          }),
+        });
+        started.add(workflowId);
+      }
       return performance.now() - t;
     };
+    const floorLoad = async (concurrency: number, total: number) => {
+      const latencies: number[] = [];
+      let next = 0;
+      const before = cpuSnapshot();
+      const started = performance.now();
+      await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          while (next++ < total) latencies.push(await pingOnce());
+        }),
+      );
+      return { latencies, wallMs: performance.now() - started, cpu: cpuDelta(before, cpuSnapshot()) };
+    };
 
-    log(`warming up (${WARMUP} decisions, ${WARMUP} pings)`);
-    await decideLoad(8, WARMUP, 0);
-    await runLoad(8, WARMUP, pingOnce);
+    log(`warming up (${WARMUP} decisions, ${WARMUP} floor Updates)`);
+    await decideLoad(8, WARMUP);
+    await floorLoad(8, WARMUP);
     const outcomes: Record<string, number> = {};
-    let offset = WARMUP;
-
     const decide: Record<string, unknown> = {};
-    const noop: Record<string, unknown> = {};
+    const floor: Record<string, unknown> = {};
     const ratio: Record<string, unknown> = {};
     for (const c of LEVELS) {
       log(`decide at concurrency ${c} (${REQUESTS[c]} requests)`);
-      const d = await decideLoad(c, REQUESTS[c], offset);
-      offset += REQUESTS[c];
+      const { result: d, cpu } = await decideLoad(c, REQUESTS[c]);
       for (const [k, v] of Object.entries(d.outcomes)) outcomes[k] = (outcomes[k] ?? 0) + v;
       const ds = summarise(d.latencies, d.wallMs);
       const recorded = [...d.recorded].sort((a, b) => a - b);
-      decide[`c${c}`] = { ...ds, recorded_latency_p95_ms: percentile(recorded, 95) };
-      log(`no-op workflow at concurrency ${c}`);
-      const n = await runLoad(c, REQUESTS[c], pingOnce);
+      decide[`c${c}`] = { ...ds, recorded_latency_p95_ms: percentile(recorded, 95), cpu_ms_per_decision: perOp(cpu, d.latencies.length), load_avg_1m: os.loadavg()[0] };
+      log(`floor at concurrency ${c}`);
+      const n = await floorLoad(c, REQUESTS[c]);
       const ns = summarise(n.latencies, n.wallMs);
-      noop[`c${c}`] = ns;
+      floor[`c${c}`] = { ...ns, cpu_ms_per_update: perOp(n.cpu, n.latencies.length) };
       ratio[`c${c}`] = { p50: Math.round((ds.p50_ms / ns.p50_ms) * 100) / 100, p95: Math.round((ds.p95_ms / ns.p95_ms) * 100) / 100 };
     }
 
-    // History size of one decision, as ops would see it.
-    const [row] = await rt.repos.sequelize.query<{ workflow_id: string }>(`SELECT workflow_id FROM decisions WHERE tenant_id = 'bench' LIMIT 1`, { type: 'SELECT' as never });
+    log(`decide sustained at concurrency 32 for ${SUSTAINED_MS} ms`);
+    const sustained = await decideLoad(32, Number.MAX_SAFE_INTEGER, SUSTAINED_MS);
+    const ss = summarise(sustained.result.latencies, sustained.result.wallMs);
+
+    log(`RSS over ${RSS_DECISIONS} decisions at concurrency 32`);
+    // Checkpoints after each quarter: a heap still growing towards its steady size shows as shrinking steps.
+    const rssBefore = rssMb();
+    const rssSteps: number[] = [];
+    let rssDecisions = 0;
+    for (let q = 0; q < 4; q++) {
+      rssDecisions += (await decideLoad(32, Math.round(RSS_DECISIONS / 4))).result.latencies.length;
+      rssSteps.push(rssMb());
+    }
+    const rssAfter = rssSteps[3];
+
+    log(`a burst of ${BURST_SIGNALS} signals through the bus`);
+    const burst = await signalBurst(bench);
+
+    // What ops see of one decision: its shard workflow's history so far.
+    const [row] = await rt.repos.sequelize.query<{ workflow_id: string }>(`SELECT workflow_id FROM decisions WHERE tenant_id = 'bench' ORDER BY created_at DESC LIMIT 1`, { type: 'SELECT' as never });
     const history = await rt.temporal.client.workflow.getHandle(row.workflow_id).fetchHistory();
 
-    const out = {
+    return {
       bench: 'decide',
-      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version },
-      setup: 'HTTP API -> decideWorkflow (eager start, local activities) -> PostgreSQL + Redis, all embedded on this machine',
-      target: 'decide p95 <= 150 ms at concurrency 8',
+      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, load_avg_at_end: os.loadavg() },
+      setup: `HTTP API -> Update-with-Start into ${shards} decisionShardWorkflows per tenant (batched local activities) -> PostgreSQL + Redis, all embedded on this machine`,
+      targets: 'p95 <= 40 ms at c1 and <= 100 ms at c8; >= 10,000/min at c32 with p95 <= 300 ms; <= 12 CPU ms per decision (all processes); decide/floor <= 1.5 at c8; RSS flat within 10%; burst >= 150/s',
       decide,
-      noop_workflow: noop,
-      decide_over_noop: ratio,
+      floor_update_into_noop_shards: floor,
+      decide_over_floor: ratio,
+      sustained_c32: {
+        ...ss,
+        decisions_per_minute: Math.round(ss.per_s * 60),
+        cpu_ms_per_decision: perOp(sustained.cpu, sustained.result.latencies.length),
+        load_avg_1m: os.loadavg()[0],
+      },
+      rss_mb_api_and_worker: { decisions: rssDecisions, before: rssBefore, after_each_quarter: rssSteps, after: rssAfter, growth_pct: Math.round(((rssAfter - rssBefore) / rssBefore) * 1000) / 10 },
+      signal_burst: burst,
       decision_outcomes: outcomes,
-      decision_history_events: history.events?.length ?? null,
+      shard_history_events_so_far: history.events?.length ?? null,
     };
-    return out;
   } finally {
     await bench.stop();
   }
+}
+
+/** Signals published as one burst (latencies include the queue): bus -> consumer -> decide -> stored decision. */
+async function signalBurst({ rt, config }: Awaited<ReturnType<typeof startBenchRuntime>>) {
+  const tenant = 'bench-bus';
+  const { tenant_id: _t, version: _v, policy_snapshot_id: _p, updated_at: _u, ...policy } = await rt.repos.policies.get(tenant);
+  await rt.repos.policies.put(tenant, { ...policy, max_nudges_per_window: 1000, cooldown_minutes: 0 }, 'bench');
+  const pb = await rt.repos.playbooks.create(
+    tenant,
+    playbookInputSchema.parse({
+      name: 'Review turnaround mirror',
+      category: 'review_health',
+      triggers: [{ source: 'ubi', kind: 'review_turnaround_spike', surfaces: ['ide'] }],
+      actions: [{ type: 'mirror', title: 'Review turnaround', body: 'Reviews took {{signal.payload.value}} h.', cooldown_minutes: 0 }],
+    }),
+    'bench',
+  );
+  await rt.repos.playbooks.publish(tenant, pb.playbook_id, 'bench');
+  const signalOf = (): BehaviouralSignal => {
+    const now = new Date().toISOString();
+    return {
+      signal_id: `sig-${crypto.randomUUID()}`, tenant_id: tenant, actor_id: `actor-${crypto.randomUUID().slice(0, 6)}`, actor_type: 'human', team_id: null,
+      dimension: 'review_turnaround', signal_type: 'review_turnaround_spike', severity: 'medium', value: 40, baseline: { mean: 12, spread: 3, samples: 28, source: 'personal' },
+      score: 75, explanation: { direction: 'above', sent_at_ms: Date.now() }, window_start: now, window_end: now, created_at: now, config_version: 1,
+    };
+  };
+  const count = async () => Number(((await rt.repos.sequelize.query('SELECT count(*)::int AS n FROM decisions WHERE tenant_id = :tenant', { replacements: { tenant }, plain: true })) as { n: number }).n);
+  const waitFor = async (n: number) => {
+    const deadline = Date.now() + 300_000;
+    while ((await count()) < n) {
+      if (Date.now() > deadline) throw new Error('timed out waiting for the burst');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  await rt.bus.publish(Array.from({ length: 20 }, signalOf));
+  await waitFor(20);
+  const signals = Array.from({ length: BURST_SIGNALS }, signalOf);
+  const started = performance.now();
+  for (let i = 0; i < signals.length; i += 100) await rt.bus.publish(signals.slice(i, i + 100));
+  await waitFor(20 + BURST_SIGNALS);
+  const wall = performance.now() - started;
+  const [rows] = await rt.repos.sequelize.query(`SELECT (extract(epoch from created_at) * 1000)::float8 AS at, actor_id AS actor FROM decisions WHERE tenant_id = :tenant`, {
+    replacements: { tenant },
+  });
+  const sentAt = new Map(signals.map((s) => [s.actor_id, Number(s.explanation.sent_at_ms)]));
+  const lat = (rows as Array<{ at: number; actor: string }>).filter((r) => sentAt.has(r.actor)).map((r) => r.at - (sentAt.get(r.actor) as number)).sort((a, b) => a - b);
+  return {
+    topic: BEHAVIOURAL_SIGNALS_TOPIC,
+    signals: BURST_SIGNALS,
+    consumer_concurrency: config.BUS_CONSUMER_CONCURRENCY ?? signalConsumerConcurrency(config),
+    decided_per_s: Math.round((BURST_SIGNALS / (wall / 1000)) * 10) / 10,
+    publish_to_stored_decision_p50_ms: percentile(lat, 50),
+    publish_to_stored_decision_p95_ms: percentile(lat, 95),
+  };
 }
 
 runBench(main);

@@ -67,6 +67,13 @@ export const configSchema = z.object({
    */
   TEMPORAL_METRICS_BIND_ADDRESS: z.string().regex(/^[\w.-]+:\d{1,5}$/, 'must be host:port').optional(),
   RUN_WORKER: bool.default(true),
+  /**
+   * Decisions (ADR 0012): shard workflows per tenant, decisions per shard run before it continues as new (the server
+   * allows 2,000 Updates per run), and Updates one API process keeps in flight per shard (the server allows 10).
+   */
+  DECISION_SHARDS: z.coerce.number().int().min(1).max(1024).default(8),
+  DECISION_MAX_PER_RUN: z.coerce.number().int().min(1).max(1900).default(1000),
+  DECISION_MAX_IN_FLIGHT_PER_SHARD: z.coerce.number().int().min(1).max(10).default(8),
   RUN_API: bool.default(true),
   /**
    * A process without the API (RUN_API=false, the worker tier) serves /healthz, /readyz and /metrics on HOST at this
@@ -115,7 +122,8 @@ export const configSchema = z.object({
   BUS_CONSUMER_GROUP: z.string().regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only').default('mmm-engine'),
   /** A message that failed this many deliveries goes to the dead letter. */
   BUS_MAX_DELIVERIES: z.coerce.number().int().min(1).max(100).default(5),
-  BUS_CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+  /** Unset: sized from the decide path, DECISION_SHARDS × DECISION_MAX_IN_FLIGHT_PER_SHARD / 2 (workers/runtime.ts). */
+  BUS_CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(256).optional(),
   /** Redis Streams: approximate stream length kept (`MAXLEN ~`). */
   BUS_STREAM_MAXLEN: z.coerce.number().int().min(100).default(100_000),
   /** Redis Streams: a message unacknowledged this long is re-delivered to another consumer (`XAUTOCLAIM`). */

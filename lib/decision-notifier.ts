@@ -4,14 +4,14 @@ import type { Decision } from '../domain/model/decision';
 /**
  * In-process hand-off of committed decisions from the decision activity to the API, for the embedded topology where
  * both share a process. Once commitDecision returns, the decision and its receipt are durable in PostgreSQL, so the
- * API can answer without a second round trip to Temporal for the workflow result. If the workflow task were retried
+ * API can answer without waiting for the Update's outcome and reading the decision back. If the workflow task were retried
  * after that point, the retry re-derives the same decision id and finds the committed decision: the answer already
- * given stays the truth. A separate API tier never receives notifications and reads the workflow result instead.
+ * given stays the truth. A separate API tier never receives notifications and reads the Update's outcome instead.
  */
 export interface DecisionNotifier {
-  committed(workflowId: string, decision: Decision): void;
-  /** Resolves with the decision committed by `workflowId`, or null after `timeoutMs`. Register before starting. */
-  waitFor(workflowId: string, timeoutMs: number): { promise: Promise<Decision | null>; cancel(): void };
+  committed(decisionId: string, decision: Decision): void;
+  /** Resolves with the decision committed under `decisionId`, or null after `timeoutMs`. Register before sending it. */
+  waitFor(decisionId: string, timeoutMs: number): { promise: Promise<Decision | null>; cancel(): void };
 }
 
 export function createDecisionNotifier(): DecisionNotifier {

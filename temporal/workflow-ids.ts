@@ -6,6 +6,27 @@ export function decideWorkflowId(tenantId: string, uniquePart: string): string {
   return `decide/${tenantId}/${uniquePart}`;
 }
 
+/**
+ * The long-lived decision workflow of one (tenant, shard) (ADR 0012). Every decision of the shard's actors is an Update
+ * into it, so one actor's decisions always meet in one workflow; the tenant in the id keeps tenants apart.
+ */
+export function decisionShardWorkflowId(tenantId: string, shard: number): string {
+  return `decisions/${tenantId}/shard-${shard}`;
+}
+
+/**
+ * The shard of an actor: FNV-1a (32 bit) of the actor id, modulo the shard count. Stable across processes and
+ * releases (the same actor keeps landing in the same shard while the count stays the same).
+ */
+export function decisionShardOf(actorId: string, shards: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < actorId.length; i++) {
+    h ^= actorId.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h % shards;
+}
+
 /** One approval workflow per multiplier action: the action id finds it, and the tenant in the id keeps tenants apart. */
 export function approvalWorkflowId(tenantId: string, actionId: string): string {
   return `approval/${tenantId}/${actionId}`;

@@ -13,8 +13,10 @@ import type { FatigueStore } from '../activities/fatigue/fatigue-store';
 import { createApp } from '../api/app';
 import { createApprovalService } from '../api/approval-service';
 import { createHs256Verifier } from '../api/auth';
+import { createCachedVerifier } from '../api/cached-verifier';
 import { createDecideService } from '../api/decide-service';
 import { decisionWorkersCheck, type DependencyCheck } from '../api/readiness';
+import { createDecisionClient } from '../workflows/decision/client';
 import { startServer, type RunningServer } from '../api/server';
 import type { AppConfig } from '../config/config';
 import { createRepositories, type Repositories } from '../db/database';
@@ -168,18 +170,23 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
     }
     const { bus, mode: busMode } = createConfiguredSignalBus(config, { redisUrl, metrics, logger });
     stops.push(() => bus.close());
-    // Worker and API in one process: the API learns of committed decisions directly (ADR 0001).
+    // Worker and API in one process: the API learns of committed decisions directly (ADR 0012).
     const notifier = config.RUN_WORKER && config.RUN_API ? createDecisionNotifier() : undefined;
     // One privacy filter in front of decide, for the HTTP API and the signal consumer, with the tenant's data governance.
     const guard = external.activities.privacy;
     const decidePrivacy = createDecidePrivacyFilter({ governance: guard?.configured ? (tenantId) => guard.tenantConfig(tenantId) : undefined });
-    // One decide service for the HTTP API and the signal consumer.
+    // One decide service for the HTTP API and the signal consumer: Updates into the actors' shard workflows.
     const decide = createDecideService({
-      client: temporal.client,
-      taskQueue: config.TEMPORAL_TASK_QUEUE,
-      eagerStart: config.TEMPORAL_EAGER_START && config.RUN_WORKER,
-      decisions: repos.decisions,
+      decisions: createDecisionClient({
+        client: temporal.client,
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        shards: config.DECISION_SHARDS,
+        maxDecisionsPerRun: config.DECISION_MAX_PER_RUN,
+        maxInFlightPerShard: config.DECISION_MAX_IN_FLIGHT_PER_SHARD,
+      }),
+      store: repos.decisions,
       notifier,
+      metrics,
     });
 
     const scheduler = createUbiScheduler({
@@ -294,7 +301,7 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
       const app = createApp({
         repos,
         decide,
-        verifier: external.iamVerifier ?? createHs256Verifier(secret),
+        verifier: external.iamVerifier ?? createCachedVerifier(createHs256Verifier(secret)),
         metrics,
         sdkMetrics,
         logger,

@@ -10,6 +10,14 @@ import type { Logger } from '../observability/logger';
 import { busMetricsOf, type Metrics } from '../observability/metrics';
 
 /**
+ * Signals handled at once, sized from the decide path (ADR 0012): half the Updates one process may keep in flight
+ * over its shards, so a burst of signals keeps every shard busy and leaves the other half to HTTP decides.
+ */
+export function signalConsumerConcurrency(config: Pick<AppConfig, 'DECISION_SHARDS' | 'DECISION_MAX_IN_FLIGHT_PER_SHARD'>): number {
+  return Math.min(256, Math.max(8, Math.floor((config.DECISION_SHARDS * config.DECISION_MAX_IN_FLIGHT_PER_SHARD) / 2)));
+}
+
+/**
  * Builds the bus `BUS_TYPE` names (ADR 0007). Redis Streams reuse the runtime's Redis (the configured REDIS_URL or the
  * embedded redis-server) on connections of their own; without any Redis the bus is in-process and says so.
  */
@@ -21,7 +29,7 @@ export function createConfiguredSignalBus(
   const options: BusOptions = {
     topicPrefix: config.BUS_TOPIC_PREFIX,
     maxDeliveries: config.BUS_MAX_DELIVERIES,
-    concurrency: config.BUS_CONSUMER_CONCURRENCY,
+    concurrency: config.BUS_CONSUMER_CONCURRENCY ?? signalConsumerConcurrency(config),
     metrics: deps.metrics ? busMetricsOf(deps.metrics) : undefined,
   };
   if (config.BUS_TYPE === 'rabbitmq') {

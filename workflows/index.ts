@@ -1,6 +1,6 @@
 /** Everything the worker's workflow bundle exports. */
 export { decideWorkflow } from './decision/workflow';
-export { pingWorkflow } from './ping/workflow';
+export { pingShardWorkflow, pingWorkflow } from './ping/workflow';
 export { receiptEmissionWorkflow } from './receipts/workflow';
 export { recomputeBaselinesWorkflow } from './baselines/workflow';
 export { ubiRetentionWorkflow } from './retention/workflow';
@@ -8,3 +8,4 @@ export { mmmRetentionWorkflow } from './retention/mmm-workflow';
 export { dualChannelApprovalWorkflow } from './approval/workflow';
 export { mentorEnrichmentWorkflow } from './mentor/workflow';
 export { alertDeliveryWorkflow } from './alerts/workflow';
+export { decisionShardWorkflow } from './decision/shard-workflow';

@@ -14,7 +14,14 @@ export interface ContextDeps {
   /** Policy, preferences and published playbooks, read together (one round trip in the database implementation). */
   decisionInputs: {
     /** Only playbooks with a trigger of `triggerKind` can match, so only those are read (and kept in history). */
-    load(tenantId: string, actorId: string, triggerKind: string): Promise<{ policy: TenantPolicy; preferences: Preferences; playbooks: PublishedPlaybook[] }>;
+    load(
+      tenantId: string,
+      actorId: string,
+      triggerKind: string,
+      opts?: { recentSignals?: number },
+    ): Promise<{ policy: TenantPolicy; preferences: Preferences; playbooks: PublishedPlaybook[]; recent_signals?: RecentSignal[] }>;
+    /** True when `load` can also read the actor's recent signals (`opts.recentSignals`): one round trip for both. */
+    readsRecentSignals?: boolean;
   };
   signals: { recent(tenantId: string, actorId: string, limit?: number): Promise<RecentSignal[]> };
 }
@@ -24,6 +31,17 @@ export interface LoadContextInput {
   actor_id: string;
   /** The signal's kind, or "request" for a surface request without a signal. */
   trigger_kind: string;
+}
+
+/** One item of a batch activity that failed on its own: the workflow fails that decision's Update with it. */
+export interface BatchItemError {
+  error: string;
+}
+
+/** Per-item answers of a batch; throws the first error when every item failed, so the activity is retried. */
+export function settleBatch<T>(settled: Array<PromiseSettledResult<T>>): Array<T | BatchItemError> {
+  if (settled.length > 0 && settled.every((r) => r.status === 'rejected')) throw (settled[0] as PromiseRejectedResult).reason;
+  return settled.map((r) => (r.status === 'fulfilled' ? r.value : { error: r.reason instanceof Error ? r.reason.message : String(r.reason) }));
 }
 
 export interface LoadedContext {
@@ -88,39 +106,53 @@ export function createContextActivities(deps: ContextDeps, services: ContextServ
     }
   }
 
+  async function loadDecisionContext(input: LoadContextInput): Promise<LoadedContext> {
+    const degraded: string[] = [];
+    const { tenant_id: tenantId, actor_id: actorId } = input;
+    // Without a UBI service the signals come from this database, in the same round trip as the rest (ADR 0012).
+    const merged = !services.ubi && deps.decisionInputs.readsRecentSignals === true;
+    const [inputs, recent, iam, , lookup] = await Promise.all([
+      deps.decisionInputs.load(tenantId, actorId, input.trigger_kind, merged ? { recentSignals: 10 } : {}),
+      merged ? undefined : within(recentSignals(tenantId, actorId), CONTEXT_BUDGET_MS.ubi, 'ubi_signals_unavailable', degraded),
+      within(iamDecision(tenantId, actorId), CONTEXT_BUDGET_MS.iam, 'iam_unavailable', degraded),
+      // Fetched for its cache: receipts and alerts of this tenant are redacted with it (privacy-guard.ts).
+      within(services.privacy?.tenantConfig(tenantId), CONTEXT_BUDGET_MS.data_governance, 'data_governance_unavailable', degraded),
+      // Bounded by the policy client's own 0.5 s timeout; lookup() never rejects (a failure falls back to the cache).
+      services.policy?.lookup(tenantId),
+    ]);
+    // The fail mode is not carried separately: commitDecision reads it back from the degraded reasons (FR-11).
+    let policy = inputs.policy;
+    if (services.policy && lookup) {
+      const resolved = services.policy.resolve(policy, lookup);
+      policy = resolved.policy;
+      if (resolved.degraded_reason) degraded.push(resolved.degraded_reason);
+    }
+    // IAM says this actor is not to be nudged here: every matched action is suppressed by policy.
+    if (iam === 'deny') policy = { ...policy, allowed_action_types: [] };
+    return {
+      policy,
+      preferences: inputs.preferences,
+      playbooks: inputs.playbooks,
+      recent_signals: (merged ? inputs.recent_signals : recent) ?? [],
+      degraded_reasons: degraded,
+    };
+  }
+
   return {
     /**
      * Everything the decision needs, read in parallel in one local activity to keep history and latency small: the
      * local tables, and (when configured) the policy snapshot, IAM, UBI and data governance, each within its budget.
      */
-    async loadDecisionContext(input: LoadContextInput): Promise<LoadedContext> {
-      const degraded: string[] = [];
-      const { tenant_id: tenantId, actor_id: actorId } = input;
-      const [inputs, recent, iam, , lookup] = await Promise.all([
-        deps.decisionInputs.load(tenantId, actorId, input.trigger_kind),
-        within(recentSignals(tenantId, actorId), CONTEXT_BUDGET_MS.ubi, 'ubi_signals_unavailable', degraded),
-        within(iamDecision(tenantId, actorId), CONTEXT_BUDGET_MS.iam, 'iam_unavailable', degraded),
-        // Fetched for its cache: receipts and alerts of this tenant are redacted with it (privacy-guard.ts).
-        within(services.privacy?.tenantConfig(tenantId), CONTEXT_BUDGET_MS.data_governance, 'data_governance_unavailable', degraded),
-        // Bounded by the policy client's own 0.5 s timeout; lookup() never rejects (a failure falls back to the cache).
-        services.policy?.lookup(tenantId),
-      ]);
-      // The fail mode is not carried separately: commitDecision reads it back from the degraded reasons (FR-11).
-      let policy = inputs.policy;
-      if (services.policy && lookup) {
-        const resolved = services.policy.resolve(policy, lookup);
-        policy = resolved.policy;
-        if (resolved.degraded_reason) degraded.push(resolved.degraded_reason);
-      }
-      // IAM says this actor is not to be nudged here: every matched action is suppressed by policy.
-      if (iam === 'deny') policy = { ...policy, allowed_action_types: [] };
-      return {
-        policy,
-        preferences: inputs.preferences,
-        playbooks: inputs.playbooks,
-        recent_signals: recent ?? [],
-        degraded_reasons: degraded,
-      };
+    loadDecisionContext,
+
+    /**
+     * The contexts of a batch of decisions (one shard workflow's decisions of one workflow task, ADR 0012) in one
+     * local activity. One that fails is answered with its error and the others go on; only when every one fails (the
+     * database is down) does the activity fail, so its retries cover the batch.
+     */
+    async loadDecisionContexts(inputs: LoadContextInput[]): Promise<Array<LoadedContext | BatchItemError>> {
+      const settled = await Promise.allSettled(inputs.map((i) => loadDecisionContext(i)));
+      return settleBatch(settled);
     },
   };
 }

@@ -27,7 +27,7 @@ export function decisionRoutes(deps: { decide: DecideService; decisions: Decisio
     defineRoute({
       method: 'post',
       path: '/v1/mmm/decide',
-      summary: 'Run the decision workflow and return the decision',
+      summary: 'Decide (an Update into the actor\'s decision shard workflow) and return the decision',
       tag: 'decisions',
       // Admins and approvers do not decide for someone else: a decision is asked for by a surface or the actor.
       auth: { roles: ['service'], tenant: 'body', self: 'body' },
@@ -47,16 +47,7 @@ export function decisionRoutes(deps: { decide: DecideService; decisions: Decisio
           actorRoles: auth.sub === body.actor_id ? auth.roles : [],
           receivedAtMs,
         });
-        if (!replayed) {
-          const m = deps.metrics;
-          m.decisionLatency.observe({ surface: body.surface, outcome: decision.outcome }, decision.latency_ms / 1000);
-          if (decision.latency_warning) m.decisionLatencyWarnings.inc({ surface: body.surface });
-          m.decisions.inc({ tenant_id: body.tenant_id, surface: body.surface, outcome: decision.outcome });
-          m.receipts.inc({ kind: 'decision' });
-          for (const a of decision.actions) m.actions.inc({ tenant_id: body.tenant_id, type: a.type });
-          for (const s of decision.suppressed) m.suppressed.inc({ tenant_id: body.tenant_id, reason: s.reason });
-          for (const r of decision.degraded_reasons) m.degraded.inc({ reason: r });
-        }
+        // Counted by the decide service (decide-service.ts), so decisions made from bus signals are counted too.
         return { body: decision, headers: { 'Idempotent-Replayed': String(replayed) } };
       },
     }),

@@ -3,6 +3,7 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '.
 import type { Decision } from '../../domain/model/decision';
 import type { Models } from '../models';
 import type { ReceiptLedger } from './receipt-ledger';
+import { receiptHash } from '../../lib/receipt-crypto';
 
 export interface RecordDecision {
   decision: Omit<Decision, 'receipt_id'>;
@@ -10,6 +11,8 @@ export interface RecordDecision {
   idempotencyKey: string | null;
   requestSha256: string;
   receiptPayload: Record<string, unknown>;
+  /** The shard workflow's run and the Update that recorded the decision (ADR 0012); absent for decideWorkflow runs. */
+  recordedBy?: { workflowRunId: string | null; updateId: string };
 }
 
 export interface StoredDecision {
@@ -21,36 +24,60 @@ export interface StoredDecision {
 export function createDecisionRepository(sequelize: Sequelize, models: Models, ledger: ReceiptLedger) {
   return {
     async record(input: RecordDecision): Promise<Decision> {
+      return (await this.recordMany([input]))[0];
+    },
+
+    /**
+     * Decisions of one tenant, stored in order in one transaction (one chain lock, one look for earlier commits of the
+     * same ids): a shard workflow's batch (ADR 0012). Each already stored (a retried activity) comes back as stored.
+     */
+    async recordMany(inputs: RecordDecision[]): Promise<Decision[]> {
+      if (inputs.length === 0) return [];
+      const tenantId = inputs[0].decision.tenant_id;
+      if (inputs.some((i) => i.decision.tenant_id !== tenantId)) throw new Error('recordMany takes the decisions of one tenant');
       return sequelize.transaction(async (transaction) => {
-        const tenantId = input.decision.tenant_id;
         // Taking the chain lock first also serialises a retried activity behind its own earlier attempt.
-        const head = await ledger.lockHead(tenantId, transaction);
+        let head = await ledger.lockHead(tenantId, transaction);
         // A retried activity finds its own earlier commit and returns it: one decision, one receipt.
-        const [existing] = await sequelize.query<{ body: Decision }>('SELECT body FROM decisions WHERE decision_id = :id', {
-          replacements: { id: input.decision.decision_id },
+        const existing = await sequelize.query<{ decision_id: string; body: Decision }>('SELECT decision_id, body FROM decisions WHERE decision_id IN (:ids)', {
+          replacements: { ids: inputs.map((i) => i.decision.decision_id) },
           transaction,
           type: QueryTypes.SELECT,
         });
-        if (existing) return existing.body;
-        const decisionRow = (rid: string) => ({ ...input.decision, receipt_id: rid }) as Decision;
-        const receipt = await ledger.append(
-          { tenantId, decisionId: input.decision.decision_id, kind: 'decision', payload: input.receiptPayload, createdAt: new Date(input.decision.created_at) },
-          transaction,
-          head,
-          {
-            sql: `INSERT INTO decisions (decision_id, tenant_id, actor_id, surface, outcome, idempotency_key, request_sha256, workflow_id,
-                                         receipt_id, latency_ms, body, created_at)
-                  VALUES (:d_id, :d_tenant, :d_actor, :d_surface, :d_outcome, :d_idem, :d_sha, :d_wf, :receiptId, :d_latency,
-                          jsonb_set(CAST(:d_body AS jsonb), '{receipt_id}', to_jsonb(CAST(:receiptId AS text))), :d_created)`,
-            replacements: {
-              d_id: input.decision.decision_id, d_tenant: tenantId, d_actor: input.decision.actor_id, d_surface: input.surface,
-              d_outcome: input.decision.outcome, d_idem: input.idempotencyKey, d_sha: input.requestSha256,
-              d_wf: input.decision.workflow_id, d_latency: input.decision.latency_ms,
-              d_body: JSON.stringify(decisionRow('')), d_created: input.decision.created_at,
+        const stored = new Map(existing.map((r) => [r.decision_id, r.body]));
+        const out: Decision[] = [];
+        for (const input of inputs) {
+          const prior = stored.get(input.decision.decision_id);
+          if (prior) {
+            out.push(prior);
+            continue;
+          }
+          const decisionRow = (rid: string) => ({ ...input.decision, receipt_id: rid }) as Decision;
+          const receipt = await ledger.append(
+            { tenantId, decisionId: input.decision.decision_id, kind: 'decision', payload: input.receiptPayload, createdAt: new Date(input.decision.created_at) },
+            transaction,
+            head,
+            {
+              sql: `INSERT INTO decisions (decision_id, tenant_id, actor_id, surface, outcome, idempotency_key, request_sha256, workflow_id,
+                                           workflow_run_id, update_id, receipt_id, latency_ms, body, created_at)
+                    VALUES (:d_id, :d_tenant, :d_actor, :d_surface, :d_outcome, :d_idem, :d_sha, :d_wf, :d_run, :d_update, :receiptId, :d_latency,
+                            jsonb_set(CAST(:d_body AS jsonb), '{receipt_id}', to_jsonb(CAST(:receiptId AS text))), :d_created)`,
+              replacements: {
+                d_id: input.decision.decision_id, d_tenant: tenantId, d_actor: input.decision.actor_id, d_surface: input.surface,
+                d_outcome: input.decision.outcome, d_idem: input.idempotencyKey, d_sha: input.requestSha256,
+                d_wf: input.decision.workflow_id, d_run: input.recordedBy?.workflowRunId ?? null, d_update: input.recordedBy?.updateId ?? null,
+                d_latency: input.decision.latency_ms,
+                d_body: JSON.stringify(decisionRow('')), d_created: input.decision.created_at,
+              },
             },
-          },
-        );
-        return decisionRow(receipt.receipt_id);
+          );
+          // The next receipt of this batch chains onto this one (the row lock is still ours).
+          head = { seq: head.seq + 1, lastHash: receiptHash(receipt) };
+          const decision = decisionRow(receipt.receipt_id);
+          stored.set(decision.decision_id, decision);
+          out.push(decision);
+        }
+        return out;
       });
     },
 

@@ -9,7 +9,7 @@ import { alertPayloadSchema, type AlertDeliveryResult } from '../../workflows/al
 import { alertDeliveryWorkflowId } from '../../temporal/workflow-ids';
 import { startFakeService, type FakeReply, type FakeService, type RecordedCall } from '../support/fake-service';
 import { useTestApp, type TestApp } from '../support/harness';
-import { decide, decideBody, newTenant, publishPlaybook, putPolicy, requestPlaybook, type TenantFixture } from './fixtures';
+import { decide, decideBody, decisionRecorded, newTenant, publishPlaybook, putPolicy, requestPlaybook, type TenantFixture } from './fixtures';
 
 jest.setTimeout(60000);
 
@@ -54,11 +54,11 @@ async function alertDecide(a: TestApp, fx: TenantFixture, surface = 'alert') {
 }
 
 /**
- * The delivery workflow's outcomes, once it has finished. The answer comes at the commit, before the decide workflow
- * starts its follow-ups, so the decide workflow is awaited first.
+ * The delivery workflow's outcomes, once it has finished. The answer comes at the commit, before the decision's Update
+ * starts its follow-ups, so the Update is awaited first.
  */
 async function deliveryResult(a: TestApp, decision: { tenant_id: string; decision_id: string; workflow_id: string }): Promise<AlertDeliveryResult[]> {
-  await a.runtime.temporal.client.workflow.getHandle(decision.workflow_id).result();
+  await decisionRecorded(a, decision.decision_id);
   return a.runtime.temporal.client.workflow.getHandle(alertDeliveryWorkflowId(decision.tenant_id, decision.decision_id)).result();
 }
 
@@ -169,8 +169,8 @@ describe('alerts with an alerting service', () => {
     expect(res.status).toBe(200);
     expect(res.body.outcome).toBe('shown');
     expect(res.body.actions[0].surfaces).toEqual(expect.arrayContaining(['alert']));
-    // The decide workflow has finished (its follow-ups are started before it completes): no delivery was started.
-    await app.runtime.temporal.client.workflow.getHandle(res.body.workflow_id).result();
+    // The decision's Update has completed (its follow-ups are started before it does): no delivery was started.
+    await decisionRecorded(app, res.body.decision_id);
     await expect(app.runtime.temporal.client.workflow.getHandle(alertDeliveryWorkflowId(fx.tenant, res.body.decision_id)).describe()).rejects.toBeInstanceOf(
       WorkflowNotFoundError,
     );

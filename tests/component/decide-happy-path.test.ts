@@ -2,6 +2,7 @@
  * The decide flow end to end: admin writes and publishes a playbook, a surface asks for a decision, the decision is
  * stored and readable, and outcomes can be recorded once per action.
  */
+import { decisionShardOf, decisionShardWorkflowId } from '../../temporal/workflow-ids';
 import { uniqueId, useTestApp } from '../support/harness';
 import {
   buildFailuresPlaybook,
@@ -41,7 +42,8 @@ describe('POST /v1/mmm/decide with a published mirror playbook', () => {
     expect(d.suppressed).toEqual([]);
     expect(d.policy_snapshot_id).toBe(`pol_${fx.tenant}_v0`);
     expect(d.receipt_id).toMatch(/^rcpt_[0-9a-f-]{36}$/);
-    expect(d.workflow_id).toMatch(new RegExp(`^decide/${fx.tenant}/`));
+    // Every decision of one actor is an Update into the actor's shard workflow (ADR 0012).
+    expect(d.workflow_id).toBe(decisionShardWorkflowId(fx.tenant, decisionShardOf('alice', 8)));
     expect(typeof d.latency_ms).toBe('number');
     expect(d.latency_ms).toBeGreaterThanOrEqual(0);
     expect(typeof d.latency_warning).toBe('boolean');

@@ -109,3 +109,15 @@ export function expectEnvelope(body: any, code?: string): void {
 export function fieldsOf(body: any): string[] {
   return ((body?.error?.details?.fields ?? []) as Array<{ field: string }>).map((f) => f.field);
 }
+
+/**
+ * Waits until the decision's Update has completed (its follow-up workflows are started before it does, ADR 0012):
+ * the run and Update id are read from the decision's row, as ops would find them.
+ */
+export async function decisionRecorded(app: TestApp, decisionId: string): Promise<{ workflow_id: string; workflow_run_id: string; update_id: string; ref: unknown }> {
+  const [rows] = await app.runtime.repos.sequelize.query('SELECT workflow_id, workflow_run_id, update_id FROM decisions WHERE decision_id = :id', { replacements: { id: decisionId } });
+  const row = (rows as Array<{ workflow_id: string; workflow_run_id: string; update_id: string }>)[0];
+  if (!row) throw new Error(`decision ${decisionId} is not stored`);
+  const ref = await app.runtime.temporal.client.workflow.getHandle(row.workflow_id).getUpdateHandle(row.update_id, { workflowRunId: row.workflow_run_id }).result();
+  return { ...row, ref };
+}

@@ -7,7 +7,7 @@
 import { verifyReceipt } from '../../lib/receipt-crypto';
 import { startFakeService, type FakeService } from '../support/fake-service';
 import { uniqueId, useTestApp, type TestApp } from '../support/harness';
-import { decide, decideBody, expectEnvelope, newTenant, publishPlaybook, putPolicy, requestPlaybook, type TenantFixture } from './fixtures';
+import { decide, decideBody, decisionRecorded, expectEnvelope, newTenant, publishPlaybook, putPolicy, requestPlaybook, type TenantFixture } from './fixtures';
 
 jest.setTimeout(60000);
 
@@ -64,9 +64,9 @@ describe('dual-channel approval of a multiplier action', () => {
     expect(consented.status).toBe(200);
     expect(consented.body.status).toBe('pending');
 
-    // The decision has completed; its approval workflow (ParentClosePolicy ABANDON) goes on.
+    // The decision's Update has completed; its approval workflow (ParentClosePolicy ABANDON) goes on.
     const client = app.runtime.temporal.client;
-    expect((await client.workflow.getHandle(decision.workflow_id).describe()).status.name).toBe('COMPLETED');
+    expect(await decisionRecorded(app, decision.decision_id)).toMatchObject({ ref: { decision_id: decision.decision_id } });
     const approvalRun = await client.workflow.getHandle(`approval/${fx.tenant}/${action.action_id}`).describe();
     expect({ status: approvalRun.status.name, parent: approvalRun.parentExecution?.workflowId }).toEqual({ status: 'RUNNING', parent: decision.workflow_id });
 

@@ -98,6 +98,23 @@ describe('the engine consuming behavioural signals', () => {
     }
   });
 
+  test('when the engine decides on a signal, then mmm_decisions_total, the latency histogram and the latency warnings count it as an HTTP decide would be', async () => {
+    await publishPlaybook(app, fx.admin, reviewSpikePlaybook({ triggers: [{ source: 'ubi', kind: 'review_turnaround_spike', surfaces: ['ide'] }] }));
+    const latencyBefore = await metric('mmm_decision_latency_seconds_count', 'surface="ide",outcome="shown"');
+    await publisher.publish([behaviouralSignal({ tenant_id: fx.tenant, actor_id: 'alice' })]);
+    const [row] = await waitFor('the decision', async () => {
+      const r = await storedDecisions(fx.tenant);
+      return r.length === 1 ? r : undefined;
+    });
+    const decision = (await app.request('GET', `/v1/mmm/decisions/${row.decision_id}`, { token: fx.service })).body;
+
+    // Counted once the decide service has the decision, right after it is stored.
+    await waitFor('the count', async () => (await metric('mmm_decisions_total', `tenant_id="${fx.tenant}",surface="ide",outcome="shown"`)) === 1);
+    expect(await metric('mmm_decision_latency_seconds_count', 'surface="ide",outcome="shown"')).toBeGreaterThan(latencyBefore);
+    const warnings = await metric('mmm_decision_latency_warning_total', 'surface="ide"');
+    if (decision.latency_warning) expect(warnings).toBeGreaterThanOrEqual(1);
+  });
+
   test('when the same signal is delivered twice, then it makes exactly one decision per surface', async () => {
     await publishPlaybook(app, fx.admin, reviewSpikePlaybook({ triggers: [{ source: 'ubi', kind: 'review_turnaround_spike', surfaces: ['ide'] }] }));
     const replayedBefore = await metric('mmm_signal_consumer_decisions_total', 'outcome="replayed"');

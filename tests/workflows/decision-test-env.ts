@@ -15,6 +15,7 @@ import { decideStartOptions } from '../../temporal/decide-start-options';
 import { decideWorkflowId } from '../../temporal/workflow-ids';
 import { DECIDE_WORKFLOW_TYPE, decideWorkflowInputSchema, type DecideRequest, type DecideWorkflowInput } from '../../workflows/decision/contract';
 import type { decideWorkflow } from '../../workflows/decision/workflow';
+import { createDecisionClient, type DecisionClient, type DecisionClientOptions } from '../../workflows/decision/client';
 import { createFakeRepos, createFakeUnavailableFatigueStore, type FakeRepos } from '../support/fakes';
 import { requireEnv, uniqueId } from '../support/harness';
 
@@ -26,6 +27,8 @@ export interface DecisionTestEnv {
   /** Task queue served by a worker whose fatigue store throws on every call. */
   unavailableFatigueTaskQueue: string;
   startDecision(request: DecideRequest, opts?: { taskQueue?: string; workflowId?: string; decisionId?: string }): Promise<WorkflowHandle<typeof decideWorkflow>>;
+  /** The production decision client (workflows/decision/client.ts) on this environment's task queue. */
+  decisionClient(opts?: Partial<Omit<DecisionClientOptions, 'client'>>): DecisionClient;
   teardown(): Promise<void>;
 }
 
@@ -52,13 +55,13 @@ async function startWorker(env: TestWorkflowEnvironment, taskQueue: string, repo
 }
 
 /** The workflow input the API builds (api/decide-service.ts), validated against the current contract. */
-export function decideInput(request: DecideRequest, decisionId = `dec_${crypto.randomUUID()}`): DecideWorkflowInput {
+export function decideInput(request: DecideRequest, decisionId = `dec_${crypto.randomUUID()}`, idempotencyKey: string | null = null): DecideWorkflowInput {
   return decideWorkflowInputSchema.parse({
     decision_id: decisionId,
     request,
     actor_roles: [],
     received_at_ms: Date.now(),
-    idempotency_key: null,
+    idempotency_key: idempotencyKey,
     request_sha256: sha256Hex(canonicalJson(request)),
   });
 }
@@ -90,6 +93,9 @@ export async function startDecisionTestEnv(): Promise<DecisionTestEnv> {
           eagerStart: false,
         }),
       );
+    },
+    decisionClient(opts = {}) {
+      return createDecisionClient({ client: env.client, taskQueue, shards: 8, maxDecisionsPerRun: 1000, ...opts });
     },
     async teardown() {
       await Promise.all(stops.map((stop) => stop()));

@@ -22,3 +22,5 @@ export const decideWorkflowInputSchema = z.object({
 export type DecideWorkflowInput = z.infer<typeof decideWorkflowInputSchema>;
 
 export const DECIDE_WORKFLOW_TYPE = 'decideWorkflow';
+
+export * from './messages';
