@@ -69,10 +69,12 @@ export type EventVerdict =
 const ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
 const ALLOWED_KEYS = new Set(['event_id', 'tenant_id', 'actor_id', 'actor_type', 'event_type', 'occurred_at', 'source', 'team_id', 'repo_id', 'properties']);
 
-/** A caller's key named back in a rejection: cut short, and with what the text rule refuses replaced by U+FFFD. */
-function echoedKey(key: string): string {
-  // eslint-disable-next-line no-control-regex -- NUL is exactly what is replaced here
-  return key.slice(0, 64).replace(/\u0000|[\uD800-\uDFFF]/g, '\uFFFD');
+/**
+ * A caller's key named back in a rejection, cut short; one the text rule refuses (NUL, a lone surrogate) is named by
+ * its position instead, so nothing of it is echoed.
+ */
+function echoedKey(key: string, index: number, parent: string): string {
+  return textProblem(key) ? `${parent}[${index}]` : `${parent ? `${parent}.` : ''}${key.slice(0, 64)}`;
 }
 
 /** Identifiers go into the store as they are, so one that is an e-mail address or a token is refused, not filtered. */
@@ -92,7 +94,7 @@ function checkId(value: unknown, field: string, required: boolean): { reason: st
 export function validateEvent(raw: unknown, tenantId: string, nowMs: number): EventVerdict {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false, reason: 'not_an_object', field: '(event)' };
   const e = raw as Record<string, unknown>;
-  for (const key of Object.keys(e)) if (!ALLOWED_KEYS.has(key)) return { ok: false, reason: 'unknown_field', field: echoedKey(key) };
+  for (const [i, key] of Object.keys(e).entries()) if (!ALLOWED_KEYS.has(key)) return { ok: false, reason: 'unknown_field', field: echoedKey(key, i, '') };
   for (const [field, required] of [['event_id', true], ['tenant_id', true], ['actor_id', true], ['source', true], ['team_id', false], ['repo_id', false]] as const) {
     const bad = checkId(e[field], field, required);
     if (bad) return { ok: false, ...bad };
@@ -111,8 +113,8 @@ export function validateEvent(raw: unknown, tenantId: string, nowMs: number): Ev
     props = e.properties as Record<string, unknown>;
     if (Object.keys(props).length > 32) return { ok: false, reason: 'too_many_properties', field: 'properties' };
     // Properties are stored as jsonb: the shared text rule keeps NUL and lone surrogates out of keys and values.
-    for (const [key, value] of Object.entries(props))
-      if (textProblem(key) || (typeof value === 'string' && textProblem(value))) return { ok: false, reason: 'invalid_text', field: `properties.${echoedKey(key)}` };
+    for (const [i, [key, value]] of Object.entries(props).entries())
+      if (textProblem(key) || (typeof value === 'string' && textProblem(value))) return { ok: false, reason: 'invalid_text', field: echoedKey(key, i, 'properties') };
   }
   const { kept, dropped, missing } = filterProperties(e.event_type, props);
   if (missing) {
