@@ -37,7 +37,7 @@ import { createServiceClients, type ServiceClients } from './service-clients';
 import { createExternalServices } from './external-services';
 import { startReceiptEmission } from './receipt-emission';
 import type { SignalBus } from '../activities/bus/signal-bus';
-import { createConfiguredSignalBus } from './signal-bus-factory';
+import { createConfiguredSignalBus, startEmbeddedKafka } from './signal-bus-factory';
 import { startSignalConsumer } from './signal-consumer';
 
 export interface Runtime {
@@ -152,7 +152,9 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
       const enabled = await repos.receiptOutbox.enable();
       if (enabled) logger.info(enabled, 'receipts are now queued for ERIS');
     }
-    const { bus, mode: busMode } = createConfiguredSignalBus(config, { redisUrl, metrics, logger });
+    // BUS_TYPE=kafka without KAFKA_BROKERS: a private broker in the data folder, as for Redis and PostgreSQL.
+    const kafkaBrokers = config.BUS_TYPE === 'kafka' && !config.KAFKA_BROKERS ? await startEmbeddedKafka(config, logger, stops) : config.KAFKA_BROKERS;
+    const { bus, mode: busMode } = createConfiguredSignalBus(config, { redisUrl, kafkaBrokers, metrics, logger });
     stops.push(() => bus.close());
     // Worker and API in one process: the API learns of committed decisions directly (ADR 0001).
     const notifier = config.RUN_WORKER && config.RUN_API ? createDecisionNotifier() : undefined;

@@ -11,7 +11,7 @@ export interface SignalPublisher {
 }
 
 /** The bus kinds config `BUS_TYPE` chooses between (ADR 0007). */
-export type BusKind = 'redis' | 'rabbitmq' | 'memory';
+export type BusKind = 'redis' | 'rabbitmq' | 'kafka' | 'memory';
 
 /** One delivery of one message. `deliveries` counts this one: 1 the first time, 2 on the first re-delivery, … */
 export interface BusMessage {
