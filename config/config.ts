@@ -99,6 +99,10 @@ export const configSchema = z.object({
   KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(10).default(1),
   /** A consumer silent this long leaves its group and its partitions move (the broker's minimum is 6 s). */
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(300_000).default(10_000),
+  /** UBI ingests `ubi.events` from the bus too, in batches of this size (or what arrived within the linger). */
+  UBI_BUS_INGESTION_ENABLED: bool.default(true),
+  UBI_BUS_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(500),
+  UBI_BUS_LINGER_MS: z.coerce.number().int().min(1).max(10_000).default(50),
   /** Prepended to topic names, so several deployments (or test files) can share one Redis or broker. */
   BUS_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._:-]*$/, 'letters, digits and . _ : - only').default(''),
   BUS_CONSUMER_GROUP: z.string().regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only').default('mmm-engine'),

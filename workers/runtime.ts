@@ -38,6 +38,7 @@ import { createExternalServices } from './external-services';
 import { startReceiptEmission } from './receipt-emission';
 import type { SignalBus } from '../activities/bus/signal-bus';
 import { createConfiguredSignalBus, startEmbeddedKafka } from './signal-bus-factory';
+import { startUbiEventConsumer } from './ubi-event-consumer';
 import { startSignalConsumer } from './signal-consumer';
 
 export interface Runtime {
@@ -225,6 +226,18 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
           logger: logger.child({ component: 'signal-consumer' }),
         });
         stops.push(() => consumer.stop());
+      }
+      if (config.UBI_BUS_INGESTION_ENABLED) {
+        // UBI's event intake from `ubi.events`, with the same use case as POST /v1/ubi/events (CONTRACT.md "Buses").
+        const events = await startUbiEventConsumer({
+          bus,
+          ingest: { events: repos.ubi.events, metrics: metrics.ubi, onIngested: () => b.notify(), schedules: scheduler },
+          group: `${config.BUS_CONSUMER_GROUP}.ubi-ingest`,
+          batchSize: config.UBI_BUS_BATCH_SIZE,
+          lingerMs: config.UBI_BUS_LINGER_MS,
+          logger: logger.child({ component: 'ubi-event-consumer' }),
+        });
+        stops.push(() => events.stop());
       }
     }
     // Schedules of tenants already known, in the background: start-up does not wait on them.

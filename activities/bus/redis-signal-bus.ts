@@ -77,6 +77,7 @@ export function createRedisSignalBus(deps: RedisBusDeps, options: RedisBusOption
 
   async function subscribe(topic: string, opts: SubscribeOptions): Promise<Subscription> {
     const stream = streamOf(topic);
+    const concurrency = opts.concurrency ?? options.concurrency;
     const createGroup = async () => {
       try {
         // From id 0, not `$`: signals published before the engine's group existed are still delivered (at-least-once).
@@ -124,7 +125,7 @@ export function createRedisSignalBus(deps: RedisBusDeps, options: RedisBusOption
 
     /** Entries pending longer than claimIdleMs, with their delivery counts (XAUTOCLAIM has just counted this one). */
     async function claim(): Promise<Array<{ id: string; fields: Fields | null; deliveries: number }>> {
-      const reply = (await commands.xautoclaim(stream, opts.group, opts.consumer, options.claimIdleMs, claimCursor, 'COUNT', options.concurrency)) as [string, StreamEntry[], string[]?];
+      const reply = (await commands.xautoclaim(stream, opts.group, opts.consumer, options.claimIdleMs, claimCursor, 'COUNT', concurrency)) as [string, StreamEntry[], string[]?];
       claimCursor = reply[0];
       const entries = reply[1].filter((e): e is StreamEntry => Array.isArray(e));
       if (!entries.length) return [];
@@ -136,7 +137,7 @@ export function createRedisSignalBus(deps: RedisBusDeps, options: RedisBusOption
     async function read(): Promise<Array<{ id: string; fields: Fields | null; deliveries: number }>> {
       reading = true;
       try {
-        const pending = reader.xreadgroup('GROUP', opts.group, opts.consumer, 'COUNT', options.concurrency, 'BLOCK', options.blockMs, 'STREAMS', stream, '>');
+        const pending = reader.xreadgroup('GROUP', opts.group, opts.consumer, 'COUNT', concurrency, 'BLOCK', options.blockMs, 'STREAMS', stream, '>');
         pending.catch(() => undefined); // when the stop signal wins the race below
         const reply = (await Promise.race([pending, stopSignal])) as Array<[string, StreamEntry[]]> | null;
         return (reply?.[0]?.[1] ?? []).map(([id, fields]) => ({ id, fields, deliveries: 1 }));

@@ -55,6 +55,13 @@ export interface SubscribeOptions {
   /** This consumer's name within the group (unique per process). */
   consumer: string;
   handler: MessageHandler;
+  /** Messages in hand at once for this subscription (default: the bus's `concurrency`); a batching handler wants many. */
+  concurrency?: number;
+  /**
+   * Kafka hands one tenant's messages over one at a time, in order (the default, which signals need); `unordered`
+   * lifts that for handlers that batch and do not care (event ingestion). The other buses never promise an order.
+   */
+  unordered?: boolean;
 }
 
 export interface Subscription {

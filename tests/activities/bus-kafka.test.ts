@@ -74,6 +74,19 @@ describe('Kafka signal bus, on the broker itself', () => {
     }
   });
 
+  test('when many publishes run at once, then every message is stored and delivered (the idempotent producer sends one request at a time)', async () => {
+    const bus = makeKafkaBus(uniqueId('p') + '.', { partitions: 2 });
+    const got = new Set<string>();
+    const sub = await bus.subscribe(BEHAVIOURAL_SIGNALS_TOPIC, { group: 'engine', consumer: 'c1', concurrency: 64, unordered: true, handler: async (m) => void got.add((m.payload as { n: string }).n) });
+    try {
+      await Promise.all(Array.from({ length: 300 }, (_, i) => bus.publishRaw(BEHAVIOURAL_SIGNALS_TOPIC, `tenant-${i % 7}`, { n: `m${i}` })));
+      await waitFor('all 300', () => got.size === 300, 20_000);
+    } finally {
+      await sub.stop();
+      await bus.close();
+    }
+  });
+
   test('when messages wait behind a busy handler, then the lag metric counts them, and it falls to zero once they are committed', async () => {
     const lags: number[] = [];
     const metrics: BusMetrics = { published: () => undefined, consumed: () => undefined, failed: () => undefined, deadLettered: () => undefined, lag: (_t, _g, n) => void lags.push(n) };
