@@ -99,6 +99,15 @@ export const configSchema = z.object({
   KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(10).default(1),
   /** A consumer silent this long leaves its group and its partitions move (the broker's minimum is 6 s). */
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(300_000).default(10_000),
+  /**
+   * RabbitMQ: consumer groups of `ubi.behavioural_signals.detection` whose queues the publisher declares, so what is
+   * published before they first subscribe is kept (a topic exchange drops what no queue is bound to).
+   */
+  BUS_DETECTION_GROUPS: z
+    .string()
+    .default('detection')
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only'))),
   /** UBI ingests `ubi.events` from the bus too, in batches of this size (or what arrived within the linger). */
   UBI_BUS_INGESTION_ENABLED: bool.default(true),
   UBI_BUS_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(500),

@@ -8,7 +8,7 @@ import { createRabbitSignalBus } from '../activities/bus/rabbitmq-signal-bus';
 import { createRedisSignalBus } from '../activities/bus/redis-signal-bus';
 import type { BusOptions, SignalBus } from '../activities/bus/signal-bus';
 import type { AppConfig } from '../config/config';
-import { BEHAVIOURAL_SIGNALS_TOPIC } from '../domain/model/behavioural-signal';
+import { BEHAVIOURAL_SIGNALS_TOPIC, DETECTION_SIGNALS_TOPIC } from '../domain/model/behavioural-signal';
 import type { Logger } from '../observability/logger';
 import { busMetricsOf, type Metrics } from '../observability/metrics';
 import { startKafkaServer } from './embedded-kafka';
@@ -30,8 +30,12 @@ export function createConfiguredSignalBus(
   };
   if (config.BUS_TYPE === 'rabbitmq') {
     const url = config.RABBITMQ_URL as string; // loadConfig requires it for BUS_TYPE=rabbitmq
-    // The engine's queue exists from the first publish on, even before any engine has subscribed.
-    const declareGroups: Record<string, string[]> = config.SIGNAL_CONSUMER_ENABLED ? { [BEHAVIOURAL_SIGNALS_TOPIC]: [config.BUS_CONSUMER_GROUP] } : {};
+    // The engine's queue, and the detection groups' queues, exist from the first publish on, even before anyone has
+    // subscribed: a topic exchange drops what no queue is bound to (ADR 0007).
+    const declareGroups: Record<string, string[]> = {
+      [BEHAVIOURAL_SIGNALS_TOPIC]: config.SIGNAL_CONSUMER_ENABLED ? [config.BUS_CONSUMER_GROUP] : [],
+      [DETECTION_SIGNALS_TOPIC]: config.BUS_DETECTION_GROUPS,
+    };
     const bus = createRabbitSignalBus({ connect: () => amqp.connect(url) }, { ...options, logger, declareGroups });
     return { bus, mode: 'rabbitmq' };
   }

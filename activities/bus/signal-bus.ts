@@ -76,6 +76,8 @@ export interface BusMetrics {
   failed(topic: string): void;
   deadLettered(topic: string, reason: 'poison' | 'max_deliveries'): void;
   lag(topic: string, group: string, messages: number): void;
+  /** Messages gone unhandled that the bus could not keep (mmm_bus_messages_lost_total{bus,reason}). */
+  lost?(bus: BusKind, reason: string, messages: number): void;
 }
 
 /** Tunables shared by the adapters (config `BUS_*`). */
