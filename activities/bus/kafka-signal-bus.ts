@@ -70,6 +70,8 @@ interface PartitionTrack {
   /** Read from the group's commit metadata when the partition was (re)assigned. */
   loaded?: Promise<void>;
   commits: Promise<void>;
+  /** Whether this consumer has handed out a message of the partition yet (in this generation). */
+  started?: boolean;
   /** A commit waiting for the one on the wire; requests meanwhile join it. */
   queued?: Promise<void>;
 }
@@ -199,14 +201,32 @@ export function createKafkaSignalBus(options: KafkaBusOptions): SignalBus {
     let lagTimer: NodeJS.Timeout | undefined;
     let restarting: Promise<void> | undefined;
 
-    /** The group coordinator's API, called directly: the client's own commit cannot carry metadata. */
+    /**
+     * The group coordinator's API, called directly: the client's own commit cannot carry metadata. The coordinator's
+     * connection and the API versions are looked up once per consumer and again after a failure.
+     */
+    const coordinator = new WeakMap<object, Promise<{ conn: unknown; apis: Map<string, Promise<Api>> }>>();
     async function groupApi(c: Consumer<string, string, string, string>, api: 'OffsetCommit' | 'OffsetFetch', args: unknown[]): Promise<unknown> {
-      const coordinatorId = await c.findGroupCoordinator();
-      const metadata = await c.metadata({ topics: [name] });
-      const broker = metadata.brokers.get(coordinatorId) as Broker;
-      const conn = await callback<unknown>((cb) => (c as unknown as Record<symbol, (b: Broker, cb: unknown) => void>)[kGetConnection](broker, cb));
-      const fn = await callback<Api>((cb) => (c as unknown as Record<symbol, (n: string, cb: unknown) => void>)[kGetApi](api, cb));
-      return fn.async(conn, ...args);
+      let found = coordinator.get(c);
+      if (!found) {
+        found = (async () => {
+          const coordinatorId = await c.findGroupCoordinator();
+          const metadata = await c.metadata({ topics: [name] });
+          const broker = metadata.brokers.get(coordinatorId) as Broker;
+          const conn = await callback<unknown>((cb) => (c as unknown as Record<symbol, (b: Broker, cb: unknown) => void>)[kGetConnection](broker, cb));
+          return { conn, apis: new Map<string, Promise<Api>>() };
+        })();
+        coordinator.set(c, found);
+      }
+      try {
+        const { conn, apis } = await found;
+        let fn = apis.get(api);
+        if (!fn) apis.set(api, (fn = callback<Api>((cb) => (c as unknown as Record<symbol, (n: string, cb: unknown) => void>)[kGetApi](api, cb))));
+        return await (await fn).async(conn, ...args);
+      } catch (err) {
+        coordinator.delete(c); // the coordinator moved, or its connection closed: look it up again next time
+        throw err;
+      }
     }
 
     async function commit(c: Consumer<string, string, string, string>, partition: number, offset: bigint, deliveries: number): Promise<void> {
@@ -314,8 +334,12 @@ export function createKafkaSignalBus(options: KafkaBusOptions): SignalBus {
           options.metrics?.deadLettered(topic, 'max_deliveries');
           break;
         }
-        // The message at the committed offset carries its count in the commit, before the handler sees it.
-        if (track.committed?.offset === m.offset) await advance(c, m.partition, track).catch(() => undefined);
+        // The message at the committed offset carries its count in the commit before the handler sees it, when it may
+        // have been handed out before: it is the first this consumer takes from the partition (its last owner may have
+        // died holding it), or a retry. A message this consumer fetched itself while owning the partition is new: its
+        // first delivery is not written ahead (a crash then costs it one extra delivery, counted from the next owner on).
+        if (track.committed?.offset === m.offset && (deliveries > 1 || !track.started)) await advance(c, m.partition, track).catch(() => undefined);
+        track.started = true;
         try {
           await opts.handler({ id, topic, key, payload: parseBody(m.value ?? undefined), deliveries });
           options.metrics?.consumed(topic);
@@ -333,7 +357,10 @@ export function createKafkaSignalBus(options: KafkaBusOptions): SignalBus {
         }
       }
       state.done = true;
-      if (gen === generation && !stopped) await advance(c, m.partition, track);
+      // Not awaited: the tenant's next message need not wait for this commit (commits stay in order per partition,
+      // and stop() waits for them); until it lands, a crash re-delivers this one (at-least-once).
+      if (gen === generation && !stopped)
+        advance(c, m.partition, track).catch((err) => options.logger?.warn({ err: reasonOf(err), topic, group: opts.group }, 'kafka offset not committed'));
     }
 
     function onMessage(c: Consumer<string, string, string, string>, m: Msg): void {
@@ -458,6 +485,7 @@ export function createKafkaSignalBus(options: KafkaBusOptions): SignalBus {
       async stop() {
         stream?.pause();
         await Promise.allSettled([...running]);
+        await Promise.allSettled([...tracks.values()].map((t) => t.commits));
         await kill();
         closers.delete(kill);
       },
