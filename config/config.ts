@@ -83,7 +83,7 @@ export const configSchema = z.object({
   /** The signal bus (ADR 0007, 0011): Redis Streams by default (the runtime's Redis), RabbitMQ, Kafka, or in-process. */
   BUS_TYPE: z.enum(['redis', 'rabbitmq', 'kafka', 'memory']).default('redis'),
   RABBITMQ_URL: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.string().regex(/^amqps?:\/\//, 'must be an amqp:// or amqps:// URL').optional()),
-  /** Kafka (ADR 0011): brokers as `host:port,host:port`; none with BUS_TYPE=kafka starts a private broker (`npm start`). */
+  /** Kafka (ADR 0014): brokers as `host:port,host:port`; none with BUS_TYPE=kafka starts a private broker (`npm start`). */
   KAFKA_BROKERS: z.preprocess(
     (v) => (typeof v === 'string' ? (v.trim() === '' ? undefined : v.split(',').map((b) => b.trim()).filter(Boolean)) : v),
     z.array(z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'each broker must be host:port')).min(1).optional(),

@@ -147,7 +147,7 @@ export function createKafkaSignalBus(options: KafkaBusOptions): SignalBus {
    * One produce request at a time, with whatever callers queued meanwhile merged into it. Not only for throughput:
    * @platformatic/kafka 1.35's idempotent producer gives concurrent sends the same sequence numbers, and the broker
    * then drops all but the first as duplicates while every caller is told it succeeded (measured: 6 concurrent sends,
-   * 2 stored; ADR 0011). Sent one after another, each gets its own sequence and every message is stored.
+   * 2 stored; ADR 0014). Sent one after another, each gets its own sequence and every message is stored.
    */
   function send(messages: Outgoing[]): Promise<void> {
     if (closed) return Promise.reject(new Error('the Kafka bus is closed'));
