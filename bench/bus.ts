@@ -1,13 +1,24 @@
 /**
- * `npx tsx bench/bus.ts`: the signal bus on its own (Redis Streams and RabbitMQ: publish rate, consume rate and
- * publish-to-handler latency with a no-op handler), then signals through the whole engine (bus → consumer → decide →
- * stored decision) on the embedded runtime. Figures go to stdout as JSON; progress to stderr. BENCH_SCALE shrinks it.
+ * `npx tsx bench/bus.ts`: Redis Streams, RabbitMQ and Kafka side by side from one run:
+ *  - the bus on its own (publish rate, end-to-end rate and publish-to-handler latency with a no-op handler);
+ *  - signals through the whole engine on each bus (bus → consumer → decide → stored decision, embedded runtime);
+ *  - UBI events from Kafka into PostgreSQL (events/s sustained, event-to-feature freshness), beside the same rows
+ *    over HTTP (POST /v1/ubi/events) and a raw COPY of them.
+ * Figures go to stdout as JSON (with the load average, since other work may share the machine); progress to stderr.
+ * BENCH_SCALE shrinks or grows it.
  */
 import crypto from 'node:crypto';
 import os from 'node:os';
 import amqp from 'amqplib';
 import Redis from 'ioredis';
+import fs from 'node:fs';
+import path from 'node:path';
+import { QueryTypes } from 'sequelize';
+import { signDevToken } from '../api/auth';
+import { createKafkaSignalBus } from '../activities/bus/kafka-signal-bus';
 import { createRabbitSignalBus } from '../activities/bus/rabbitmq-signal-bus';
+import { UBI_EVENTS_TOPIC } from '../domain/model/ubi-event';
+import { startKafkaServer } from '../workers/embedded-kafka';
 import { createRedisSignalBus } from '../activities/bus/redis-signal-bus';
 import type { SignalBus } from '../activities/bus/signal-bus';
 import { BEHAVIOURAL_SIGNALS_TOPIC, type BehaviouralSignal } from '../domain/model/behavioural-signal';
@@ -21,6 +32,9 @@ const BUS_MESSAGES = Math.round(5000 * SCALE);
 const ENGINE_SIGNALS = Math.round(300 * SCALE);
 const SINGLE_SIGNALS = Math.round(30 * SCALE);
 const BATCH = 100;
+const UBI_EVENTS = Math.round(200_000 * SCALE);
+const UBI_HTTP_EVENTS = Math.round(100_000 * SCALE);
+const loadAverage = () => os.loadavg().map((l) => Math.round(l * 100) / 100);
 const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 
 function percentile(sorted: number[], p: number): number {
@@ -53,7 +67,8 @@ async function benchBus(name: string, bus: SignalBus) {
     handler: async (m) => void latencies.push(Date.now() - Number((m.payload as BehaviouralSignal).explanation.sent_at_ms)),
   });
   const started = performance.now();
-  for (let i = 0; i < BUS_MESSAGES; i += BATCH) await bus.publish(Array.from({ length: Math.min(BATCH, BUS_MESSAGES - i) }, () => signal('bench')));
+  // Eight tenants: Kafka keeps one tenant's signals in order (one at a time), so one tenant alone would measure that.
+  for (let i = 0; i < BUS_MESSAGES; i += BATCH) await bus.publish(Array.from({ length: Math.min(BATCH, BUS_MESSAGES - i) }, (_, j) => signal(`bench-${(i + j) % 8}`)));
   const published = performance.now();
   await waitUntil(`${name} consumption`, () => latencies.length >= BUS_MESSAGES, 300_000);
   const consumed = performance.now();
@@ -69,29 +84,10 @@ async function benchBus(name: string, bus: SignalBus) {
   };
 }
 
-async function main() {
-  const out: Record<string, unknown> = { machine: { cpus: os.cpus().length }, scale: SCALE, bus_only_consumer_concurrency: 8 };
-  const options = { topicPrefix: 'bench.', maxDeliveries: 5, concurrency: 8 };
-
-  log('Redis Streams ...');
-  const redis = await startRedisServer({});
-  try {
-    const connect = () => new Redis(redis.url, { maxRetriesPerRequest: 1 });
-    out.redis_streams = await benchBus('redis', createRedisSignalBus({ connect }, { ...options, maxLen: 100_000, claimIdleMs: 30_000, blockMs: 1000 }));
-  } finally {
-    await redis.stop();
-  }
-
-  log('RabbitMQ ...');
-  const rabbit = await startRabbitMqServer();
-  try {
-    out.rabbitmq = await benchBus('rabbitmq', createRabbitSignalBus({ connect: () => amqp.connect(rabbit.url) }, options));
-  } finally {
-    await rabbit.stop();
-  }
-
-  log('the engine (signals published as one burst, so latencies include the queue): bus → consumer → decide → stored decision (embedded runtime, Redis Streams) ...');
-  const bench = await startBenchRuntime('mmm-bench-bus-', { BUS_TYPE: 'redis' });
+/** Signals through the whole engine on one bus: one at a time (the path's own latency), then a burst (with queueing). */
+async function benchEngine(name: string, env: Record<string, string>) {
+  log(`${name}: the engine (bus → consumer → decide → stored decision, embedded runtime) ...`);
+  const bench = await startBenchRuntime(`mmm-bench-bus-${name}-`, { ...env, UBI_BUS_INGESTION_ENABLED: 'false' });
   const { rt } = bench;
   try {
     const tenant = 'bench-bus';
@@ -112,7 +108,6 @@ async function main() {
     // Warm-up: the first decisions pay for connection pools and workflow caches.
     await rt.bus.publish(Array.from({ length: 20 }, () => signal(tenant)));
     await waitUntil('warm-up decisions', async () => (await count()) >= 20, 120_000);
-    // One signal at a time: the latency of the path itself, without a queue in front of it.
     const single: number[] = [];
     for (let i = 0; i < SINGLE_SIGNALS; i++) {
       const before = await count();
@@ -122,9 +117,7 @@ async function main() {
       single.push(performance.now() - t0);
     }
     single.sort((a, b) => a - b);
-    out.engine_single_signal = { signals: SINGLE_SIGNALS, publish_to_stored_decision_p50_ms: percentile(single, 50), p95_ms: percentile(single, 95) };
     const base = await count();
-
     const signals = Array.from({ length: ENGINE_SIGNALS }, () => signal(tenant));
     const started = performance.now();
     for (let i = 0; i < signals.length; i += BATCH) await rt.bus.publish(signals.slice(i, i + BATCH));
@@ -139,16 +132,189 @@ async function main() {
       .filter((r) => sentAt.has(r.actor))
       .map((r) => r.at - (sentAt.get(r.actor) as number))
       .sort((a, b) => a - b);
-    out.engine_signal_to_decision = {
-      signals: ENGINE_SIGNALS,
-      decisions_per_s: Math.round((ENGINE_SIGNALS / (wall / 1000)) * 10) / 10,
-      signal_to_decision_p50_ms: percentile(lat, 50),
-      signal_to_decision_p95_ms: percentile(lat, 95),
-      matched_latencies: lat.length,
+    return {
+      single_signal: { signals: SINGLE_SIGNALS, publish_to_stored_decision_p50_ms: percentile(single, 50), p95_ms: percentile(single, 95) },
+      burst: {
+        signals: ENGINE_SIGNALS,
+        decisions_per_s: Math.round((ENGINE_SIGNALS / (wall / 1000)) * 10) / 10,
+        signal_to_decision_p50_ms: percentile(lat, 50),
+        signal_to_decision_p95_ms: percentile(lat, 95),
+        matched_latencies: lat.length,
+      },
+      load_average: loadAverage(),
     };
   } finally {
     await bench.stop();
   }
+}
+
+/** UBI events as a real producer would send them: 2,000 actors, several event types, occurred within the last hour. */
+function ubiEvents(tenant: string, n: number, run: string) {
+  const now = Date.now();
+  return Array.from({ length: n }, (_, i) => {
+    const build = i % 2 === 0;
+    return {
+      event_id: `ev-${run}-${i}`, tenant_id: tenant, actor_id: `actor-${i % 2000}`, actor_type: i % 2000 < 400 ? 'ai_agent' : 'human',
+      event_type: build ? 'build_completed' : 'ide_session', occurred_at: new Date(now - Math.floor(Math.random() * 3_600_000)).toISOString(), source: 'bench',
+      team_id: `team-${i % 20}`, repo_id: `repo-${i % 37}`,
+      properties: build ? { status: Math.random() < 0.15 ? 'failure' : 'success', duration_ms: 60_000 } : { duration_ms: 600_000 },
+    };
+  });
+}
+
+/**
+ * Kafka → PostgreSQL UBI ingestion against the same rows over HTTP and as a raw COPY. Kafka: every event published
+ * (1,000 per produce request) while the runtime's consumer stores them in batches (UBI_BUS_BATCH_SIZE); sustained
+ * rate = events / (first publish → last event stored). Freshness: probe events for new actors every 250 ms during the
+ * load, timed from publish until the actor's features are stored.
+ */
+async function benchUbiIngestion() {
+  log('UBI ingestion: Kafka → PostgreSQL, HTTP and raw COPY (embedded runtime with BUS_TYPE=kafka) ...');
+  const bench = await startBenchRuntime('mmm-bench-ubi-kafka-', { BUS_TYPE: 'kafka', UBI_SCHEDULES_ENABLED: 'false', SIGNAL_CONSUMER_ENABLED: 'false' });
+  const { rt, config } = bench;
+  const db = rt.repos.sequelize;
+  const brokers = JSON.parse(fs.readFileSync(path.join(config.dataDir, 'kafka', 'ports.json'), 'utf8')) as { port: number };
+  const producer = createKafkaSignalBus({
+    brokers: [`127.0.0.1:${brokers.port}`], clientId: 'bench-producer', topicPrefix: config.BUS_TOPIC_PREFIX, maxDeliveries: 5, concurrency: 8,
+    partitions: config.KAFKA_TOPIC_PARTITIONS, replicationFactor: 1, sessionTimeoutMs: 10_000,
+  });
+  const stored = async (tenant: string) => Number(((await db.query('SELECT count(*)::int AS n FROM ubi_events WHERE tenant_id = :tenant', { replacements: { tenant }, plain: true })) as { n: number }).n);
+  try {
+    // Warm-up: topic, consumer group and pools.
+    await producer.publishRaw(UBI_EVENTS_TOPIC, 'bench-warm', ubiEvents('bench-warm', 1, 'w')[0]);
+    await waitUntil('the warm-up event', async () => (await stored('bench-warm')) === 1, 60_000);
+
+    const tenant = 'bench-ubi-kafka';
+    const events = ubiEvents(tenant, UBI_EVENTS, crypto.randomUUID().slice(0, 8));
+    const probes: number[] = [];
+    let probing = true;
+    let probesSent = 0;
+    const probeLoop = (async () => {
+      for (let n = 0; probing; n++) {
+        const actor = `probe-${n}`;
+        probesSent++;
+        const t0 = performance.now();
+        await producer.publishRaw(UBI_EVENTS_TOPIC, tenant, { ...ubiEvents(tenant, 1, `probe-${n}`)[0], actor_id: actor, occurred_at: new Date().toISOString() });
+        for (;;) {
+          const rows = await db.query('SELECT 1 FROM ubi_features WHERE tenant_id = :tenant AND actor_id = :actor LIMIT 1', { replacements: { tenant, actor }, type: QueryTypes.SELECT });
+          if (rows.length) break;
+          if (performance.now() - t0 > 120_000) break; // counted as 120 s: the figure says how far off it is
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        probes.push(performance.now() - t0);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    })();
+    const started = performance.now();
+    // Publishing in its own loop, as an upstream producer would; the bus merges queued sends into 1,000-message requests.
+    const publishing = (async () => {
+      for (let i = 0; i < events.length; i += 1000) await Promise.all(events.slice(i, i + 1000).map((e) => producer.publishRaw(UBI_EVENTS_TOPIC, tenant, e)));
+    })();
+    await publishing;
+    const published = performance.now();
+    await waitUntil('every Kafka event stored', async () => (await stored(tenant)) - probesSent >= events.length, 600_000);
+    const storedAt = performance.now();
+    probing = false;
+    await probeLoop;
+    await rt.ubi.batcher?.drain();
+    const fresh = probes.sort((a, b) => a - b);
+
+    // The same rows over HTTP: batches of 500, four at a time.
+    const httpTenant = 'bench-ubi-http';
+    const token = signDevToken(rt.jwtSecret, { sub: 'bench', tenant_id: httpTenant, roles: ['service'] }, 3600);
+    const httpEvents = ubiEvents(httpTenant, UBI_HTTP_EVENTS, crypto.randomUUID().slice(0, 8));
+    const httpStarted = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (next < httpEvents.length) {
+          const batch = httpEvents.slice(next, (next += 500));
+          const res = await fetch(`${rt.apiUrl}/v1/ubi/events`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ events: batch }) });
+          if (res.status !== 202) throw new Error(`HTTP ingestion answered ${res.status}`);
+          await res.arrayBuffer();
+        }
+      }),
+    );
+    const httpMs = performance.now() - httpStarted;
+
+    // A raw COPY of the same rows (no validation, no privacy filter, no feature work): what PostgreSQL alone takes.
+    const copyTenant = 'bench-ubi-copy';
+    const csvFile = path.join(config.dataDir, 'copy.csv');
+    const q = (v: string) => `"${v.replace(/"/g, '""')}"`;
+    fs.writeFileSync(
+      csvFile,
+      ubiEvents(copyTenant, UBI_EVENTS, 'copy')
+        .map((e) => [e.tenant_id, e.event_id, e.actor_id, e.actor_type, e.event_type, e.occurred_at, e.source, e.team_id, e.repo_id, q(JSON.stringify(e.properties))].join(','))
+        .join('\n') + '\n',
+    );
+    fs.chmodSync(csvFile, 0o644);
+    const copyStarted = performance.now();
+    await db.query(`COPY ubi_events (tenant_id, event_id, actor_id, actor_type, event_type, occurred_at, source, team_id, repo_id, properties) FROM '${csvFile}' WITH (FORMAT csv)`);
+    const copyMs = performance.now() - copyStarted;
+
+    return {
+      target: '>= 20,000 events/s sustained from Kafka into PostgreSQL, event-to-feature freshness p95 < 5 s',
+      kafka_to_postgres: {
+        events: events.length,
+        publish_per_s: Math.round(events.length / ((published - started) / 1000)),
+        events_per_s_sustained: Math.round(events.length / ((storedAt - started) / 1000)),
+        seconds: Math.round((storedAt - started) / 100) / 10,
+        batch_size: config.UBI_BUS_BATCH_SIZE,
+        partitions: config.KAFKA_TOPIC_PARTITIONS,
+        freshness_probes: fresh.length,
+        freshness_p50_ms: percentile(fresh, 50),
+        freshness_p95_ms: percentile(fresh, 95),
+      },
+      http: { events: httpEvents.length, events_per_s: Math.round(httpEvents.length / (httpMs / 1000)), batch_size: 500, concurrency: 4 },
+      raw_copy: { events: UBI_EVENTS, events_per_s: Math.round(UBI_EVENTS / (copyMs / 1000)) },
+      load_average: loadAverage(),
+    };
+  } finally {
+    await producer.close();
+    await bench.stop();
+  }
+}
+
+async function main() {
+  // BENCH_BUS_ONLY=ubi runs only the UBI ingestion part.
+  if (process.env.BENCH_BUS_ONLY === 'ubi') return { machine: { cpus: os.cpus().length, load_average_at_start: loadAverage() }, scale: SCALE, ubi_ingestion: await benchUbiIngestion() };
+  const out: Record<string, unknown> = { machine: { cpus: os.cpus().length, node: process.version, load_average_at_start: loadAverage() }, scale: SCALE, consumer_concurrency: 8 };
+  const options = { topicPrefix: 'bench.', maxDeliveries: 5, concurrency: 8 };
+  const buses: Record<string, unknown> = {};
+  out.bus_alone = buses;
+
+  log('Redis Streams ...');
+  const redis = await startRedisServer({});
+  try {
+    const connect = () => new Redis(redis.url, { maxRetriesPerRequest: 1 });
+    buses.redis_streams = await benchBus('redis', createRedisSignalBus({ connect }, { ...options, maxLen: 100_000, claimIdleMs: 30_000, blockMs: 1000 }));
+  } finally {
+    await redis.stop();
+  }
+
+  log('RabbitMQ ...');
+  const rabbit = await startRabbitMqServer();
+  try {
+    buses.rabbitmq = await benchBus('rabbitmq', createRabbitSignalBus({ connect: () => amqp.connect(rabbit.url) }, options));
+    const engine: Record<string, unknown> = {};
+    out.engine_signal_to_decision = engine;
+    engine.rabbitmq = await benchEngine('rabbitmq', { BUS_TYPE: 'rabbitmq', RABBITMQ_URL: rabbit.url });
+  } finally {
+    await rabbit.stop();
+  }
+
+  log('Kafka ...');
+  const kafka = await startKafkaServer();
+  try {
+    buses.kafka = await benchBus('kafka', createKafkaSignalBus({ ...options, brokers: [kafka.brokers], clientId: 'bench', partitions: 6, replicationFactor: 1, sessionTimeoutMs: 10_000 }));
+  } finally {
+    await kafka.stop();
+  }
+  const engine = out.engine_signal_to_decision as Record<string, unknown>;
+  engine.redis_streams = await benchEngine('redis', { BUS_TYPE: 'redis' });
+  engine.kafka = await benchEngine('kafka', { BUS_TYPE: 'kafka' });
+  out.ubi_ingestion = await benchUbiIngestion();
+  out.machine = { ...(out.machine as object), load_average_at_end: loadAverage() };
   return out;
 }
 

@@ -114,9 +114,38 @@ export const configSchema = z.object({
   UBI_SCHEDULES_ENABLED: bool.default(true),
   /** `GET /v1/ubi/ready` reports ingestion as stale when pending input is older than this (requirement: p95 < 1 min). */
   UBI_STALE_AFTER_SECONDS: z.coerce.number().min(1).default(60),
-  /** The signal bus (ADR 0007): Redis Streams by default (the runtime's Redis), RabbitMQ, or in-process. */
-  BUS_TYPE: z.enum(['redis', 'rabbitmq', 'memory']).default('redis'),
-  RABBITMQ_URL: z.string().regex(/^amqps?:\/\//, 'must be an amqp:// or amqps:// URL').optional(),
+  /** The signal bus (ADR 0007, 0011): Redis Streams by default (the runtime's Redis), RabbitMQ, Kafka, or in-process. */
+  BUS_TYPE: z.enum(['redis', 'rabbitmq', 'kafka', 'memory']).default('redis'),
+  RABBITMQ_URL: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.string().regex(/^amqps?:\/\//, 'must be an amqp:// or amqps:// URL').optional()),
+  /** Kafka (ADR 0014): brokers as `host:port,host:port`; none with BUS_TYPE=kafka starts a private broker (`npm start`). */
+  KAFKA_BROKERS: z.preprocess(
+    (v) => (typeof v === 'string' ? (v.trim() === '' ? undefined : v.split(',').map((b) => b.trim()).filter(Boolean)) : v),
+    z.array(z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'each broker must be host:port')).min(1).optional(),
+  ),
+  KAFKA_CLIENT_ID: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits and . _ - only').default('mmm-engine'),
+  KAFKA_SASL_MECHANISM: z.preprocess((v) => (typeof v === 'string' ? (v.trim() === '' ? undefined : v.trim().toUpperCase()) : v), z.enum(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']).optional()),
+  KAFKA_SASL_USERNAME: z.string().optional(),
+  KAFKA_SASL_PASSWORD: z.string().optional(),
+  /** TLS to the brokers (the system's CA store). */
+  KAFKA_SSL: bool.default(false),
+  /** For topics created when absent; a real cluster wants a replication factor of 3. */
+  KAFKA_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(6),
+  KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(10).default(1),
+  /** A consumer silent this long leaves its group and its partitions move (the broker's minimum is 6 s). */
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(300_000).default(10_000),
+  /**
+   * RabbitMQ: consumer groups of `ubi.behavioural_signals.detection` whose queues the publisher declares, so what is
+   * published before they first subscribe is kept (a topic exchange drops what no queue is bound to).
+   */
+  BUS_DETECTION_GROUPS: z
+    .string()
+    .default('detection')
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only'))),
+  /** UBI ingests `ubi.events` from the bus too, in batches of this size (or what arrived within the linger). */
+  UBI_BUS_INGESTION_ENABLED: bool.default(true),
+  UBI_BUS_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(500),
+  UBI_BUS_LINGER_MS: z.coerce.number().int().min(1).max(10_000).default(50),
   /** Prepended to topic names, so several deployments (or test files) can share one Redis or broker. */
   BUS_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._:-]*$/, 'letters, digits and . _ : - only').default(''),
   BUS_CONSUMER_GROUP: z.string().regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only').default('mmm-engine'),
@@ -164,5 +193,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError(`invalid configuration:\n  DATABASE_POOL_MIN: ${parsed.data.DATABASE_POOL_MIN} is above DATABASE_POOL_MAX (${parsed.data.DATABASE_POOL_MAX})`);
   if (parsed.data.BUS_TYPE === 'rabbitmq' && !parsed.data.RABBITMQ_URL)
     throw new ConfigError('invalid configuration:\n  RABBITMQ_URL: required when BUS_TYPE=rabbitmq');
+  if (parsed.data.KAFKA_SASL_MECHANISM && !(parsed.data.KAFKA_SASL_USERNAME && parsed.data.KAFKA_SASL_PASSWORD))
+    throw new ConfigError('invalid configuration:\n  KAFKA_SASL_USERNAME: KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are required with KAFKA_SASL_MECHANISM');
   return { ...parsed.data, dataDir: path.resolve(parsed.data.DATA_DIR) };
 }

@@ -148,6 +148,12 @@ export function createMetrics(registry = new Registry()) {
       labelNames: ['topic', 'reason'] as const,
       registers: [registry],
     }),
+    busLost: new Counter({
+      name: 'mmm_bus_messages_lost_total',
+      help: 'Bus messages gone unhandled where the bus could not keep them (e.g. a Redis stream past its hard cap)',
+      labelNames: ['bus', 'reason'] as const,
+      registers: [registry],
+    }),
     busLag: new Gauge({
       name: 'mmm_bus_consumer_lag_messages',
       help: 'Messages on a topic not yet acknowledged by the consumer group',
@@ -229,5 +235,6 @@ export function busMetricsOf(m: Metrics) {
     failed: (topic: string) => m.busFailed.inc({ topic }),
     deadLettered: (topic: string, reason: string) => m.busDeadLettered.inc({ topic, reason }),
     lag: (topic: string, group: string, messages: number) => m.busLag.set({ topic, group }, messages),
+    lost: (bus: string, reason: string, messages: number) => m.busLost.inc({ bus, reason }, messages),
   };
 }

@@ -211,6 +211,56 @@ function ensurePromtool(mode) {
   fail('tests need promtool (the alert rules are unit-tested with it): apt-get install prometheus');
 }
 
+/** Keep in sync with KAFKA_VERSION in workers/embedded-kafka.ts. */
+const KAFKA_VERSION = '4.1.1';
+const LOG4J_VERSION = '2.24.3';
+
+export function kafkaLibsDir() {
+  const cacheHome = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(cacheHome, 'mmm-engine', `kafka-${KAFKA_VERSION}`, 'libs');
+}
+
+/**
+ * The Kafka bus is tested and benchmarked against a real broker, and `npm start` with BUS_TYPE=kafka and no
+ * KAFKA_BROKERS runs one (workers/embedded-kafka.ts): Apache Kafka's own jars from Maven Central, copied once with
+ * their runtime dependencies into the per-user cache by Maven (on the machine with Java 17), like the Temporal CLI build.
+ */
+function ensureKafkaLibs(mode) {
+  const wanted = mode === 'test' || mode === 'bench' || (process.env.BUS_TYPE === 'kafka' && !process.env.KAFKA_BROKERS);
+  if (!wanted) return;
+  const libs = kafkaLibsDir();
+  if (fs.existsSync(path.join(libs, `kafka_2.13-${KAFKA_VERSION}.jar`))) return log(`Kafka ${KAFKA_VERSION}: ok (${libs})`);
+  if (!findOnPath('java') || !findOnPath('mvn')) {
+    if (mode === 'test') fail('tests need Java 17 and Maven to fetch the Kafka broker: apt-get install openjdk-17-jre-headless maven');
+    return log('warning: Java or Maven missing, so the embedded Kafka broker cannot be fetched; set KAFKA_BROKERS');
+  }
+  log(`Kafka ${KAFKA_VERSION}: copying the broker's jars from Maven Central into ${libs} (one-time) ...`);
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mmm-kafka-pom-'));
+  // The broker (kafka_2.13) with its runtime dependencies, and a log4j2 binding so its logs go somewhere.
+  const dep = (g, a, v) => `<dependency><groupId>${g}</groupId><artifactId>${a}</artifactId><version>${v}</version></dependency>`;
+  fs.writeFileSync(
+    path.join(work, 'pom.xml'),
+    `<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>
+  <groupId>local.mmm-engine</groupId><artifactId>kafka-broker-libs</artifactId><version>1</version><packaging>pom</packaging>
+  <dependencies>
+    ${dep('org.apache.kafka', 'kafka_2.13', KAFKA_VERSION)}
+    ${dep('org.apache.logging.log4j', 'log4j-core', LOG4J_VERSION)}
+    ${dep('org.apache.logging.log4j', 'log4j-slf4j-impl', LOG4J_VERSION)}
+  </dependencies>
+</project>
+`,
+  );
+  const staging = `${libs}.partial`;
+  fs.rmSync(staging, { recursive: true, force: true });
+  const result = spawnSync('mvn', ['-q', '-B', 'dependency:copy-dependencies', `-DoutputDirectory=${staging}`, '-DincludeScope=runtime'], { cwd: work, stdio: 'inherit' });
+  fs.rmSync(work, { recursive: true, force: true });
+  if (result.status !== 0) fail('mvn dependency:copy-dependencies for the Kafka broker failed (see above); it needs Maven Central');
+  // Renamed into place only when complete, so an interrupted copy is never taken for a good one.
+  fs.rmSync(libs, { recursive: true, force: true });
+  fs.renameSync(staging, libs);
+  log(`Kafka ${KAFKA_VERSION}: ok (fetched ${libs})`);
+}
+
 function runCommand(command, args, temporalCliPath, schemathesisPath) {
   const env = { ...process.env };
   if (temporalCliPath) env.TEMPORAL_CLI_PATH = temporalCliPath;
@@ -239,6 +289,7 @@ function main(argv) {
   if (mode !== 'token') ensureRabbitMqServer(mode);
   const schemathesisPath = ensureSchemathesis(mode);
   ensurePromtool(mode);
+  if (mode !== 'token') ensureKafkaLibs(mode);
 
   if (command.length === 0) process.exit(0);
   runCommand(command[0], command.slice(1), temporalCliPath, schemathesisPath);

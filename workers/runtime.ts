@@ -41,7 +41,8 @@ import { startOpsServer } from './ops-server';
 import { createExternalServices } from './external-services';
 import { startReceiptEmission } from './receipt-emission';
 import type { SignalBus } from '../activities/bus/signal-bus';
-import { createConfiguredSignalBus } from './signal-bus-factory';
+import { createConfiguredSignalBus, startEmbeddedKafka } from './signal-bus-factory';
+import { startUbiEventConsumer } from './ubi-event-consumer';
 import { startSignalConsumer } from './signal-consumer';
 import { createDecidePrivacyFilter } from '../lib/decide-privacy';
 
@@ -168,7 +169,9 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
       const enabled = await repos.receiptOutbox.enable();
       if (enabled) logger.info(enabled, 'receipts are now queued for ERIS');
     }
-    const { bus, mode: busMode } = createConfiguredSignalBus(config, { redisUrl, metrics, logger });
+    // BUS_TYPE=kafka without KAFKA_BROKERS: a private broker in the data folder, as for Redis and PostgreSQL.
+    const kafkaBrokers = config.BUS_TYPE === 'kafka' && !config.KAFKA_BROKERS ? await startEmbeddedKafka(config, logger, stops) : config.KAFKA_BROKERS;
+    const { bus, mode: busMode } = createConfiguredSignalBus(config, { redisUrl, kafkaBrokers, metrics, logger });
     stops.push(() => bus.close());
     // Worker and API in one process: the API learns of committed decisions directly (ADR 0012).
     const notifier = config.RUN_WORKER && config.RUN_API ? createDecisionNotifier() : undefined;
@@ -253,6 +256,18 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
           privacy: decidePrivacy,
         });
         stops.push(() => consumer.stop());
+      }
+      if (config.UBI_BUS_INGESTION_ENABLED) {
+        // UBI's event intake from `ubi.events`, with the same use case as POST /v1/ubi/events (CONTRACT.md "Buses").
+        const events = await startUbiEventConsumer({
+          bus,
+          ingest: { events: repos.ubi.events, metrics: metrics.ubi, onIngested: () => b.notify(), schedules: scheduler },
+          group: `${config.BUS_CONSUMER_GROUP}.ubi-ingest`,
+          batchSize: config.UBI_BUS_BATCH_SIZE,
+          lingerMs: config.UBI_BUS_LINGER_MS,
+          logger: logger.child({ component: 'ubi-event-consumer' }),
+        });
+        stops.push(() => events.stop());
       }
     }
     // Schedules of tenants already known, in the background: start-up does not wait on them.

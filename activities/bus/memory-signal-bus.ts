@@ -54,7 +54,7 @@ export function createMemorySignalBus(options: Partial<BusOptions> = {}): Signal
 
   function pump(topic: string, group: Group): void {
     while (group.ready.length) {
-      const live = group.consumers.filter((c) => !c.stopped && c.inFlight < concurrency);
+      const live = group.consumers.filter((c) => !c.stopped && c.inFlight < (c.options.concurrency ?? concurrency));
       if (!live.length || closed) return;
       const consumer = live[group.turn++ % live.length];
       const delivery = group.ready.shift() as Delivery;

@@ -157,7 +157,7 @@ export function createRabbitSignalBus(deps: RabbitBusDeps, options: RabbitBusOpt
       const channel = await model.createConfirmChannel();
       await declareTopic(channel, topic);
       await declareGroup(channel, topic, opts.group);
-      await channel.prefetch(options.concurrency);
+      await channel.prefetch(opts.concurrency ?? options.concurrency);
       const { consumerTag } = await channel.consume(queue, (msg) => {
         if (!msg) return; // the broker cancelled the consumer (queue deleted); the close handler reconnects
         const work = onMessage(channel, msg).catch((err) => options.logger?.warn({ err: reasonOf(err), topic }, 'signal bus message left unacknowledged'));

@@ -16,7 +16,10 @@ import {
 import { sleep } from '../../lib/sleep';
 
 export interface RedisBusOptions extends BusOptions {
-  /** Streams are trimmed to about this many entries (`XADD … MAXLEN ~`). */
+  /**
+   * Streams are trimmed towards about this many entries, but only of entries every group has acknowledged; past ten
+   * times this, the oldest go even if unacknowledged, and are counted as lost.
+   */
   maxLen: number;
   /** A message pending (delivered, not acknowledged) this long is claimed by another consumer (`XAUTOCLAIM`). */
   claimIdleMs: number;
@@ -37,6 +40,20 @@ type Fields = string[];
 type StreamEntry = [id: string, fields: Fields | null];
 
 const LAG_REPORT_MS = 2_000;
+const TRIM_EVERY_MS = 1_000;
+const HARD_CAP_FACTOR = 10;
+
+/** Stream ids are `<ms>-<seq>`; compared as numbers, not as text. */
+function compareIds(a: string, b: string): number {
+  const [am, as] = a.split('-').map(BigInt);
+  const [bm, bs] = b.split('-').map(BigInt);
+  return am === bm ? (as === bs ? 0 : as < bs ? -1 : 1) : am < bm ? -1 : 1;
+}
+
+function nextId(id: string): string {
+  const [ms, seq] = id.split('-');
+  return `${ms}-${BigInt(seq ?? '0') + 1n}`;
+}
 
 function field(fields: Fields, name: string): string | undefined {
   for (let i = 0; i < fields.length - 1; i += 2) if (fields[i] === name) return fields[i + 1];
@@ -55,9 +72,56 @@ export function createRedisSignalBus(deps: RedisBusDeps, options: RedisBusOption
   const subscriptions = new Set<{ kill(): void }>();
   const streamOf = (topic: string) => `${options.topicPrefix}${topic}`;
 
+  // No MAXLEN on XADD: `MAXLEN ~` trims whatever is oldest, also entries delivered and not yet acknowledged (or not
+  // yet delivered to a slow group), which would then be lost. Trimming is done by trim() instead.
   function xadd<T extends Pick<Redis, 'xadd'> | ReturnType<Redis['pipeline']>>(target: T, topic: string, key: string, body: string) {
-    return target.xadd(streamOf(topic), 'MAXLEN', '~', String(options.maxLen), '*', 'tenant', key, 'payload', body, 'published_at', new Date().toISOString());
+    return target.xadd(streamOf(topic), '*', 'tenant', key, 'payload', body, 'published_at', new Date().toISOString());
   }
+
+  const lastTrim = new Map<string, number>();
+  /**
+   * Trims a stream past maxLen, but only below the oldest entry some group still needs: its oldest pending entry, or
+   * the first one it has not read yet. A stream without groups is trimmed by length (no group was promised anything
+   * yet). Past the hard cap (10 x maxLen: a group that stopped acknowledging), the oldest go anyway and are counted.
+   */
+  async function trim(topic: string): Promise<void> {
+    const stream = streamOf(topic);
+    const now = Date.now();
+    if (now - (lastTrim.get(stream) ?? 0) < TRIM_EVERY_MS) return;
+    lastTrim.set(stream, now);
+    const length = await commands.xlen(stream);
+    if (length <= options.maxLen) return;
+    const groups = ((await commands.xinfo('GROUPS', stream)) as Array<Array<string | number | null>>).map((g) => {
+      const info = new Map<string, string | number | null>();
+      for (let i = 0; i < g.length - 1; i += 2) info.set(String(g[i]), g[i + 1]);
+      return info;
+    });
+    if (!groups.length) {
+      await commands.xtrim(stream, 'MAXLEN', '~', options.maxLen);
+      return;
+    }
+    let safe: string | undefined;
+    for (const g of groups) {
+      let needed: string;
+      if (Number(g.get('pending') ?? 0) > 0) {
+        const [, oldest] = (await commands.xpending(stream, String(g.get('name')))) as [number, string | null, string | null, unknown];
+        needed = oldest ?? '0-0';
+      } else needed = nextId(String(g.get('last-delivered-id') ?? '0-0'));
+      if (!safe || compareIds(needed, safe) < 0) safe = needed;
+    }
+    // MINID ~ removes whole nodes below the id only: never an entry at or above it.
+    if (safe) await commands.xtrim(stream, 'MINID', '~', safe);
+    const hardCap = options.maxLen * HARD_CAP_FACTOR;
+    if ((await commands.xlen(stream)) > hardCap) {
+      const removed = Number(await commands.xtrim(stream, 'MAXLEN', hardCap));
+      if (removed > 0) {
+        options.metrics?.lost?.('redis', 'stream_over_hard_cap', removed);
+        options.logger?.warn({ topic, removed, hardCap }, 'stream past its hard cap: unacknowledged entries trimmed');
+      }
+    }
+  }
+  // Awaited by the publisher (throttled, so nearly always at once): a stream never outgrows its publishers.
+  const trimSoon = (topic: string) => trim(topic).catch((err) => options.logger?.warn({ err: reasonOf(err), topic }, 'stream trim failed'));
 
   async function deadLetter(topic: string, group: string, id: string, fields: Fields, reason: string, deliveries: number, poison: boolean) {
     const stream = streamOf(topic);
@@ -77,6 +141,7 @@ export function createRedisSignalBus(deps: RedisBusDeps, options: RedisBusOption
 
   async function subscribe(topic: string, opts: SubscribeOptions): Promise<Subscription> {
     const stream = streamOf(topic);
+    const concurrency = opts.concurrency ?? options.concurrency;
     const createGroup = async () => {
       try {
         // From id 0, not `$`: signals published before the engine's group existed are still delivered (at-least-once).
@@ -98,7 +163,8 @@ export function createRedisSignalBus(deps: RedisBusDeps, options: RedisBusOption
 
     async function handleOne(id: string, fields: Fields | null, deliveries: number): Promise<void> {
       if (!fields) {
-        // Trimmed away (MAXLEN) while pending: nothing left to hand over, only the pending entry to clear.
+        // Trimmed away while pending (only past the hard cap): nothing left to hand over; counted, then cleared.
+        options.metrics?.lost?.('redis', 'trimmed_while_pending', 1);
         await commands.xack(stream, opts.group, id);
         return;
       }
@@ -124,7 +190,7 @@ export function createRedisSignalBus(deps: RedisBusDeps, options: RedisBusOption
 
     /** Entries pending longer than claimIdleMs, with their delivery counts (XAUTOCLAIM has just counted this one). */
     async function claim(): Promise<Array<{ id: string; fields: Fields | null; deliveries: number }>> {
-      const reply = (await commands.xautoclaim(stream, opts.group, opts.consumer, options.claimIdleMs, claimCursor, 'COUNT', options.concurrency)) as [string, StreamEntry[], string[]?];
+      const reply = (await commands.xautoclaim(stream, opts.group, opts.consumer, options.claimIdleMs, claimCursor, 'COUNT', concurrency)) as [string, StreamEntry[], string[]?];
       claimCursor = reply[0];
       const entries = reply[1].filter((e): e is StreamEntry => Array.isArray(e));
       if (!entries.length) return [];
@@ -136,7 +202,7 @@ export function createRedisSignalBus(deps: RedisBusDeps, options: RedisBusOption
     async function read(): Promise<Array<{ id: string; fields: Fields | null; deliveries: number }>> {
       reading = true;
       try {
-        const pending = reader.xreadgroup('GROUP', opts.group, opts.consumer, 'COUNT', options.concurrency, 'BLOCK', options.blockMs, 'STREAMS', stream, '>');
+        const pending = reader.xreadgroup('GROUP', opts.group, opts.consumer, 'COUNT', concurrency, 'BLOCK', options.blockMs, 'STREAMS', stream, '>');
         pending.catch(() => undefined); // when the stop signal wins the race below
         const reply = (await Promise.race([pending, stopSignal])) as Array<[string, StreamEntry[]]> | null;
         return (reply?.[0]?.[1] ?? []).map(([id, fields]) => ({ id, fields, deliveries: 1 }));
@@ -218,10 +284,12 @@ export function createRedisSignalBus(deps: RedisBusDeps, options: RedisBusOption
       const failed = results.find(([err]) => err);
       if (failed) throw failed[0];
       for (const topic of topics) options.metrics?.published(topic);
+      for (const topic of new Set(topics)) await trimSoon(topic);
     },
     async publishRaw(topic, key, payload) {
       await xadd(commands, topic, key, serialiseBody(payload));
       options.metrics?.published(topic);
+      await trimSoon(topic);
     },
     subscribe,
     async deadLetters(topic, limit = 100) {

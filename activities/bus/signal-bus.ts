@@ -11,7 +11,7 @@ export interface SignalPublisher {
 }
 
 /** The bus kinds config `BUS_TYPE` chooses between (ADR 0007). */
-export type BusKind = 'redis' | 'rabbitmq' | 'memory';
+export type BusKind = 'redis' | 'rabbitmq' | 'kafka' | 'memory';
 
 /** One delivery of one message. `deliveries` counts this one: 1 the first time, 2 on the first re-delivery, … */
 export interface BusMessage {
@@ -55,6 +55,13 @@ export interface SubscribeOptions {
   /** This consumer's name within the group (unique per process). */
   consumer: string;
   handler: MessageHandler;
+  /** Messages in hand at once for this subscription (default: the bus's `concurrency`); a batching handler wants many. */
+  concurrency?: number;
+  /**
+   * Kafka hands one tenant's messages over one at a time, in order (the default, which signals need); `unordered`
+   * lifts that for handlers that batch and do not care (event ingestion). The other buses never promise an order.
+   */
+  unordered?: boolean;
 }
 
 export interface Subscription {
@@ -69,6 +76,8 @@ export interface BusMetrics {
   failed(topic: string): void;
   deadLettered(topic: string, reason: 'poison' | 'max_deliveries'): void;
   lag(topic: string, group: string, messages: number): void;
+  /** Messages gone unhandled that the bus could not keep (mmm_bus_messages_lost_total{bus,reason}). */
+  lost?(bus: BusKind, reason: string, messages: number): void;
 }
 
 /** Tunables shared by the adapters (config `BUS_*`). */

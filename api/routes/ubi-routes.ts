@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { AppError, DependencyUnavailableError, NotFoundError } from '../../domain/errors';
+import { AppError, NotFoundError } from '../../domain/errors';
 import { behaviouralSignalSchema } from '../../domain/model/behavioural-signal';
 import { actorTypeSchema, idSchema, isoDateTimeSchema, severitySchema, text } from '../../domain/model/common';
 import { ubiConfigInputSchema, ubiConfigSchema } from '../../domain/model/ubi-config';
-import { ingestBodySchema, ingestResponseSchema, validateEvent, type UbiEvent } from '../../domain/model/ubi-event';
+import { ingestBodySchema, ingestResponseSchema } from '../../domain/model/ubi-event';
+import { ingestUbiEvents } from '../ubi-ingest-service';
 import { DIMENSIONS, FEATURE_BY_NAME } from '../../domain/ubi/features';
-import { EVENT_TYPE_RULES } from '../../domain/ubi/privacy';
 import { robustSigma } from '../../domain/ubi/scoring';
 import type { UbiRepositories } from '../../db/repositories/ubi-repositories';
 import type { Metrics } from '../../observability/metrics';
@@ -90,48 +90,8 @@ export function ubiRoutes(get: () => UbiRouteContext): RouteSpec[] {
       response: ingestResponseSchema,
       async handler({ body, auth }) {
         const deps = get();
-        const nowMs = Date.now();
-        const ok: UbiEvent[] = [];
-        const rejected: Array<{ index: number; reason: string; field: string }> = [];
-        const dropped: Array<{ index: number; fields: Array<{ field: string; reason: string }> }> = [];
-        const counts = new Map<string, number>();
-        const count = (type: string, status: string, n = 1) => counts.set(`${type}\u0000${status}`, (counts.get(`${type}\u0000${status}`) ?? 0) + n);
-        body.events.forEach((raw, index) => {
-          const v = validateEvent(raw, auth.tenant_id, nowMs);
-          if (v.ok) {
-            ok.push(v.event);
-            if (v.dropped.length) dropped.push({ index, fields: v.dropped });
-          } else {
-            rejected.push({ index, reason: v.reason, field: v.field });
-            const type = (raw as { event_type?: unknown })?.event_type;
-            count(typeof type === 'string' && Object.hasOwn(EVENT_TYPE_RULES, type) ? type : 'invalid', 'rejected');
-          }
-        });
-        let insertedIds: Set<string>;
-        try {
-          ({ insertedIds } = await deps.repos.events.insertBatch(auth.tenant_id, ok));
-        } catch (err) {
-          // One statement per batch: when it fails nothing was stored, so the whole batch is safe to retry.
-          deps.metrics.ubi.eventsProcessed.inc({ tenant_id: auth.tenant_id, event_type: 'all', status: 'store_unavailable' }, ok.length);
-          throw new DependencyUnavailableError('postgres', 'the event store is unavailable: nothing was stored, retry the batch', { cause: err });
-        }
-        const seen = new Set<string>();
-        let duplicates = 0;
-        for (const e of ok) {
-          const fresh = insertedIds.has(e.event_id) && !seen.has(e.event_id);
-          seen.add(e.event_id);
-          if (!fresh) duplicates++;
-          count(e.event_type, fresh ? 'accepted' : 'duplicate');
-        }
-        for (const [k, n] of counts) {
-          const [event_type, status] = k.split('\u0000');
-          deps.metrics.ubi.eventsProcessed.inc({ tenant_id: auth.tenant_id, event_type, status }, n);
-        }
-        if (insertedIds.size) {
-          deps.onIngested();
-          void deps.schedules.ensure(auth.tenant_id);
-        }
-        return { status: 202, body: { accepted: ok.length, duplicates, rejected, dropped } };
+        const result = await ingestUbiEvents({ events: deps.repos.events, metrics: deps.metrics.ubi, onIngested: deps.onIngested, schedules: deps.schedules }, auth.tenant_id, body.events);
+        return { status: 202, body: result };
       },
     }),
     defineRoute({

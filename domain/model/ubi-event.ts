@@ -138,3 +138,6 @@ export function validateEvent(raw: unknown, tenantId: string, nowMs: number): Ev
     },
   };
 }
+
+/** The bus topic UBI also ingests from: one event per message as in `POST /v1/ubi/events`, keyed by tenant id. */
+export const UBI_EVENTS_TOPIC = 'ubi.events';

@@ -4,7 +4,10 @@
  */
 import amqp, { type ChannelModel } from 'amqplib';
 import { createRabbitSignalBus } from '../../activities/bus/rabbitmq-signal-bus';
-import { BEHAVIOURAL_SIGNALS_TOPIC } from '../../domain/model/behavioural-signal';
+import { loadConfig } from '../../config/config';
+import { BEHAVIOURAL_SIGNALS_TOPIC, DETECTION_SIGNALS_TOPIC } from '../../domain/model/behavioural-signal';
+import { createLogger } from '../../observability/logger';
+import { createConfiguredSignalBus } from '../../workers/signal-bus-factory';
 import { behaviouralSignal, busContract, MAX_DELIVERIES, waitFor } from '../support/bus-contract';
 import { uniqueId } from '../support/harness';
 import { useRabbitMq } from '../support/rabbitmq';
@@ -38,6 +41,26 @@ describe('RabbitMQ signal bus, on the broker itself', () => {
       const sub = await consumer.subscribe(BEHAVIOURAL_SIGNALS_TOPIC, { group: 'engine', consumer: 'late', handler: async (m) => void got.push((m.payload as { signal_id: string }).signal_id) });
       await waitFor('both signals', () => got.length === 2);
       expect(got.sort()).toEqual(signals.map((s) => s.signal_id).sort());
+      await sub.stop();
+    } finally {
+      await publisher.close();
+      await consumer.close();
+    }
+  });
+
+  test('when high signals are published before any detection consumer exists, then the configured detection group still gets them', async () => {
+    const prefix = uniqueId('p') + '.';
+    const config = loadConfig({ BUS_TYPE: 'rabbitmq', RABBITMQ_URL: rabbit.url, BUS_TOPIC_PREFIX: prefix, BUS_MAX_DELIVERIES: String(MAX_DELIVERIES) });
+    // The bus the runtime builds: its publisher declares the detection groups' queues (BUS_DETECTION_GROUPS).
+    const { bus: publisher } = createConfiguredSignalBus(config, { logger: createLogger('silent') });
+    const consumer = makeBus(prefix);
+    const got: string[] = [];
+    try {
+      const high = [behaviouralSignal({ severity: 'high' }), behaviouralSignal({ severity: 'critical' })];
+      await publisher.publish(high);
+      const sub = await consumer.subscribe(DETECTION_SIGNALS_TOPIC, { group: 'detection', consumer: 'late', handler: async (m) => void got.push((m.payload as { signal_id: string }).signal_id) });
+      await waitFor('both detections', () => got.length === 2);
+      expect(got.sort()).toEqual(high.map((s) => s.signal_id).sort());
       await sub.stop();
     } finally {
       await publisher.close();

@@ -4,6 +4,7 @@
  */
 import Redis from 'ioredis';
 import { createRedisSignalBus } from '../../activities/bus/redis-signal-bus';
+import type { BusMessage, BusMetrics } from '../../activities/bus/signal-bus';
 import { BEHAVIOURAL_SIGNALS_TOPIC } from '../../domain/model/behavioural-signal';
 import { behaviouralSignal, busContract, MAX_DELIVERIES, waitFor } from '../support/bus-contract';
 import { requireEnv, uniqueId } from '../support/harness';
@@ -17,8 +18,8 @@ function connect(): Redis {
   r.on('error', () => undefined);
   return r;
 }
-const makeBus = (prefix: string, over: { maxLen?: number } = {}) =>
-  createRedisSignalBus({ connect }, { topicPrefix: prefix, maxDeliveries: MAX_DELIVERIES, concurrency: 4, maxLen: over.maxLen ?? 1000, claimIdleMs: 300, blockMs: 200 });
+const makeBus = (prefix: string, over: { maxLen?: number; metrics?: BusMetrics } = {}) =>
+  createRedisSignalBus({ connect }, { topicPrefix: prefix, maxDeliveries: MAX_DELIVERIES, concurrency: 4, maxLen: over.maxLen ?? 1000, claimIdleMs: 300, blockMs: 200, metrics: over.metrics });
 
 busContract('Redis Streams', (prefix) => makeBus(prefix), { separateProcesses: true });
 
@@ -43,6 +44,63 @@ describe('Redis Streams signal bus, on the stream itself', () => {
       expect(fields[fields.indexOf('tenant') + 1]).toBe(signals[399].tenant_id);
       expect(JSON.parse(fields[fields.indexOf('payload') + 1])).toEqual(signals[399]);
     } finally {
+      await bus.close();
+    }
+  });
+
+  test('when a stream passes its length while a group still holds an unacknowledged entry, then trimming keeps that entry and it is handled later', async () => {
+    const prefix = uniqueId('p') + '.';
+    const lost: number[] = [];
+    const metrics: BusMetrics = { published: () => undefined, consumed: () => undefined, failed: () => undefined, deadLettered: () => undefined, lag: () => undefined, lost: (_b, _r, n) => void lost.push(n) };
+    const bus = makeBus(prefix, { maxLen: 100, metrics });
+    const stream = prefix + BEHAVIOURAL_SIGNALS_TOPIC;
+    // A consumer of the engine group takes the first signal and dies holding it.
+    const doomed = makeBus(prefix, { maxLen: 100 });
+    let held: BusMessage | undefined;
+    await doomed.subscribe(BEHAVIOURAL_SIGNALS_TOPIC, { group: 'engine', consumer: 'doomed', handler: (m) => ((held = m), new Promise<void>(() => undefined)) });
+    const first = behaviouralSignal();
+    await bus.publish([first]);
+    await waitFor('the first delivery', () => held);
+    await doomed.close();
+    // Another group reads everything, so only the engine's pending entry holds the stream back.
+    const audited: string[] = [];
+    const audit = await bus.subscribe(BEHAVIOURAL_SIGNALS_TOPIC, { group: 'audit', consumer: 'a1', handler: async (m) => void audited.push(m.id) });
+    try {
+      for (let i = 0; i < 6; i++) {
+        await bus.publish(Array.from({ length: 100 }, () => behaviouralSignal()));
+        await new Promise((r) => setTimeout(r, 1_100)); // past the trim throttle
+      }
+      await waitFor('audit has read all', () => audited.length === 601);
+      await bus.publish([behaviouralSignal()]);
+      const [[oldest]] = (await redis.xrange(stream, '-', '+', 'COUNT', 1)) as Array<[string, string[]]>;
+      expect(oldest).toBe(held?.id);
+      // The engine group's new consumer claims the held entry and gets it whole.
+      const got: BusMessage[] = [];
+      const engine = await bus.subscribe(BEHAVIOURAL_SIGNALS_TOPIC, { group: 'engine', consumer: 'c2', handler: async (m) => void got.push(m) });
+      await waitFor('the held signal', () => got.find((m) => m.id === held?.id));
+      expect(got.find((m) => m.id === held?.id)?.payload).toEqual(first);
+      await engine.stop();
+      expect(lost).toEqual([]);
+    } finally {
+      await audit.stop();
+      await bus.close();
+    }
+  }, 60_000);
+
+  test('when every group has acknowledged, then the stream is trimmed back towards its length', async () => {
+    const prefix = uniqueId('p') + '.';
+    const bus = makeBus(prefix, { maxLen: 100 });
+    const handled: string[] = [];
+    const sub = await bus.subscribe(BEHAVIOURAL_SIGNALS_TOPIC, { group: 'engine', consumer: 'c1', handler: async (m) => void handled.push(m.id) });
+    try {
+      await bus.publish(Array.from({ length: 500 }, () => behaviouralSignal()));
+      await waitFor('all handled', () => handled.length === 500);
+      await waitFor('nothing pending', async () => ((await redis.xpending(prefix + BEHAVIOURAL_SIGNALS_TOPIC, 'engine')) as [number])[0] === 0);
+      await new Promise((r) => setTimeout(r, 1_100));
+      await bus.publish([behaviouralSignal()]);
+      expect(await redis.xlen(prefix + BEHAVIOURAL_SIGNALS_TOPIC)).toBeLessThan(300);
+    } finally {
+      await sub.stop();
       await bus.close();
     }
   });

@@ -62,12 +62,38 @@ describe('loadConfig, the signal bus', () => {
 
   it('when BUS_TYPE=rabbitmq has no RABBITMQ_URL, or a bus setting is bad, then start-up fails naming the variable', () => {
     expect(() => loadConfig({ BUS_TYPE: 'rabbitmq' })).toThrow(/RABBITMQ_URL/);
-    expect(() => loadConfig({ BUS_TYPE: 'kafka' })).toThrow(/BUS_TYPE/);
+    expect(() => loadConfig({ BUS_TYPE: 'nats' })).toThrow(/BUS_TYPE/);
     expect(() => loadConfig({ BUS_TYPE: 'rabbitmq', RABBITMQ_URL: 'http://x' })).toThrow(/RABBITMQ_URL/);
     expect(() => loadConfig({ SIGNAL_CONSUMER_DEFAULT_SURFACES: 'ide,desk' })).toThrow(/SIGNAL_CONSUMER_DEFAULT_SURFACES/);
     expect(() => loadConfig({ BUS_MAX_DELIVERIES: '0' })).toThrow(/BUS_MAX_DELIVERIES/);
     expect(loadConfig({ BUS_TYPE: 'rabbitmq', RABBITMQ_URL: 'amqp://u:p@mq:5672' }).RABBITMQ_URL).toBe('amqp://u:p@mq:5672');
     expect(loadConfig({ SIGNAL_CONSUMER_DEFAULT_SURFACES: 'ide, pr' }).SIGNAL_CONSUMER_DEFAULT_SURFACES).toEqual(['ide', 'pr']);
+  });
+
+  it('when BUS_TYPE=kafka names brokers, SASL and TLS, then they are parsed; without brokers the embedded broker is meant', () => {
+    const c = loadConfig({
+      BUS_TYPE: 'kafka',
+      KAFKA_BROKERS: 'k1.internal:9093, k2.internal:9093',
+      KAFKA_SASL_MECHANISM: 'scram-sha-512',
+      KAFKA_SASL_USERNAME: 'mmm',
+      KAFKA_SASL_PASSWORD: 'secret',
+      KAFKA_SSL: 'true',
+      KAFKA_REPLICATION_FACTOR: '3',
+    });
+    expect(c.BUS_TYPE).toBe('kafka');
+    expect(c.KAFKA_BROKERS).toEqual(['k1.internal:9093', 'k2.internal:9093']);
+    expect(c.KAFKA_SASL_MECHANISM).toBe('SCRAM-SHA-512');
+    expect(c.KAFKA_SSL).toBe(true);
+    expect(c.KAFKA_REPLICATION_FACTOR).toBe(3);
+    expect(c.KAFKA_TOPIC_PARTITIONS).toBe(6);
+    expect(loadConfig({ BUS_TYPE: 'kafka' }).KAFKA_BROKERS).toBeUndefined();
+  });
+
+  it('when a Kafka setting is bad, then start-up fails naming the variable', () => {
+    expect(() => loadConfig({ KAFKA_BROKERS: 'k1.internal' })).toThrow(/KAFKA_BROKERS/);
+    expect(() => loadConfig({ KAFKA_SASL_MECHANISM: 'GSSAPI', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' })).toThrow(/KAFKA_SASL_MECHANISM/);
+    expect(() => loadConfig({ KAFKA_SASL_MECHANISM: 'PLAIN' })).toThrow(/KAFKA_SASL_USERNAME/);
+    expect(() => loadConfig({ KAFKA_TOPIC_PARTITIONS: '0' })).toThrow(/KAFKA_TOPIC_PARTITIONS/);
   });
 });
 
