@@ -73,6 +73,8 @@ export const configSchema = z.object({
    */
   DECISION_SHARDS: z.coerce.number().int().min(1).max(1024).default(8),
   DECISION_MAX_PER_RUN: z.coerce.number().int().min(1).max(1900).default(1000),
+  /** A shard run continues as new at this age too, so a worker added to the tier takes its share of shards (0: never). */
+  DECISION_MAX_RUN_AGE_MS: z.coerce.number().int().min(0).default(300_000),
   DECISION_MAX_IN_FLIGHT_PER_SHARD: z.coerce.number().int().min(1).max(10).default(8),
   RUN_API: bool.default(true),
   /**

@@ -185,6 +185,7 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
         taskQueue: config.TEMPORAL_TASK_QUEUE,
         shards: config.DECISION_SHARDS,
         maxDecisionsPerRun: config.DECISION_MAX_PER_RUN,
+        maxRunAgeMs: config.DECISION_MAX_RUN_AGE_MS || undefined,
         maxInFlightPerShard: config.DECISION_MAX_IN_FLIGHT_PER_SHARD,
       }),
       store: repos.decisions,

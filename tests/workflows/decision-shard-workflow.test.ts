@@ -96,6 +96,29 @@ it('when a run has taken its limit of decisions, then it continues as new, and t
   expect(t.repos.storedDecisions(tenant)).toHaveLength(2);
 });
 
+it('when a run that has decided reaches its maximum age, then it continues as new (so another worker may take the shard), and a run that has decided nothing stays', async () => {
+  const tenant = tenantWithMirror();
+  const decisions = t.decisionClient({ shards: 1, maxRunAgeMs: 1_000 });
+  const handle = () => t.env.client.workflow.getHandle(decisionShardWorkflowId(tenant, 0));
+  await decisions.decide(decideInput(request(tenant)));
+  const { runId: first } = await handle().describe();
+
+  await new Promise((r) => setTimeout(r, 1_800));
+  const { runId: second, status } = await handle().describe();
+  // The next run has decided nothing: past its own age it is still the same run.
+  await new Promise((r) => setTimeout(r, 1_800));
+  const idle = await handle().describe();
+  const late = await decisions.decide(decideInput(request(tenant)));
+
+  expect((await t.env.client.workflow.getHandle(handle().workflowId, first).describe()).status.name).toBe('CONTINUED_AS_NEW');
+  expect(second).not.toBe(first);
+  expect(status.name).toBe('RUNNING');
+  expect(idle.runId).toBe(second);
+  expect(idle.status.name).toBe('RUNNING');
+  expect(late.ref.decision_id).toBeDefined();
+  expect(t.repos.storedDecisions(tenant)).toHaveLength(2);
+});
+
 it('when decisions of many runs are sent concurrently into one shard with a limit of 3 per run, then every one is decided once', async () => {
   const tenant = tenantWithMirror();
   const decisions = t.decisionClient({ shards: 1, maxDecisionsPerRun: 3 });

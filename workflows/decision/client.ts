@@ -21,6 +21,8 @@ export interface DecisionClientOptions {
   shards: number;
   /** Decisions a shard run accepts before it continues as new (the server's limit is 2,000 Updates per run). */
   maxDecisionsPerRun: number;
+  /** A shard run also continues as new at this age, so workers added later take their share (absent: never). */
+  maxRunAgeMs?: number;
   /**
    * Updates this process keeps in flight per shard workflow; the rest wait here, in order. The server refuses an
    * 11th in-flight Update of one workflow (RESOURCE_EXHAUSTED); the SDK's native client retries that itself, but
@@ -102,7 +104,7 @@ export function createDecisionClient(opts: DecisionClientOptions) {
   }
 
   function sendWithStart(input: DecideWorkflowInput, workflowId: string, shard: number, updateId: string): Promise<DecisionRef> {
-    const shardInput: DecisionShardInput = { tenant_id: input.request.tenant_id, shard, max_decisions_per_run: opts.maxDecisionsPerRun };
+    const shardInput: DecisionShardInput = { tenant_id: input.request.tenant_id, shard, max_decisions_per_run: opts.maxDecisionsPerRun, ...(opts.maxRunAgeMs ? { max_run_age_ms: opts.maxRunAgeMs } : {}) };
     return opts.client.workflow.executeUpdateWithStart(decideUpdate, {
       args: [input],
       updateId,
