@@ -2,7 +2,7 @@
  * Trace context helpers on the OpenTelemetry API alone (no SDK): cheap no-ops while tracing is off, so the logger,
  * the service clients and the activities use them unconditionally (ADR 0015).
  */
-import { context, propagation, trace, type Context, type SpanContext } from '@opentelemetry/api';
+import { SpanKind, context, propagation, trace, type Context, type SpanContext } from '@opentelemetry/api';
 
 /** `traceparent` of a span context (W3C trace context, version 00). */
 export function traceparentOf(sc: SpanContext): string {
@@ -46,17 +46,26 @@ export async function inItemSpan<T>(name: string, traceparent: string | undefine
   if (!parent) return fn();
   const batch = trace.getSpan(context.active())?.spanContext();
   const links = batch && trace.isSpanContextValid(batch) ? [{ context: batch }] : [];
-  return tracer.startActiveSpan(name, { links, attributes }, parent, async (span) => {
-    try {
-      return await fn();
-    } catch (err) {
-      span.recordException(err as Error);
-      span.setStatus({ code: 2, message: (err as Error).message });
-      throw err;
-    } finally {
-      span.end();
-    }
-  });
+  return tracer.startActiveSpan(name, { links, attributes }, parent, (span) => endWith(span, fn));
+}
+
+async function endWith<T>(span: ReturnType<typeof tracer.startSpan>, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    span.recordException(err as Error);
+    span.setStatus({ code: 2, message: (err as Error).message });
+    throw err;
+  } finally {
+    span.end();
+  }
+}
+
+/** A bus message handled: the root of its own trace (messages carry no trace context), so its decisions are traced. */
+export function inConsumerSpan<T>(topic: string, attributes: Record<string, string>, fn: () => Promise<T>): Promise<T> {
+  return tracer.startActiveSpan(`${topic} process`, { kind: SpanKind.CONSUMER, root: true, attributes: { 'messaging.destination.name': topic, 'messaging.operation.type': 'process', ...attributes } }, (span) =>
+    endWith(span, fn),
+  );
 }
 
 /** Names the HTTP server span after the matched route (`POST /v1/decide`) and sets `http.route`, as Express spans would. */
