@@ -7,15 +7,14 @@
  * decide p95 at concurrency 1 and 8 and CPU ms per decision (every process of the setting but the load generator),
  * and the overhead of each traced setting over "off". Targets: <= 1% with export off, <= 10% at ratio 0.1.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import http from 'node:http';
-import net, { type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
-import path from 'node:path';
 import { loadConfig } from '../config/config';
 import { startTracing } from '../observability/tracing';
 import { VERSION } from '../workers/version';
+import { startCollector } from '../tests/support/otel-collector';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? '1') || 1;
 const WARMUP = Math.round(200 * SCALE);
@@ -58,48 +57,17 @@ async function runSetting(): Promise<unknown> {
   }
 }
 
-function collectorPath(): string | undefined {
-  const cacheHome = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return [process.env.OTELCOL_PATH, path.join(cacheHome, 'mmm-engine', 'otelcol-0.165.0', 'otelcorecol')].find((p) => p && fs.existsSync(p));
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** The OTLP/HTTP receiver the traced settings export to: the collector, or (without one) a small real HTTP sink. */
+/** The OTLP/HTTP receiver the traced settings export to: the collector, or (without one built) a small real HTTP sink. */
 async function startReceiver(): Promise<{ endpoint: string; kind: string; stop(): Promise<void> }> {
-  const bin = collectorPath();
-  if (!bin) {
-    const sink = http.createServer((req, res) => req.resume().on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end()));
-    await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
-    return { endpoint: `http://127.0.0.1:${(sink.address() as AddressInfo).port}`, kind: 'node OTLP/HTTP sink (no collector built)', stop: () => new Promise((r) => sink.close(() => r())) };
+  try {
+    const collector = await startCollector({ drop: true });
+    return { endpoint: collector.endpoint, kind: `OpenTelemetry Collector ${collector.binary} (nop exporter)`, stop: () => collector.stop() };
+  } catch (err) {
+    log(`no collector (${(err as Error).message.split('\n')[0]}): exporting to a small OTLP/HTTP sink instead`);
   }
-  const port = await freePort();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'otelcol-bench-'));
-  const cfg = path.join(dir, 'config.yaml');
-  fs.writeFileSync(cfg, `receivers:\n  otlp:\n    protocols:\n      http:\n        endpoint: 127.0.0.1:${port}\nexporters:\n  nop:\nservice:\n  telemetry:\n    metrics:\n      level: none\n    logs:\n      level: warn\n  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [nop]\n`);
-  const proc: ChildProcess = spawn(bin, ['--config', cfg], { stdio: ['ignore', 'ignore', 'inherit'] });
-  for (let i = 0; i < 300; i++) {
-    const up = await new Promise<boolean>((r) => net.connect({ host: '127.0.0.1', port }, function (this: net.Socket) { this.destroy(); r(true); }).once('error', () => r(false)));
-    if (up) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    kind: `OpenTelemetry Collector ${bin}`,
-    async stop() {
-      const exited = new Promise((r) => proc.once('exit', r));
-      proc.kill('SIGTERM');
-      await exited;
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  const sink = http.createServer((req, res) => req.resume().on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end()));
+  await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
+  return { endpoint: `http://127.0.0.1:${(sink.address() as AddressInfo).port}`, kind: 'node OTLP/HTTP sink (no collector built)', stop: () => new Promise((r) => sink.close(() => r())) };
 }
 
 /** The environment without OTEL_* variables, so "off" is off whatever the caller's shell has set. */

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { Client as PgClient } from 'pg';
 import { signDevToken } from '../../api/auth';
 import { startFakeService, type FakeService } from '../support/fake-service';
-import { requireEnv, TEST_JWT_SECRET, uniqueId, type TestApp } from '../support/harness';
+import { requireEnv, TEST_JWT_SECRET, testAppEnv, uniqueId, type TestApp } from '../support/harness';
 import { startCollector, type Collector, type ReceivedSpan } from '../support/otel-collector';
 import { decideBody, publishPlaybook, requestPlaybook } from './fixtures';
 
@@ -63,20 +63,9 @@ beforeAll(async () => {
   ubi = await startFakeService(() => ({ body: { signals: [] } }));
   const taskQueue = uniqueId('tq-trace');
   apiUrl = await startEngine({
-    DATABASE_URL: requireEnv('TEST_DATABASE_URL'),
-    REDIS_URL: requireEnv('TEST_REDIS_URL'),
-    TEMPORAL_ADDRESS: requireEnv('TEST_TEMPORAL_ADDRESS'),
-    TEMPORAL_TASK_QUEUE: taskQueue,
-    PORT: '0',
-    METRICS_PORT: '0',
-    DATA_DIR: dataDir,
-    AUTH_JWT_SECRET: TEST_JWT_SECRET,
-    SEED_DEMO: 'false',
+    ...testAppEnv(taskQueue, dataDir),
     LOG_LEVEL: 'debug',
-    DATABASE_POOL_MIN: '0',
     DATABASE_POOL_MAX: '5',
-    UBI_SCHEDULES_ENABLED: 'false',
-    BUS_TOPIC_PREFIX: `${taskQueue}.`,
     UBI_BASE_URL: ubi.url,
     CONTEXT_CACHE_TTL_MS: '0',
     OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint,
@@ -183,6 +172,13 @@ it('when a decide request comes with a traceparent, then one trace holds its HTT
   expect(traced.length).toBeGreaterThan(0);
   expect(traced.every((l) => typeof l.span_id === 'string' && /^[0-9a-f]{16}$/.test(l.span_id))).toBe(true);
   expect(traced.some((l) => l.msg === 'request' && l.route === '/v1/mmm/decide')).toBe(true);
+});
+
+it('when the OpenAPI document is read, then the decision response declares trace_id', async () => {
+  const doc = (await client().request('GET', '/v1/openapi.json')).body;
+  const ok = doc.paths['/v1/mmm/decide'].post.responses['200'].content['application/json'].schema;
+  expect(ok.properties.trace_id).toBeDefined();
+  expect(JSON.stringify(ok.properties.trace_id)).toContain('[0-9a-f]{32}');
 });
 
 it('when a request comes without a traceparent, then a new trace is started and the decision names it', async () => {

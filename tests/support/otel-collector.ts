@@ -9,6 +9,7 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freeLoopbackPort } from '../../lib/free-port';
 
 export interface ReceivedSpan {
   traceId: string;
@@ -23,6 +24,8 @@ export interface ReceivedSpan {
 }
 
 export interface Collector {
+  /** The collector's binary. */
+  binary: string;
   /** OTEL_EXPORTER_OTLP_ENDPOINT for the app. */
   endpoint: string;
   spans(): ReceivedSpan[];
@@ -41,21 +44,12 @@ export function otelCollectorPath(): string {
   return cached;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const valueOf = (v: any): unknown => v?.stringValue ?? v?.intValue ?? v?.boolValue ?? v?.doubleValue ?? v?.arrayValue ?? v;
 const attributesOf = (list: any[] | undefined) => Object.fromEntries((list ?? []).map((a) => [a.key, valueOf(a.value)]));
 
-export async function startCollector(): Promise<Collector> {
+/** `drop`: the collector's `nop` exporter instead of the sink (the bench: only what the engine pays is measured). */
+export async function startCollector(opts: { drop?: boolean } = {}): Promise<Collector> {
   const received: ReceivedSpan[] = [];
   const sink = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -81,7 +75,7 @@ export async function startCollector(): Promise<Collector> {
   });
   await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
   const sinkPort = (sink.address() as AddressInfo).port;
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'otelcol-'));
   const configPath = path.join(dir, 'config.yaml');
   fs.writeFileSync(
@@ -95,6 +89,7 @@ processors:
   batch:
     timeout: 100ms
 exporters:
+  nop:
   otlphttp:
     endpoint: http://127.0.0.1:${sinkPort}
     encoding: json
@@ -109,10 +104,11 @@ service:
     traces:
       receivers: [otlp]
       processors: [batch]
-      exporters: [otlphttp]
+      exporters: [${opts.drop ? 'nop' : 'otlphttp'}]
 `,
   );
-  const proc: ChildProcess = spawn(otelCollectorPath(), ['--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const binary = otelCollectorPath();
+  const proc: ChildProcess = spawn(binary, ['--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   proc.stdout?.on('data', (b: Buffer) => (log += b.toString()));
   proc.stderr?.on('data', (b: Buffer) => (log += b.toString()));
@@ -132,6 +128,7 @@ service:
     await new Promise((r) => setTimeout(r, 100));
   }
   return {
+    binary,
     endpoint: `http://127.0.0.1:${port}`,
     spans: () => [...received],
     async waitForTrace(traceId, done, timeoutMs = 30_000) {
