@@ -169,6 +169,25 @@ export const configSchema = z.object({
     .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
     .pipe(z.array(z.enum(['ide', 'ci', 'pr', 'alert'])).min(1, 'name at least one surface')),
 
+  /**
+   * Tracing (CONTRACT.md "Tracing (FR-15)", ADR 0015), the standard OpenTelemetry variables. An OTLP endpoint turns
+   * export on (OTLP/HTTP); without one nothing of the SDK is started. The traces endpoint is used as given, the base
+   * endpoint gets `/v1/traces` appended (as the specification says).
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalUrl,
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(['http/protobuf', 'http/json']).default('http/protobuf'),
+  /** Overrides OTEL_EXPORTER_OTLP_PROTOCOL for traces, as the specification allows. */
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: z.enum(['http/protobuf', 'http/json']).optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).default('mmm-engine'),
+  OTEL_TRACES_SAMPLER: z
+    .enum(['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'])
+    .default('parentbased_always_on'),
+  /** The ratio of the `*traceidratio` samplers, 0..1 (default 1). */
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).optional(),
+  /** `true` turns tracing off whatever else is set (the specification's kill switch). */
+  OTEL_SDK_DISABLED: bool.default(false),
+
   SEED_DEMO: bool.default(true),
   DEMO_TENANT_ID: z.string().default('demo'),
 });
