@@ -10,6 +10,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import { tracedBundlePath } from '../../temporal/bundle-workflows';
 import { engineClient, startEngineProcess, type EngineProcess } from '../support/engine-process';
 import { requireEnv, testAppEnv, uniqueId } from '../support/harness';
 import { startCollector, type Collector, type ReceivedSpan } from '../support/otel-collector';
@@ -65,9 +67,12 @@ async function tenantWithPlaybook() {
   };
 }
 
+const histories: Array<{ workflowId: string; history: Awaited<ReturnType<ReturnType<Client['workflow']['getHandle']>['fetchHistory']>> }> = [];
+
 /** The trace context headers the shard workflow's history holds: of its start, and of each Update by id. */
 async function historyHeaders(workflowId: string): Promise<{ start: boolean; updates: Map<string, boolean> }> {
   const history = await temporal.workflow.getHandle(workflowId).fetchHistory();
+  histories.push({ workflowId, history });
   let start = false;
   const updates = new Map<string, boolean>();
   for (const e of history.events ?? []) {
@@ -127,4 +132,9 @@ it('when a decision is not sampled, then it exports no span and sends no trace c
 
   // The unsampled request's log lines still name its trace.
   expect(engine.logLines().some((l) => l.trace_id === unsampledFirst.traceId && l.msg === 'request')).toBe(true);
+
+  // Both runs replay through the traced bundle: which calls the interceptors trace changes no command.
+  const bundle = tracedBundlePath(requireEnv('WORKFLOW_BUNDLE_PATH'));
+  const sinks = { exporter: { export: { fn: () => undefined } } };
+  for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: bundle }, sinks }, histories)) expect(result.error).toBeUndefined();
 });
