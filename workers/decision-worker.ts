@@ -45,7 +45,7 @@ export async function createDecisionWorker(opts: DecisionWorkerOptions): Promise
     ...(tracing
       ? {
           interceptors: {
-            // An activity scheduled outside a sampled trace runs with no span (ADR 0015 "Cost").
+            // An activity scheduled outside a sampled trace runs with no span (ADR 0015 "Only sampled calls are intercepted").
             activity: [(ctx) => ({ inbound: whenSampled(new OpenTelemetryActivityInboundInterceptor(ctx), headersSampled), outbound: new OpenTelemetryActivityOutboundInterceptor(ctx) })],
             // Only used when the worker bundles at start; a prebuilt traced bundle has them already.
             ...(bundle.workflowsPath ? { workflowModules: [OTEL_WORKFLOW_INTERCEPTORS] } : {}),

@@ -1,5 +1,5 @@
 /**
- * Tracing follows the sampler (ADR 0015 "Cost"): a decision whose trace is not sampled exports no span (HTTP,
+ * Tracing follows the sampler (ADR 0015 "Only sampled calls are intercepted"): a decision whose trace is not sampled exports no span (HTTP,
  * workflow, activities, PostgreSQL, Redis) and carries no trace context into Temporal, while a sampled decision gets
  * its spans, also when it lands in a shard run an unsampled decision started, and an unsampled one in a sampled run
  * gets none. The engine runs as its own process with the default sampler (`parentbased_always_on`), so an incoming

@@ -1,5 +1,5 @@
 /**
- * The workflow interceptor module of the traced bundle (temporal/bundle-workflows.ts, ADR 0015 "Cost"): the
+ * The workflow interceptor module of the traced bundle (temporal/bundle-workflows.ts, ADR 0015 "Only sampled calls are intercepted"): the
  * OpenTelemetry workflow interceptors, run only for calls of a sampled trace. An Update, signal, query or run whose
  * header carries no sampled context goes straight to the workflow; an outbound call (local activity, activity, child,
  * signal, continue-as-new) made outside a sampled span goes out with no span and no header. Sampled calls get exactly

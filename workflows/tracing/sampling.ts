@@ -1,5 +1,5 @@
 /**
- * Whether a Temporal call belongs to a sampled trace (ADR 0015 "Cost"): the OpenTelemetry interceptors make a span,
+ * Whether a Temporal call belongs to a sampled trace (ADR 0015 "Only sampled calls are intercepted"): the OpenTelemetry interceptors make a span,
  * and serialise a context header, on every call whether its trace is sampled or not. These checks let a wrapper pass an
  * unsampled call straight to `next`. Sandbox-safe (the workflow interceptor module uses them) and Node-safe (the worker's
  * activity and the client's interceptors use them too).
