@@ -18,7 +18,7 @@ import { createRetentionRepository } from './repositories/retention-repository';
 /** Builds every repository over one Sequelize instance. */
 export function createRepositories(sequelize: Sequelize, opts: { receiptSigningKeyPem?: string } = {}) {
   const models = defineModels(sequelize);
-  const audit = createAuditLog(models);
+  const audit = createAuditLog(sequelize);
   const ledger = createReceiptLedger(sequelize, models, { configuredPrivateKeyPem: opts.receiptSigningKeyPem });
   return {
     sequelize,
@@ -32,7 +32,7 @@ export function createRepositories(sequelize: Sequelize, opts: { receiptSigningK
     decisionInputs: createDecisionContextReader(sequelize),
     signals: createSignalReader(sequelize),
     receiptOutbox: createReceiptOutbox(sequelize),
-    ubi: createUbiRepositories(sequelize, ledger),
+    ubi: createUbiRepositories(sequelize, ledger, audit),
     actionApprovals: createActionApprovalRepository(sequelize, ledger),
     actionEnrichment: createActionEnrichmentRepository(sequelize),
     outbox: createOutboxRepository(sequelize),

@@ -21,10 +21,6 @@ export interface SigningKeyRow { key_id: string; public_key: string; private_key
 export interface ReceiptRow {
   receipt_id: string; tenant_id: string; decision_id: string; kind: string; seq: number; receipt_hash: string; body: unknown; created_at: Date;
 }
-export interface AuditLogRow {
-  id?: number; tenant_id: string; actor_sub: string; action: string; resource_type: string; resource_id: string;
-  before: unknown; after: unknown; at?: Date;
-}
 
 export interface Models {
   TenantPolicy: ModelStatic<Model<TenantPolicyRow>>;
@@ -35,7 +31,6 @@ export interface Models {
   DecisionOutcome: ModelStatic<Model<DecisionOutcomeRow>>;
   SigningKey: ModelStatic<Model<SigningKeyRow>>;
   Receipt: ModelStatic<Model<ReceiptRow>>;
-  AuditLog: ModelStatic<Model<AuditLogRow>>;
 }
 
 // Attribute objects are factories: Sequelize writes into the objects it is given, so none may be shared.
@@ -78,11 +73,6 @@ export function defineModels(s: Sequelize): Models {
     Receipt: s.define('receipts', {
       receipt_id: { ...text(), primaryKey: true }, tenant_id: text(), decision_id: text(), kind: text(),
       seq: { type: DataTypes.BIGINT, allowNull: false }, receipt_hash: text(), body: json(), created_at: now(),
-    }),
-    AuditLog: s.define('audit_log', {
-      id: { type: DataTypes.BIGINT, primaryKey: true, autoIncrement: true }, tenant_id: text(), actor_sub: text(), action: text(),
-      resource_type: text(), resource_id: text(), before: { type: DataTypes.JSONB, allowNull: true },
-      after: { type: DataTypes.JSONB, allowNull: true }, at: now(),
     }),
   };
 }

@@ -14,7 +14,7 @@ const app = useTestApp();
 // The literal defaults are pinned in tests/unit/model-schemas.test.ts; here they are what the API must serve.
 const DEFAULT_POLICY = DEFAULT_TENANT_POLICY;
 
-type AuditRow = { action: string; actor_sub: string; resource_type: string; resource_id: string; before: any; after: any };
+type AuditRow = { action: string; actor_id: string; resource_type: string; resource_id: string; before: any; after: any };
 
 async function auditOf(tenant: string): Promise<AuditRow[]> {
   // Newest first, as the repository returns them.
@@ -222,7 +222,7 @@ describe('audit log', () => {
 
     const rows = (await auditOf(fx.tenant)).reverse();
 
-    expect(rows.map((r) => [r.action, r.resource_type, r.resource_id, r.actor_sub])).toEqual([
+    expect(rows.map((r) => [r.action, r.resource_type, r.resource_id, r.actor_id])).toEqual([
       ['playbook.create', 'playbook', id, 'admin-1'],
       ['playbook.publish', 'playbook', id, 'admin-1'],
       ['playbook.update', 'playbook', id, 'admin-1'],
