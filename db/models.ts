@@ -15,7 +15,7 @@ export interface DecisionRow {
   latency_ms: number; body: unknown; created_at: Date;
 }
 export interface DecisionOutcomeRow {
-  id?: number; tenant_id: string; decision_id: string; action_id: string; outcome: string; recorded_by: string; recorded_at?: Date;
+  id?: number; tenant_id: string; decision_id: string; action_id: string; actor_id: string; outcome: string; reason: string | null; recorded_by: string; recorded_at?: Date;
 }
 export interface SigningKeyRow { key_id: string; public_key: string; private_key_pem: string | null; status: 'active' | 'retired'; created_at?: Date }
 export interface ReceiptRow {
@@ -64,7 +64,7 @@ export function defineModels(s: Sequelize): Models {
     }),
     DecisionOutcome: s.define('decision_outcomes', {
       id: { type: DataTypes.BIGINT, primaryKey: true, autoIncrement: true }, tenant_id: text(), decision_id: text(), action_id: text(),
-      outcome: text(), recorded_by: text(), recorded_at: now(),
+      actor_id: text(), outcome: text(), reason: { type: DataTypes.TEXT, allowNull: true }, recorded_by: text(), recorded_at: now(),
     }),
     SigningKey: s.define('signing_keys', {
       key_id: { ...text(), primaryKey: true }, public_key: text(), private_key_pem: { type: DataTypes.TEXT, allowNull: true },
