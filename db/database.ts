@@ -11,6 +11,7 @@ import { createPreferencesRepository } from './repositories/preferences-reposito
 import { createReceiptLedger } from './repositories/receipt-ledger';
 import { createReceiptOutbox } from './repositories/receipt-outbox';
 import { createSignalReader } from './repositories/signal-reader';
+import { createTenantMetricsRepository } from './repositories/tenant-metrics-repository';
 import { createUbiRepositories } from './repositories/ubi-repositories';
 import { createOutboxRepository } from './repositories/outbox-repository';
 import { createRetentionRepository } from './repositories/retention-repository';
@@ -31,6 +32,7 @@ export function createRepositories(sequelize: Sequelize, opts: { receiptSigningK
     decisions: createDecisionRepository(sequelize, models, ledger),
     decisionInputs: createDecisionContextReader(sequelize),
     signals: createSignalReader(sequelize),
+    tenantMetrics: createTenantMetricsRepository(sequelize),
     receiptOutbox: createReceiptOutbox(sequelize),
     ubi: createUbiRepositories(sequelize, ledger, audit),
     actionApprovals: createActionApprovalRepository(sequelize, ledger),
