@@ -160,7 +160,7 @@ describe('the chain shows tampering', () => {
     expect(body.verified_entries).toBe(1);
   });
 
-  it('when who made a change is rewritten, then that entry's hash no longer matches', async () => {
+  it("when who made a change is rewritten, then that entry's hash no longer matches", async () => {
     const fx = newTenant(app, 'audit-who');
     const [, , first] = await threeEntries(fx);
 
