@@ -1,4 +1,5 @@
 import { coversEnough, publishBreakdown, publishCount, rate, type Cell } from '../domain/k-anonymity';
+import { histogramPercentile } from '../domain/latency-histogram';
 import { METRICS_DEFAULT_WINDOW_DAYS, type TenantMetrics } from '../domain/model/tenant-metrics';
 import type { TenantMetricsRepository } from '../db/repositories/tenant-metrics-repository';
 
@@ -15,8 +16,8 @@ export interface TenantMetricsDeps {
 export async function tenantMetrics(deps: TenantMetricsDeps, tenantId: string, window: { since?: string; until?: string }, now = new Date()): Promise<TenantMetrics> {
   const until = window.until ? new Date(window.until) : now;
   const since = window.since ? new Date(window.since) : new Date(until.getTime() - METRICS_DEFAULT_WINDOW_DAYS * 86_400_000);
-  const [config, cells] = await Promise.all([deps.configs.get(tenantId), deps.metrics.cells(tenantId, since, until)]);
-  const k = config.min_group_size;
+  const k = (await deps.configs.get(tenantId)).min_group_size;
+  const cells = await deps.metrics.cells(tenantId, since, until, { now, minGroupSize: k });
   let suppressedCells = 0;
   const one = (cell: Cell | undefined) => {
     const p = publishCount(cell, k);
@@ -52,7 +53,7 @@ export async function tenantMetrics(deps: TenantMetricsDeps, tenantId: string, w
       acceptance_rate: rate(accepted, shown),
     },
     approvals: many(cells.byApprovalStatus),
-    latency_ms: latencyShown ? cells.latency : { p50: null, p95: null },
+    latency_ms: latencyShown ? { p50: histogramPercentile(cells.latencyBuckets, 0.5), p95: histogramPercentile(cells.latencyBuckets, 0.95) } : { p50: null, p95: null },
     suppressed_cells: suppressedCells,
   };
 }

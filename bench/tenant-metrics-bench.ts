@@ -5,7 +5,8 @@
  * The load is one tenant's BENCH_SCALE x 1,000,000 decisions spread over 90 days (the default retention, so what a
  * tenant keeps), 5,000 actors, four surfaces, with their actions, suppressions, outcomes (some "not useful") and
  * approvals, written by INSERT ... SELECT generate_series in chunks, then VACUUM ANALYZE (what autovacuum does after
- * a load). The default window (last 30 days) covers about a third of them; the 90-day window covers them all.
+ * a load). The default window (last 30 days) covers about a third of them; the 90-day window covers them all. The
+ * first call of each window rolls up its closed days (reported on its own); p50/p95 are over the calls after warm-up.
  * Figures go to stdout as JSON; progress to stderr.
  */
 import { QueryTypes } from 'sequelize';
@@ -93,15 +94,18 @@ async function main() {
     const measure = async (query: string) => {
       const lat: number[] = [];
       let body: Record<string, any> = {};
+      let firstMs = 0;
       for (let i = 0; i < WARMUP + CALLS; i++) {
         const t = performance.now();
         const res = await fetch(`${rt.apiUrl}/v1/mmm/tenants/${tenant}/metrics${query}`, { headers: { authorization: `Bearer ${token}` } });
         body = (await res.json()) as Record<string, any>;
         if (res.status !== 200) throw new Error(`metrics gave ${res.status}: ${JSON.stringify(body)}`);
+        if (i === 0) firstMs = performance.now() - t;
         if (i >= WARMUP) lat.push(performance.now() - t);
       }
       lat.sort((a, b) => a - b);
-      return { calls: CALLS, p50_ms: percentile(lat, 50), p95_ms: percentile(lat, 95), max_ms: percentile(lat, 100), decisions_in_window: body.decisions?.total, suppressed_cells: body.suppressed_cells };
+      // The first call of a window rolls up its closed days that are not yet (ADR 0016); later calls read the rollups.
+      return { first_call_ms_rolling_up_closed_days: Math.round(firstMs), calls: CALLS, p50_ms: percentile(lat, 50), p95_ms: percentile(lat, 95), max_ms: percentile(lat, 100), decisions_in_window: body.decisions?.total, suppressed_cells: body.suppressed_cells };
     };
     log('timing the default window (last 30 days) ...');
     const last30 = await measure('');

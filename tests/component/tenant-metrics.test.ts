@@ -48,6 +48,23 @@ async function arrange() {
   return fx;
 }
 
+/** What arrange() makes, as the metrics must count it (latency aside). */
+const EXPECTED = {
+  min_group_size: 3,
+  decisions: {
+    total: 11,
+    by_outcome: { shown: 8, suppressed: 3 },
+    // pr covers one actor; ci (the smallest other cell) goes too, else total - ide - ci would give pr back.
+    by_surface: { ide: 7 },
+  },
+  actions: { shown: 8, by_type: { mirror: 8 } },
+  suppressed: { snoozed: 3 },
+  // Dismissed and not useful cover one actor each.
+  outcomes: { accepted: 3, dismissed: null, ignored: 0, snoozed: 0, not_useful: null, acceptance_rate: 0.375 },
+  approvals: {},
+  suppressed_cells: 4,
+};
+
 describe('tenant metrics', () => {
   let fx: TenantFixture;
   beforeAll(async () => {
@@ -58,25 +75,7 @@ describe('tenant metrics', () => {
     const res = await app.request('GET', metricsPath(fx), { token: fx.admin });
 
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({
-      tenant_id: fx.tenant,
-      since: expect.any(String),
-      until: expect.any(String),
-      min_group_size: 3,
-      decisions: {
-        total: 11,
-        by_outcome: { shown: 8, suppressed: 3 },
-        // pr covers one actor; ci (the smallest other cell) goes too, else total - ide - ci would give pr back.
-        by_surface: { ide: 7 },
-      },
-      actions: { shown: 8, by_type: { mirror: 8 } },
-      suppressed: { snoozed: 3 },
-      // Dismissed and not useful cover one actor each.
-      outcomes: { accepted: 3, dismissed: null, ignored: 0, snoozed: 0, not_useful: null, acceptance_rate: 0.375 },
-      approvals: {},
-      latency_ms: { p50: expect.any(Number), p95: expect.any(Number) },
-      suppressed_cells: 4,
-    });
+    expect(res.body).toEqual({ ...EXPECTED, tenant_id: fx.tenant, since: expect.any(String), until: expect.any(String), latency_ms: { p50: expect.any(Number), p95: expect.any(Number) } });
     expect(Date.parse(res.body.until) - Date.parse(res.body.since)).toBe(30 * 86_400_000);
     expect(res.body.latency_ms.p95).toBeGreaterThanOrEqual(res.body.latency_ms.p50);
     for (const actor of ['a1', 'a2', 'a3', 'a4', 'b1', 'b2', 'b3', 'c1', 's1', 's2', 's3', 'svc-ide']) expect(JSON.stringify(res.body)).not.toMatch(new RegExp(`\\b${actor}\\b`));
@@ -135,6 +134,51 @@ describe('tenant metrics', () => {
     const statuses = await Promise.all([fx.service, fx.actor('a1'), other.admin, app.token({ tenant_id: fx.tenant, sub: 'ops', roles: ['mmm_admin'] })].map(async (token) => (await app.request('GET', metricsPath(fx), { token })).status));
 
     expect(statuses).toEqual([403, 403, 403, 200]);
+  });
+});
+
+describe('closed days are rolled up', () => {
+  const sql = (statement: string, replacements: Record<string, unknown>) => app.runtime.repos.sequelize.query(statement, { replacements });
+  /** Moves the tenant's decisions and outcomes `days` back, as if they had been made then. */
+  const shiftBack = (fx: TenantFixture, days: number) =>
+    Promise.all([
+      sql(`UPDATE decisions SET created_at = created_at - make_interval(days => :days) WHERE tenant_id = :t`, { t: fx.tenant, days }),
+      sql(`UPDATE decision_outcomes SET recorded_at = recorded_at - make_interval(days => :days) WHERE tenant_id = :t`, { t: fx.tenant, days }),
+    ]);
+  const read = async (fx: TenantFixture, query = '') => {
+    const res = await app.request('GET', metricsPath(fx, query), { token: fx.admin });
+    if (res.status !== 200) throw new Error(`metrics gave ${res.status}: ${JSON.stringify(res.body)}`);
+    const { since: _s, until: _u, ...counts } = res.body;
+    return counts;
+  };
+
+  it('when the decisions lie in closed days, then the rolled-up answer counts them as the raw rows do, read twice, and a window starting inside their day reads that day raw', async () => {
+    const fx = await arrange();
+    // Before any read: a day is rolled up once, when a read first covers it closed (nothing is ever stored in the past).
+    await shiftBack(fx, 5);
+
+    const rolled = await read(fx);
+    const again = await read(fx);
+    const since = new Date(Date.now() - 5 * 86_400_000 - 3_600_000).toISOString();
+    const headRaw = await read(fx, `?since=${encodeURIComponent(since)}`);
+
+    const { latency_ms: latency, tenant_id: _t, ...counts } = rolled;
+    expect(counts).toEqual(EXPECTED);
+    expect(latency.p95).toBeGreaterThanOrEqual(latency.p50);
+    expect(again).toEqual(rolled);
+    expect(headRaw).toEqual(rolled);
+    const [[days]] = (await sql('SELECT count(*)::int AS n FROM tenant_metrics_days WHERE tenant_id = :t', { t: fx.tenant })) as [[{ n: number }], unknown];
+    expect(days.n).toBeGreaterThanOrEqual(29);
+  });
+
+  it('when the retention purge removes the decisions, then their rolled-up days go too and the metrics are empty', async () => {
+    const fx = await arrange();
+    await shiftBack(fx, 10);
+    expect((await read(fx)).decisions.total).toBe(11);
+
+    await app.runtime.repos.retention.purgeExpired(fx.tenant, new Date(Date.now() - 9 * 86_400_000));
+
+    expect((await read(fx)).decisions).toEqual({ total: 0, by_outcome: {}, by_surface: {} });
   });
 });
 
