@@ -43,21 +43,22 @@ SELECT 'bd-' || g, :tenant, 'actor-' || (g % ${ACTORS}), (ARRAY['ide','ci','pr',
         CASE WHEN g % 3 = 0 THEN jsonb_build_array(jsonb_build_object('action_id', 'ba-' || g, 'type', 'mirror'), jsonb_build_object('action_id', 'bb-' || g, 'type', 'mentor'))
              ELSE jsonb_build_array(jsonb_build_object('action_id', 'ba-' || g, 'type', (ARRAY['mirror','mentor','multiplier'])[1 + g % 3])) END
       ELSE '[]'::jsonb END,
-    'suppressed', CASE WHEN k.outcome = 'suppressed' THEN jsonb_build_array(jsonb_build_object('playbook_id', 'pb-1', 'reason', (ARRAY['fatigue_limit','cooldown','quiet_hours','snoozed','opted_out'])[1 + g % 5]))
+    'suppressed', CASE WHEN k.outcome = 'suppressed' THEN jsonb_build_array(jsonb_build_object('playbook_id', 'pb-1', 'reason', (ARRAY['fatigue_limit','cooldown','quiet_hours','snoozed','opted_out'])[1 + (g / 10) % 5]))
       ELSE '[]'::jsonb END) AS body) AS o`;
 
 /** Outcomes for 40 % of the shown decisions, recorded a few minutes later; a tenth of the dismissals "not useful". */
 const INSERT_OUTCOMES = `
 INSERT INTO decision_outcomes (tenant_id, decision_id, action_id, actor_id, outcome, reason, recorded_by, recorded_at)
 SELECT :tenant, 'bd-' || g, 'ba-' || g, 'actor-' || (g % ${ACTORS}), o.outcome,
-       CASE WHEN o.outcome = 'dismissed' AND g % 50 < 5 THEN 'not_useful' END, 'svc', now() - ((g % ${DAYS * 1440}) * interval '1 minute') + interval '3 minutes' - interval '1 hour'
+       CASE WHEN o.outcome = 'dismissed' AND g % 7 = 0 THEN 'not_useful' END, 'svc', now() - ((g % ${DAYS * 1440}) * interval '1 minute') + interval '3 minutes' - interval '1 hour'
   FROM generate_series(:from, :to) AS g
   CROSS JOIN LATERAL (SELECT (ARRAY['accepted','dismissed','ignored','snoozed','accepted'])[1 + (g / 10) % 5] AS outcome) AS o
  WHERE g % 10 < 4`;
 
+/** One approval per 50 decisions, in every status. */
 const INSERT_APPROVALS = `
 INSERT INTO action_approvals (action_id, tenant_id, decision_id, actor_id, workflow_id, status, action_digest, expires_at, created_at)
-SELECT 'bap-' || g, :tenant, 'bd-' || g, 'actor-' || (g % ${ACTORS}), 'bench-approval', (ARRAY['approved','rejected','expired','executed','failed','pending'])[1 + g % 6], 'digest',
+SELECT 'bap-' || g, :tenant, 'bd-' || g, 'actor-' || (g % ${ACTORS}), 'bench-approval', (ARRAY['approved','rejected','expired','executed','failed','pending'])[1 + (g / 50) % 6], 'digest',
        now() + interval '1 hour', now() - ((g % ${DAYS * 1440}) * interval '1 minute')
   FROM generate_series(:from, :to) AS g WHERE g % 50 = 0`;
 

@@ -17,9 +17,9 @@
  * Metrics. A decision's shown action types and suppression reasons become stored generated columns (computed once
  * when the row is written, existing rows included), outcomes carry their decision's actor (for the minimum group
  * size) and the "not useful" reason, and covering indexes let each aggregate read the index alone. Closed UTC days
- * are rolled up once into tenant_metrics_daily (one row per day and cell: its count and up to 100 of its distinct
- * actors, enough to tell whether a window's cell reaches a minimum group size of up to 100; ADR 0016), and
- * tenant_metrics_days records which days are rolled up (a day with nothing in it too).
+ * and hours are rolled up once into tenant_metrics_rollups (one row per period and cell: its count and up to 100 of
+ * its distinct actors, enough to tell whether a window's cell reaches a minimum group size of up to 100; ADR 0016),
+ * and tenant_metrics_periods records which periods are rolled up (one with nothing in it too).
  */
 export const name = '010-audit-chain-and-metrics';
 export const up = `
@@ -71,20 +71,22 @@ CREATE INDEX IF NOT EXISTS decision_outcomes_metrics_idx ON decision_outcomes (t
 DROP INDEX IF EXISTS decision_outcomes_tenant_idx;
 
 
-CREATE TABLE IF NOT EXISTS tenant_metrics_daily (
-  tenant_id  text NOT NULL,
-  day        date NOT NULL,
-  dim        text NOT NULL,
-  key        text NOT NULL,
-  n          bigint NOT NULL,
-  actors     text[],
-  PRIMARY KEY (tenant_id, day, dim, key)
+CREATE TABLE IF NOT EXISTS tenant_metrics_rollups (
+  tenant_id     text NOT NULL,
+  unit          text NOT NULL CHECK (unit IN ('day', 'hour')),
+  period_start  timestamptz NOT NULL,
+  dim           text NOT NULL,
+  key           text NOT NULL,
+  n             bigint NOT NULL,
+  actors        text[],
+  PRIMARY KEY (tenant_id, unit, period_start, dim, key)
 );
-CREATE TABLE IF NOT EXISTS tenant_metrics_days (
-  tenant_id  text NOT NULL,
-  day        date NOT NULL,
-  rolled_at  timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (tenant_id, day)
+CREATE TABLE IF NOT EXISTS tenant_metrics_periods (
+  tenant_id     text NOT NULL,
+  unit          text NOT NULL,
+  period_start  timestamptz NOT NULL,
+  rolled_at     timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (tenant_id, unit, period_start)
 );
 
 CREATE INDEX IF NOT EXISTS action_approvals_metrics_idx ON action_approvals (tenant_id, created_at) INCLUDE (actor_id, status);

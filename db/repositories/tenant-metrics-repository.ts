@@ -1,8 +1,9 @@
-import { QueryTypes, type Sequelize } from 'sequelize';
+import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
 import type { Cell } from '../../domain/k-anonymity';
 import { latencyBucketSql } from '../../domain/latency-histogram';
+import { DAY_MS, HOUR_MS, periodStarts, planWindow, type Range } from '../../domain/metrics-window';
 
-/** The raw cells of one tenant's window: every count with the number of distinct actors it covers. */
+/** The cells of one tenant's window: every count with the distinct actors it covers (counted as far as k needs). */
 export interface MetricsCells {
   decisionTotal: Cell;
   byOutcome: Record<string, Cell>;
@@ -18,14 +19,15 @@ export interface MetricsCells {
 }
 
 /**
- * Up to this many distinct actors are kept per day and cell. The union of those samples over a window reaches a
- * minimum group size k <= SAMPLE exactly when the cell's real distinct actors do: a day with more actors than the
- * sample holds at least SAMPLE >= k on its own, and a day with fewer is complete. Above it, the raw rows are read.
+ * Up to this many distinct actors are kept per period and cell. Whether the union over a window's parts reaches a
+ * minimum group size k <= ACTOR_SAMPLE is then exact: a part with more actors than its sample keeps at least k on its
+ * own, a part with fewer is complete. So each part is read with its first k actors only; above ACTOR_SAMPLE, the
+ * window is read raw.
  */
 export const ACTOR_SAMPLE = 100;
-/** A UTC day is rolled up once it has been over this long: decisions are stored within seconds of created_at. */
-const SETTLE_MS = 15 * 60_000;
-const DAY_MS = 86_400_000;
+
+type Unit = 'day' | 'hour';
+const UNIT_MS: Record<Unit, number> = { day: DAY_MS, hour: HOUR_MS };
 
 interface Row {
   dim: string;
@@ -35,12 +37,12 @@ interface Row {
 }
 
 /**
- * Every cell a decision or an outcome counts in, one row per (day, cell, actor), from the decisions and outcomes the
- * `dw` and `ow` CTEs select: a decision counts in total, its outcome and surface, once per shown action (by type and
- * in the actions total) and once per suppression reason; an outcome by its kind and, for "not useful", once more.
+ * Every cell a decision or an outcome counts in, one row per (period, cell, actor), from the decisions and outcomes
+ * the `dw` and `ow` CTEs select: a decision counts in total, its outcome and surface, once per shown action (by type
+ * and in the actions total) and once per suppression reason; an outcome by its kind and, for "not useful", once more.
  */
 const CELLS = `
-  SELECT (d.created_at AT TIME ZONE 'UTC')::date AS day, c.dim, c.key, d.actor_id
+  SELECT date_trunc(:unit, d.created_at, 'UTC') AS period, c.dim, c.key, d.actor_id
     FROM dw AS d CROSS JOIN LATERAL (
       SELECT 'total', '' UNION ALL SELECT 'outcome', d.outcome UNION ALL SELECT 'surface', d.surface
       UNION ALL SELECT 'action_type', t FROM jsonb_array_elements_text(d.action_types) AS t
@@ -48,36 +50,39 @@ const CELLS = `
       UNION ALL SELECT 'suppressed', t FROM jsonb_array_elements_text(d.suppressed_reasons) AS t
     ) AS c(dim, key)
   UNION ALL
-  SELECT (o.recorded_at AT TIME ZONE 'UTC')::date, c.dim, c.key, o.actor_id
+  SELECT date_trunc(:unit, o.recorded_at, 'UTC'), c.dim, c.key, o.actor_id
     FROM ow AS o CROSS JOIN LATERAL (
       SELECT 'outcome_recorded', o.outcome UNION ALL SELECT 'not_useful', '' WHERE o.reason = 'not_useful'
     ) AS c(dim, key)`;
-const LATENCY = `SELECT (created_at AT TIME ZONE 'UTC')::date AS day, ${latencyBucketSql('latency_ms')} AS bucket FROM dw`;
+const LATENCY = `SELECT date_trunc(:unit, created_at, 'UTC') AS period, ${latencyBucketSql('latency_ms')} AS bucket FROM dw`;
 
-/** Decisions and outcomes of the given `range` predicate (over the time column named `t`), one tenant. */
+/** Decisions and outcomes of one tenant whose time (the column named `t`) passes `range`. */
 function sources(range: (t: string) => string): string {
   return `dw AS (SELECT actor_id, outcome, surface, latency_ms, action_types, suppressed_reasons, created_at FROM decisions WHERE tenant_id = :tenantId AND ${range('created_at')}),
   ow AS (SELECT actor_id, outcome, reason, recorded_at FROM decision_outcomes WHERE tenant_id = :tenantId AND ${range('recorded_at')})`;
 }
 
 const ROLL_UP = `
-WITH ${sources((t) => `${t} >= :from AND ${t} < :to AND (${t} AT TIME ZONE 'UTC')::date = ANY(CAST(:days AS date[]))`)}
-INSERT INTO tenant_metrics_daily (tenant_id, day, dim, key, n, actors)
-SELECT :tenantId, day, dim, key, sum(n), (array_agg(actor_id))[1:${ACTOR_SAMPLE}]
-  FROM (SELECT day, dim, key, actor_id, count(*) AS n FROM (${CELLS}) AS c GROUP BY day, dim, key, actor_id) AS per_actor GROUP BY day, dim, key
+WITH ${sources((t) => `${t} >= :from AND ${t} < :to AND date_trunc(:unit, ${t}, 'UTC') = ANY(CAST(:periods AS timestamptz[]))`)}
+INSERT INTO tenant_metrics_rollups (tenant_id, unit, period_start, dim, key, n, actors)
+SELECT :tenantId, :unit, period, dim, key, sum(n), (array_agg(actor_id))[1:${ACTOR_SAMPLE}]
+  FROM (SELECT period, dim, key, actor_id, count(*) AS n FROM (${CELLS}) AS c GROUP BY period, dim, key, actor_id) AS per_actor GROUP BY period, dim, key
 UNION ALL
-SELECT :tenantId, day, 'latency', bucket::text, count(*), NULL FROM (${LATENCY}) AS l GROUP BY day, bucket
+SELECT :tenantId, :unit, period, 'latency', bucket::text, count(*), NULL FROM (${LATENCY}) AS l GROUP BY period, bucket
 ON CONFLICT DO NOTHING`;
 
 /**
- * The window: its rolled-up whole days plus the raw rows of the parts before and after them (today, and the part of
- * the first day the window starts in). Actors are counted over the union of the samples and the raw actors.
+ * The window: its rolled-up days and hours, plus the raw rows of what is left at either end. Actors are counted over
+ * the union of each part's first k actors.
  */
 const READ = `
-WITH ${sources((t) => `((${t} >= :since AND ${t} < :headEnd) OR (${t} >= :tailStart AND ${t} < :until))`)},
+WITH ${sources((t) => `((${t} >= :rawHeadFrom AND ${t} < :rawHeadTo) OR (${t} >= :rawTailFrom AND ${t} < :rawTailTo))`)},
 raw AS (SELECT dim, key, actor_id, count(*) AS n FROM (${CELLS}) AS c GROUP BY dim, key, actor_id),
 parts AS MATERIALIZED (
-  SELECT dim, key, n, actors[1:CAST(:sample AS int)] AS actors FROM tenant_metrics_daily WHERE tenant_id = :tenantId AND day >= :fullFrom AND day < :fullTo
+  SELECT dim, key, n, actors[1:CAST(:sample AS int)] AS actors FROM tenant_metrics_rollups
+   WHERE tenant_id = :tenantId AND (
+         (unit = 'day' AND period_start >= :dayFrom AND period_start < :dayTo)
+      OR (unit = 'hour' AND ((period_start >= :hourAFrom AND period_start < :hourATo) OR (period_start >= :hourBFrom AND period_start < :hourBTo))))
   UNION ALL
   SELECT dim, key, sum(n), (array_agg(actor_id))[1:CAST(:sample AS int)] FROM raw GROUP BY dim, key
   UNION ALL
@@ -92,62 +97,68 @@ const APPROVAL_CELLS = `
 SELECT 'status' AS dim, status AS key, count(*) AS n, count(DISTINCT actor_id) AS actors
   FROM action_approvals WHERE tenant_id = :tenantId AND created_at >= :since AND created_at < :until GROUP BY status`;
 
+const MISSING = `
+SELECT to_char(p AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS period FROM unnest(CAST(:periods AS timestamptz[])) AS p
+ WHERE NOT EXISTS (SELECT 1 FROM tenant_metrics_periods m WHERE m.tenant_id = :tenantId AND m.unit = :unit AND m.period_start = p)
+ ORDER BY p`;
+
 function cellsOf(rows: Row[], dim: string): Record<string, Cell> {
   const out: Record<string, Cell> = {};
   for (const r of rows) if (r.dim === dim) out[r.key] = { count: Number(r.n), actors: Number(r.actors) };
   return out;
 }
 
-const startOfDay = (ms: number) => Math.floor(ms / DAY_MS) * DAY_MS;
-const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const pgArray = (isoTimes: string[]) => `{${isoTimes.join(',')}}`;
+const iso = (ms: number) => new Date(ms).toISOString();
+const EMPTY: Range = { from: 0, to: 0 };
 
 /**
- * Tenant metrics are SQL aggregates: no decision row is ever loaded into Node (FR-13). Whole UTC days are rolled up
- * the first time a read covers them once they are closed, so a read then touches one row per day and cell plus the
- * raw rows of at most two partial days (ADR 0016).
+ * Tenant metrics are SQL aggregates: no decision row is ever loaded into Node (FR-13). Closed UTC days and hours are
+ * rolled up the first time a read covers them (domain/metrics-window.ts says which), so a read touches one row per
+ * period and cell plus the raw rows of under an hour at either end (ADR 0016).
  */
 export function createTenantMetricsRepository(sequelize: Sequelize) {
-  const select = <T extends object>(sql: string, replacements: Record<string, unknown>) => sequelize.query<T>(sql, { replacements, type: QueryTypes.SELECT });
+  const select = <T extends object>(sql: string, replacements: Record<string, unknown>, transaction?: Transaction) =>
+    sequelize.query<T>(sql, { replacements, type: QueryTypes.SELECT, transaction });
 
-  /** Rolls up the closed whole days of [fromMs, toMs) that are not yet, under a per-tenant lock (one roller at a time). */
-  async function rollUp(tenantId: string, fromMs: number, toMs: number): Promise<void> {
-    const wanted: string[] = [];
-    for (let d = fromMs; d < toMs; d += DAY_MS) wanted.push(isoDay(d));
-    if (wanted.length === 0) return;
-    const missing = async (transaction?: import('sequelize').Transaction) =>
-      (await sequelize.query<{ day: string }>(
-        `SELECT to_char(w, 'YYYY-MM-DD') AS day FROM unnest(CAST(:wanted AS date[])) AS w
-          WHERE NOT EXISTS (SELECT 1 FROM tenant_metrics_days m WHERE m.tenant_id = :tenantId AND m.day = w)`,
-        { replacements: { tenantId, wanted: `{${wanted.join(',')}}` }, type: QueryTypes.SELECT, transaction },
-      )).map((r) => r.day).sort();
-    if ((await missing()).length === 0) return;
+  const missing = async (tenantId: string, unit: Unit, periods: string[], transaction?: Transaction) =>
+    (await select<{ period: string }>(MISSING, { tenantId, unit, periods: pgArray(periods) }, transaction)).map((r) => r.period);
+
+  /** Rolls up the periods not rolled up yet, under a per-tenant lock (one roller at a time; the others then find them done). */
+  async function rollUp(tenantId: string, wanted: Array<{ unit: Unit; periods: string[] }>): Promise<void> {
+    const todo = (await Promise.all(wanted.filter((w) => w.periods.length).map(async (w) => ({ ...w, periods: await missing(tenantId, w.unit, w.periods) })))).filter((w) => w.periods.length);
+    if (todo.length === 0) return;
     await sequelize.transaction(async (transaction) => {
       await sequelize.query("SELECT pg_advisory_xact_lock(hashtext('tenant_metrics:' || :tenantId))", { replacements: { tenantId }, transaction });
-      const days = await missing(transaction);
-      if (days.length === 0) return;
-      const span = { from: new Date(Date.parse(days[0])), to: new Date(Date.parse(days[days.length - 1]) + DAY_MS) };
-      const replacements = { tenantId, ...span, days: `{${days.join(',')}}` };
-      await sequelize.query(ROLL_UP, { replacements, transaction });
-      await sequelize.query('INSERT INTO tenant_metrics_days (tenant_id, day) SELECT :tenantId, unnest(CAST(:days AS date[])) ON CONFLICT DO NOTHING', { replacements, transaction });
+      for (const w of todo) {
+        const periods = await missing(tenantId, w.unit, w.periods, transaction);
+        if (periods.length === 0) continue;
+        const replacements = { tenantId, unit: w.unit, periods: pgArray(periods), from: periods[0], to: iso(Date.parse(periods[periods.length - 1]) + UNIT_MS[w.unit]) };
+        await sequelize.query(ROLL_UP, { replacements, transaction });
+        await sequelize.query('INSERT INTO tenant_metrics_periods (tenant_id, unit, period_start) SELECT :tenantId, :unit, unnest(CAST(:periods AS timestamptz[])) ON CONFLICT DO NOTHING', { replacements, transaction });
+      }
     });
   }
 
   return {
     /** `minGroupSize` above the actor sample is answered from the raw rows alone (exact, slower). */
     async cells(tenantId: string, since: Date, until: Date, opts: { now?: Date; minGroupSize?: number } = {}): Promise<MetricsCells> {
-      const now = (opts.now ?? new Date()).getTime();
-      const useRollups = (opts.minGroupSize ?? 0) <= ACTOR_SAMPLE;
-      const fullFrom = Math.ceil(since.getTime() / DAY_MS) * DAY_MS;
-      const fullTo = Math.min(startOfDay(until.getTime()), startOfDay(now - SETTLE_MS));
-      const whole = useRollups && fullTo > fullFrom;
-      if (whole) await rollUp(tenantId, fullFrom, fullTo);
-      // Without whole days the raw part is the whole window (head ends and tail starts at `until`).
+      const k = opts.minGroupSize ?? ACTOR_SAMPLE;
+      const plan = k <= ACTOR_SAMPLE
+        ? planWindow(since.getTime(), until.getTime(), (opts.now ?? new Date()).getTime())
+        : { days: null, hours: [], raw: [{ from: since.getTime(), to: until.getTime() }] };
+      await rollUp(tenantId, [
+        { unit: 'day', periods: plan.days ? periodStarts(plan.days, DAY_MS).map(iso) : [] },
+        { unit: 'hour', periods: plan.hours.flatMap((h) => periodStarts(h, HOUR_MS)).map(iso) },
+      ]);
+      const [rawHead = EMPTY, rawTail = EMPTY] = plan.raw;
+      const [hourA = EMPTY, hourB = EMPTY] = plan.hours;
+      const days = plan.days ?? EMPTY;
       const r = {
-        tenantId, since, until,
-        fullFrom: isoDay(whole ? fullFrom : 0), fullTo: isoDay(whole ? fullTo : 0),
-        headEnd: whole ? new Date(fullFrom) : until, tailStart: whole ? new Date(fullTo) : until,
-        // k distinct actors per part tell as well as all of them whether the union reaches k (see ACTOR_SAMPLE).
-        sample: Math.max(1, opts.minGroupSize ?? ACTOR_SAMPLE),
+        tenantId, since, until, unit: 'hour', sample: Math.max(1, k),
+        rawHeadFrom: iso(rawHead.from), rawHeadTo: iso(rawHead.to), rawTailFrom: iso(rawTail.from), rawTailTo: iso(rawTail.to),
+        dayFrom: iso(days.from), dayTo: iso(days.to),
+        hourAFrom: iso(hourA.from), hourATo: iso(hourA.to), hourBFrom: iso(hourB.from), hourBTo: iso(hourB.to),
       };
       const [rows, approvals] = await Promise.all([select<Row>(READ, r), select<Row>(APPROVAL_CELLS, r)]);
       const latency = cellsOf(rows, 'latency');

@@ -152,7 +152,7 @@ describe('closed days are rolled up', () => {
     return counts;
   };
 
-  it('when the decisions lie in closed days, then the rolled-up answer counts them as the raw rows do, read twice, and a window starting inside their day reads that day raw', async () => {
+  it('when the decisions lie in closed days, then the rolled-up answer counts them as the raw rows do, read twice, and a window starting inside their day reads it from hour rollups and raw rows', async () => {
     const fx = await arrange();
     // Before any read: a day is rolled up once, when a read first covers it closed (nothing is ever stored in the past).
     await shiftBack(fx, 5);
@@ -167,8 +167,10 @@ describe('closed days are rolled up', () => {
     expect(latency.p95).toBeGreaterThanOrEqual(latency.p50);
     expect(again).toEqual(rolled);
     expect(headRaw).toEqual(rolled);
-    const [[days]] = (await sql('SELECT count(*)::int AS n FROM tenant_metrics_days WHERE tenant_id = :t', { t: fx.tenant })) as [[{ n: number }], unknown];
-    expect(days.n).toBeGreaterThanOrEqual(29);
+    const [units] = (await sql('SELECT unit, count(*)::int AS n FROM tenant_metrics_periods WHERE tenant_id = :t GROUP BY unit ORDER BY unit', { t: fx.tenant })) as [Array<{ unit: string; n: number }>, unknown];
+    // 29 whole days, the hours at both ends of each window.
+    expect(units.map((u) => u.unit)).toEqual(['day', 'hour']);
+    expect(units[0].n).toBeGreaterThanOrEqual(29);
   });
 
   it('when the retention purge removes the decisions, then their rolled-up days go too and the metrics are empty', async () => {
