@@ -23,8 +23,9 @@ const count = z.number().int().nullable().describe('null when it covers fewer ac
 /** FR-13: aggregate counts only; no actor id anywhere in it. */
 export const tenantMetricsSchema = z.object({
   tenant_id: idSchema,
-  since: timestampSchema,
-  until: timestampSchema,
+  // Any instant: a default since (30 days before a given until) may fall before the years a request may name.
+  since: z.iso.datetime(),
+  until: z.iso.datetime(),
   min_group_size: z.number().int(),
   decisions: z.object({ total: count, by_outcome: counts, by_surface: counts }),
   actions: z.object({ shown: count, by_type: counts }),

@@ -328,7 +328,7 @@ describe('POST /v1/mmm/decisions/{decision_id}/outcomes', () => {
     const res = await app.request('POST', `/v1/mmm/decisions/${decisionId}/outcomes`, { token: fx.service, body: { action_id: actionId, outcome: 'accepted' } });
 
     expect(res.status).toBe(201);
-    expect(res.body).toEqual({ decision_id: decisionId, action_id: actionId, outcome: 'accepted', recorded_at: expect.stringMatching(ISO) });
+    expect(res.body).toEqual({ decision_id: decisionId, action_id: actionId, outcome: 'accepted', reason: null, recorded_at: expect.stringMatching(ISO) });
   });
 
   it('when the actor themself records the outcome, then it is accepted', async () => {
