@@ -15,7 +15,7 @@ export function tenantRoutes(deps: { audit: AuditLog } & TenantMetricsDeps) {
   return [
     defineRoute({
       method: 'get', path: '/v1/mmm/tenants/:tenant_id/metrics', tag: 'tenant', auth: TENANT_ADMINS,
-      summary: "Aggregate counts of the tenant's decisions, actions, outcomes and approvals over `since`..`until` (default the last 30 days); never per actor, cells below the minimum group size left out",
+      summary: "Aggregate counts of the tenant's decisions, actions, outcomes and approvals over `since`..`until` (default the last 30 days; `until` must be after `since`, at most 366 days apart, else 400 naming the field); never per actor, cells below the minimum group size left out",
       params, query: tenantMetricsQuerySchema, response: tenantMetricsSchema,
       async handler({ params: p, query }) {
         return { body: await tenantMetrics(deps, p.tenant_id, query) };
