@@ -77,7 +77,7 @@ CREATE TABLE IF NOT EXISTS tenant_metrics_rollups (
   period_start  timestamptz NOT NULL,
   dim           text NOT NULL,
   key           text NOT NULL,
-  n             bigint NOT NULL,
+  cell_count    bigint NOT NULL,
   actors        text[],
   PRIMARY KEY (tenant_id, unit, period_start, dim, key)
 );

@@ -64,7 +64,7 @@ function sources(range: (t: string) => string): string {
 
 const ROLL_UP = `
 WITH ${sources((t) => `${t} >= :from AND ${t} < :to AND date_trunc(:unit, ${t}, 'UTC') = ANY(CAST(:periods AS timestamptz[]))`)}
-INSERT INTO tenant_metrics_rollups (tenant_id, unit, period_start, dim, key, n, actors)
+INSERT INTO tenant_metrics_rollups (tenant_id, unit, period_start, dim, key, cell_count, actors)
 SELECT :tenantId, :unit, period, dim, key, sum(n), (array_agg(actor_id))[1:${ACTOR_SAMPLE}]
   FROM (SELECT period, dim, key, actor_id, count(*) AS n FROM (${CELLS}) AS c GROUP BY period, dim, key, actor_id) AS per_actor GROUP BY period, dim, key
 UNION ALL
@@ -79,7 +79,7 @@ const READ = `
 WITH ${sources((t) => `((${t} >= :rawHeadFrom AND ${t} < :rawHeadTo) OR (${t} >= :rawTailFrom AND ${t} < :rawTailTo))`)},
 raw AS (SELECT dim, key, actor_id, count(*) AS n FROM (${CELLS}) AS c GROUP BY dim, key, actor_id),
 parts AS MATERIALIZED (
-  SELECT dim, key, n, actors[1:CAST(:sample AS int)] AS actors FROM tenant_metrics_rollups
+  SELECT dim, key, cell_count AS n, actors[1:CAST(:sample AS int)] AS actors FROM tenant_metrics_rollups
    WHERE tenant_id = :tenantId AND (
          (unit = 'day' AND period_start >= :dayFrom AND period_start < :dayTo)
       OR (unit = 'hour' AND ((period_start >= :hourAFrom AND period_start < :hourATo) OR (period_start >= :hourBFrom AND period_start < :hourBTo))))
