@@ -112,6 +112,17 @@ const pgArray = (isoTimes: string[]) => `{${isoTimes.join(',')}}`;
 const iso = (ms: number) => new Date(ms).toISOString();
 const EMPTY: Range = { from: 0, to: 0 };
 
+/** Sorted period starts split where one does not follow the last by exactly `unitMs`. */
+function consecutiveRuns(periods: string[], unitMs: number): string[][] {
+  const runs: string[][] = [];
+  for (const p of periods) {
+    const last = runs[runs.length - 1];
+    if (last && Date.parse(p) - Date.parse(last[last.length - 1]) === unitMs) last.push(p);
+    else runs.push([p]);
+  }
+  return runs;
+}
+
 /**
  * Tenant metrics are SQL aggregates: no decision row is ever loaded into Node (FR-13). Closed UTC days and hours are
  * rolled up the first time a read covers them (domain/metrics-window.ts says which), so a read touches one row per
@@ -131,11 +142,12 @@ export function createTenantMetricsRepository(sequelize: Sequelize) {
     await sequelize.transaction(async (transaction) => {
       await sequelize.query("SELECT pg_advisory_xact_lock(hashtext('tenant_metrics:' || :tenantId))", { replacements: { tenantId }, transaction });
       for (const w of todo) {
-        const periods = await missing(tenantId, w.unit, w.periods, transaction);
-        if (periods.length === 0) continue;
-        const replacements = { tenantId, unit: w.unit, periods: pgArray(periods), from: periods[0], to: iso(Date.parse(periods[periods.length - 1]) + UNIT_MS[w.unit]) };
-        await sequelize.query(ROLL_UP, { replacements, transaction });
-        await sequelize.query('INSERT INTO tenant_metrics_periods (tenant_id, unit, period_start) SELECT :tenantId, :unit, unnest(CAST(:periods AS timestamptz[])) ON CONFLICT DO NOTHING', { replacements, transaction });
+        // Each run of consecutive periods is one scan of its own time range (the hours at a window's two ends are a month apart).
+        for (const periods of consecutiveRuns(await missing(tenantId, w.unit, w.periods, transaction), UNIT_MS[w.unit])) {
+          const replacements = { tenantId, unit: w.unit, periods: pgArray(periods), from: periods[0], to: iso(Date.parse(periods[periods.length - 1]) + UNIT_MS[w.unit]) };
+          await sequelize.query(ROLL_UP, { replacements, transaction });
+          await sequelize.query('INSERT INTO tenant_metrics_periods (tenant_id, unit, period_start) SELECT :tenantId, :unit, unnest(CAST(:periods AS timestamptz[])) ON CONFLICT DO NOTHING', { replacements, transaction });
+        }
       }
     });
   }
