@@ -19,10 +19,11 @@ import { metricsText, opsRoutes } from './routes/ops-routes';
 import { playbookRoutes, policyRoutes } from './routes/admin-routes';
 import { preferenceRoutes } from './routes/preference-routes';
 import { receiptRoutes } from './routes/receipt-routes';
+import { tenantRoutes } from './routes/tenant-routes';
 import { ubiRoutes, type UbiRouteDeps } from './routes/ubi-routes';
 
 export interface AppDeps {
-  repos: Pick<Repositories, 'decisions' | 'ledger' | 'preferences' | 'playbooks' | 'policies'>;
+  repos: Pick<Repositories, 'decisions' | 'ledger' | 'preferences' | 'playbooks' | 'policies' | 'audit' | 'tenantMetrics' | 'ubi'>;
   decide: DecideService;
   verifier: TokenVerifier;
   metrics: Metrics;
@@ -52,6 +53,7 @@ export function allRoutes(deps: AppDeps): RouteSpec[] {
     ...preferenceRoutes({ preferences: deps.repos.preferences }),
     ...playbookRoutes({ playbooks: deps.repos.playbooks }),
     ...policyRoutes({ policies: deps.repos.policies, schedules: deps.ubi?.schedules }),
+    ...tenantRoutes({ audit: deps.repos.audit, metrics: deps.repos.tenantMetrics, configs: { get: (t) => deps.repos.ubi.configs.get(t) } }),
     ...opsRoutes({ checks: deps.checks, metrics: deps.metrics, version: deps.version }),
     ...ubiRoutes(() => {
       if (!deps.ubi) throw new Error('UBI routes were mounted without their dependencies');

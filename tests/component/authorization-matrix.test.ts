@@ -161,6 +161,8 @@ describe('the route table', () => {
     'POST /v1/mmm/playbooks/:id/publish': 'mmm_admin,tenant_admin | tenant:token',
     'GET /v1/mmm/tenants/:tenant_id/policy': 'mmm_admin,tenant_admin | tenant:path',
     'PUT /v1/mmm/tenants/:tenant_id/policy': 'mmm_admin,tenant_admin | tenant:path',
+    'GET /v1/mmm/tenants/:tenant_id/metrics': 'mmm_admin,tenant_admin | tenant:path',
+    'GET /v1/mmm/tenants/:tenant_id/audit': 'mmm_admin,tenant_admin | tenant:path',
     'GET /v1/mmm/health': 'public',
     'GET /v1/mmm/ready': 'public',
     'POST /v1/ubi/events': 'service | tenant:token',
