@@ -69,19 +69,27 @@ export interface LoadResult {
 
 export type DecideLoad = (concurrency: number, total: number, durationMs?: number) => Promise<{ result: LoadResult; cpu: CpuGroups }>;
 
-/** Readies the seeded `bench` tenant (SEED_DEMO=true, DEMO_TENANT_ID=bench) and returns its decide load. */
-export async function prepareDecideLoad(rt: Runtime): Promise<DecideLoad> {
-  // A policy that never suppresses for fatigue, so every decision runs the whole path (match, render, reserve, record).
-  const { tenant_id: _t, version: _v, policy_snapshot_id: _p, updated_at: _u, ...policy } = await rt.repos.policies.get('bench');
-  await rt.repos.policies.put('bench', { ...policy, max_nudges_per_window: 1000, cooldown_minutes: 0 }, 'bench');
-  // The demo's failing-builds playbook without its cool-down: every decision shows an action, the longest path.
-  const builds = (await rt.repos.playbooks.list('bench')).find((p) => p.category === 'build_health');
+/**
+ * Readies the seeded `bench` tenant for a decide load: a policy that never suppresses for fatigue, and the demo's
+ * failing-builds playbook without its cool-down, so every decision runs the whole path (match, render, reserve,
+ * record) and shows an action. Returns a service token signed with `jwtSecret` and the signal each request carries.
+ */
+export async function prepareBenchTenant(repos: Runtime['repos'], jwtSecret: string) {
+  const { tenant_id: _t, version: _v, policy_snapshot_id: _p, updated_at: _u, ...policy } = await repos.policies.get('bench');
+  await repos.policies.put('bench', { ...policy, max_nudges_per_window: 1000, cooldown_minutes: 0 }, 'bench');
+  const builds = (await repos.playbooks.list('bench')).find((p) => p.category === 'build_health');
   if (!builds) throw new Error('the seeded build_health playbook is missing');
   const { playbook_id: id, tenant_id: _pt, version: _pv, status: _ps, published_version: _pp, created_at: _pc, updated_at: _pu, ...definition } = builds;
-  await rt.repos.playbooks.update('bench', id, { ...definition, actions: definition.actions.map((a) => ({ ...a, cooldown_minutes: 0 })) }, 'bench');
-  await rt.repos.playbooks.publish('bench', id, 'bench');
-  const token = signDevToken(rt.jwtSecret, { sub: 'bench', tenant_id: 'bench', roles: ['service'] }, 24 * 3600);
+  await repos.playbooks.update('bench', id, { ...definition, actions: definition.actions.map((a) => ({ ...a, cooldown_minutes: 0 })) }, 'bench');
+  await repos.playbooks.publish('bench', id, 'bench');
+  const token = signDevToken(jwtSecret, { sub: 'bench', tenant_id: 'bench', roles: ['service'] }, 24 * 3600);
   const signal = { signal_id: 'x', source: 'ubi', kind: 'build_failures', severity: 'medium', occurred_at: new Date().toISOString(), payload: { failed_builds: 4, failing_step: 'unit-tests' } };
+  return { token, signal };
+}
+
+/** Readies the seeded `bench` tenant (SEED_DEMO=true, DEMO_TENANT_ID=bench) and returns its decide load. */
+export async function prepareDecideLoad(rt: Runtime): Promise<DecideLoad> {
+  const { token, signal } = await prepareBenchTenant(rt.repos, rt.jwtSecret);
   let offset = 0;
 
   return (concurrency: number, total: number, durationMs = 0) =>

@@ -15,10 +15,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { QueryTypes } from 'sequelize';
-import { signDevToken } from '../api/auth';
 import { seedDemoTenant } from '../db/seed-demo';
 import { startRedisServer } from '../workers/embedded-redis';
 import { runBench, startBenchRuntime } from './bench-runtime';
+import { prepareBenchTenant } from './decide-load';
 import { cpuDelta, cpuSnapshot } from './proc-cpu';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? '1') || 1;
@@ -140,16 +140,7 @@ async function main() {
 
   try {
     await seedDemoTenant(rt.repos, 'bench');
-    // The seeded failing-builds playbook without cool-downs and a policy that never suppresses: every decision shows an action.
-    const { tenant_id: _t, version: _v, policy_snapshot_id: _p, updated_at: _u, ...policy } = await rt.repos.policies.get('bench');
-    await rt.repos.policies.put('bench', { ...policy, max_nudges_per_window: 1000, cooldown_minutes: 0 }, 'bench');
-    const builds = (await rt.repos.playbooks.list('bench')).find((p) => p.category === 'build_health');
-    if (!builds) throw new Error('the seeded build_health playbook is missing');
-    const { playbook_id: id, tenant_id: _pt, version: _pv, status: _ps, published_version: _pp, created_at: _pc, updated_at: _pu, ...definition } = builds;
-    await rt.repos.playbooks.update('bench', id, { ...definition, actions: definition.actions.map((a) => ({ ...a, cooldown_minutes: 0 })) }, 'bench');
-    await rt.repos.playbooks.publish('bench', id, 'bench');
-    const token = signDevToken(jwtSecret, { sub: 'bench', tenant_id: 'bench', roles: ['service'] }, 24 * 3600);
-    const signal = { signal_id: 'x', source: 'ubi', kind: 'build_failures', severity: 'medium', occurred_at: new Date().toISOString(), payload: { failed_builds: 4, failing_step: 'unit-tests' } };
+    const { token, signal } = await prepareBenchTenant(rt.repos, jwtSecret);
 
     const load = (apis: Tier[], prefix: string, durationMs: number, during?: () => Promise<void>) =>
       new Promise<{ result: LoadResult; cpuMs: number }>((resolve, reject) => {
