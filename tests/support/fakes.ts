@@ -100,6 +100,10 @@ export function createFakeUnavailableFatigueStore(message = 'connect ECONNREFUSE
       store.calls++;
       throw new Error(message);
     },
+    async reserveWithBudget(): Promise<never> {
+      store.calls++;
+      throw new Error(message);
+    },
     async ping(): Promise<void> {
       throw new Error(message);
     },
