@@ -12,6 +12,7 @@ const PARTS: Record<string, string> = {
   ubi_detection_quality: 'ubi-quality.ts',
   signal_bus: 'bus.ts',
   approvals: 'approval-bench.ts',
+  experiments: 'experiment-bench.ts',
 };
 
 const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
