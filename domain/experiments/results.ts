@@ -72,7 +72,7 @@ function behaviourEffect(definition: ExperimentInput, samples: Map<string, Sampl
         feature: metric.feature,
         window_days: metric.window_days,
         difference: w.difference,
-        interval: w.interval,
+        interval: w.interval ? { lower: w.interval[0], upper: w.interval[1], level: 0.95 as const } : null,
         arm_mean: s.n ? s.mean : null,
         holdout_mean: h.n ? h.mean : null,
         samples: { arm: s.n, holdout: h.n },

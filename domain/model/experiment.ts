@@ -142,7 +142,7 @@ export const armEffectSchema = z.object({
   /** The arm's mean minus the holdout's mean; null until both have a sample. */
   difference: z.number().nullable(),
   /** Welch's 95% interval of the difference; null until both have at least two samples. */
-  interval: z.tuple([z.number(), z.number()]).nullable(),
+  interval: z.object({ lower: z.number(), upper: z.number(), level: z.literal(0.95) }).nullable(),
   arm_mean: z.number().nullable(),
   holdout_mean: z.number().nullable(),
   samples: z.object({ arm: z.number().int(), holdout: z.number().int() }),
