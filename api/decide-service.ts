@@ -6,6 +6,7 @@ import type { Decision, DecideRequest } from '../domain/model/decision';
 import type { StoredDecision } from '../db/repositories/decision-repository';
 import type { DecisionNotifier } from '../lib/decision-notifier';
 import type { Metrics } from '../observability/metrics';
+import { activeTraceparent } from '../observability/trace-context';
 import type { DecisionClient } from '../workflows/decision/client';
 import type { DecideWorkflowInput } from '../workflows/decision/contract';
 
@@ -91,6 +92,7 @@ export function createDecideService(deps: DecideServiceDeps) {
         const prior = await replay(request.tenant_id, opts.idempotencyKey, requestSha);
         if (prior) return prior;
       }
+      const traceparent = activeTraceparent();
       const keyHash = opts.idempotencyKey ? sha256Hex(`${request.tenant_id}\u0000${opts.idempotencyKey}`) : null;
       const input: DecideWorkflowInput = {
         // From the Idempotency-Key when there is one: retries share the decision id, hence the Update id and the
@@ -102,6 +104,8 @@ export function createDecideService(deps: DecideServiceDeps) {
         idempotency_key: opts.idempotencyKey,
         request_sha256: requestSha,
         ...(opts.droppedFields?.length ? { dropped_fields: opts.droppedFields } : {}),
+        // The trace of the request (the HTTP server span, or the bus message's): the decision joins it (ADR 0015).
+        ...(traceparent ? { traceparent } : {}),
       };
       try {
         const decision = await awaitDecision(input);

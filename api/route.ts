@@ -4,6 +4,7 @@ import { AppError, ValidationError } from '../domain/errors';
 import type { AuthContext } from './auth';
 import { authorizeRoute, loadAuthorizedResource, type AuthRule, type RouteResource } from './authorization';
 import { fieldsFromZod } from './error-handler';
+import { nameServerSpan } from '../observability/trace-context';
 
 type Method = 'get' | 'post' | 'put' | 'delete';
 
@@ -73,6 +74,7 @@ export function mountRoutes(router: Router, routes: RouteSpec[], authMiddleware:
       ...(route.public ? [] : [authMiddleware, authorizeRoute(route)]),
       async (req: Request, res: Response) => {
         res.locals.route = route.path;
+        nameServerSpan(req.method, route.path);
         if (route.body && (req.body === undefined || !req.is('application/json')) && route.method !== 'get')
           throw new ValidationError('the request body must be JSON (Content-Type: application/json)', [{ field: '(body)', message: 'missing JSON body' }], 415);
         const parts = {

@@ -8,6 +8,8 @@ import path from 'node:path';
 
 const PARTS: Record<string, string> = {
   decide: 'run.ts',
+  decide_scale_out: 'scale.ts',
+  decide_tracing: 'tracing.ts',
   ubi_ingestion_and_recompute: 'ubi-bench.ts',
   ubi_detection_quality: 'ubi-quality.ts',
   signal_bus: 'bus.ts',

@@ -6,17 +6,16 @@
  * before and after many decisions, and a burst of signals through the bus. Everything is embedded on this machine.
  * Figures go to stdout as JSON; progress to stderr. BENCH_SCALE shrinks every run, BENCH_RSS_DECISIONS sets the RSS run.
  */
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import os from 'node:os';
 import { WithStartWorkflowOperation } from '@temporalio/client';
-import { signDevToken } from '../api/auth';
 import { BEHAVIOURAL_SIGNALS_TOPIC, type BehaviouralSignal } from '../domain/model/behavioural-signal';
 import { playbookInputSchema } from '../domain/model/playbook';
 import { signalConsumerConcurrency } from '../workers/signal-bus-factory';
 import { pingUpdate, type pingShardWorkflow } from '../workflows/ping/workflow';
 import { startBenchRuntime, runBench } from './bench-runtime';
-import { cpuDelta, cpuSnapshot, rssMb, type CpuGroups } from './proc-cpu';
+import { cpuDelta, cpuSnapshot, rssMb } from './proc-cpu';
+import { percentile, perOp, prepareDecideLoad, summarise } from './decide-load';
 
 const LEVELS = [1, 8, 32];
 /** BENCH_SCALE (default 1) shrinks or grows every run, e.g. 0.25 for a quick look. */
@@ -28,104 +27,12 @@ const RSS_DECISIONS = Number(process.env.BENCH_RSS_DECISIONS ?? Math.round(100_0
 const BURST_SIGNALS = 300;
 const log = (m: string) => process.stderr.write(`[bench] ${m} (load ${os.loadavg()[0].toFixed(2)})\n`);
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const idx = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
-  return Math.round(sorted[Math.max(0, idx)] * 10) / 10;
-}
-
-function summarise(latencies: number[], wallMs: number) {
-  const s = [...latencies].sort((a, b) => a - b);
-  return {
-    requests: s.length,
-    p50_ms: percentile(s, 50),
-    p95_ms: percentile(s, 95),
-    p99_ms: percentile(s, 99),
-    max_ms: percentile(s, 100),
-    per_s: Math.round((s.length / wallMs) * 1000 * 10) / 10,
-  };
-}
-
-/** CPU ms per operation, by process group, all processes together, and without the load generator. */
-function perOp(delta: CpuGroups, ops: number) {
-  const round = (v: number) => Math.round((v / ops) * 100) / 100;
-  const all = Object.values(delta).reduce((a, b) => a + b, 0);
-  return {
-    all_processes: round(all),
-    without_load_generator: round(all - delta.load_generator),
-    ...Object.fromEntries(Object.entries(delta).map(([k, v]) => [k, round(v)])),
-  };
-}
-
-/** The HTTP load generator: another process, like a real client, so its JSON and socket work is measured apart. */
-const LOAD_SCRIPT = `
-const { url, token, signal, concurrency, total, offset, durationMs } = JSON.parse(process.env.LOAD);
-const latencies = [], recorded = [], outcomes = {};
-let next = 0;
-const deadline = durationMs ? performance.now() + durationMs : Infinity;
-async function one(i) {
-  const n = offset + i;
-  const body = JSON.stringify({ tenant_id: 'bench', actor_id: 'actor-' + (n % 500), actor_type: n % 5 === 0 ? 'ai_agent' : 'human',
-    surface: 'ide', repo_id: 'payments', branch: 'main', signal: { ...signal, signal_id: 's-' + n } });
-  const t = performance.now();
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer ' + token }, body });
-  const json = await res.json();
-  const ms = performance.now() - t;
-  if (res.status !== 200) throw new Error('decide answered ' + res.status + ': ' + JSON.stringify(json));
-  latencies.push(ms); recorded.push(json.latency_ms); outcomes[json.outcome] = (outcomes[json.outcome] || 0) + 1;
-}
-(async () => {
-  const started = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, async () => { while (next < total && performance.now() < deadline) await one(next++); }));
-  process.stdout.write(JSON.stringify({ latencies, recorded, outcomes, wallMs: performance.now() - started }));
-})().catch((err) => { console.error(err); process.exit(1); });
-`;
-
-interface LoadResult {
-  latencies: number[];
-  recorded: number[];
-  outcomes: Record<string, number>;
-  wallMs: number;
-}
-
 async function main() {
   log('starting embedded PostgreSQL, Redis, Temporal, worker and API ...');
   const bench = await startBenchRuntime('mmm-bench-', { SEED_DEMO: 'true', DEMO_TENANT_ID: 'bench', BUS_TYPE: 'redis' });
   const { rt, config } = bench;
   try {
-    // A policy that never suppresses for fatigue, so every decision runs the whole path (match, render, reserve, record).
-    const { tenant_id: _t, version: _v, policy_snapshot_id: _p, updated_at: _u, ...policy } = await rt.repos.policies.get('bench');
-    await rt.repos.policies.put('bench', { ...policy, max_nudges_per_window: 1000, cooldown_minutes: 0 }, 'bench');
-    // The demo's failing-builds playbook without its cool-down: every decision shows an action, the longest path.
-    const builds = (await rt.repos.playbooks.list('bench')).find((p) => p.category === 'build_health');
-    if (!builds) throw new Error('the seeded build_health playbook is missing');
-    const { playbook_id: id, tenant_id: _pt, version: _pv, status: _ps, published_version: _pp, created_at: _pc, updated_at: _pu, ...definition } = builds;
-    await rt.repos.playbooks.update('bench', id, { ...definition, actions: definition.actions.map((a) => ({ ...a, cooldown_minutes: 0 })) }, 'bench');
-    await rt.repos.playbooks.publish('bench', id, 'bench');
-    const token = signDevToken(rt.jwtSecret, { sub: 'bench', tenant_id: 'bench', roles: ['service'] }, 24 * 3600);
-    const signal = { signal_id: 'x', source: 'ubi', kind: 'build_failures', severity: 'medium', occurred_at: new Date().toISOString(), payload: { failed_builds: 4, failing_step: 'unit-tests' } };
-    let offset = 0;
-
-    const decideLoad = (concurrency: number, total: number, durationMs = 0) =>
-      new Promise<{ result: LoadResult; cpu: CpuGroups }>((resolve, reject) => {
-        const load = { url: `${rt.apiUrl}/v1/mmm/decide`, token, signal, concurrency, total, offset, durationMs };
-        const child = spawn(process.execPath, ['-e', LOAD_SCRIPT], { env: { ...process.env, LOAD: JSON.stringify(load) }, stdio: ['ignore', 'pipe', 'inherit'] });
-        const pids = new Set([child.pid as number]);
-        const before = cpuSnapshot(pids);
-        let out = '';
-        let after: CpuGroups | undefined;
-        child.stdout.on('data', (b: Buffer) => {
-          out += b.toString();
-          // Read before the child exits: a process that has exited has no /proc entry left to read.
-          if (!after && out.endsWith('}')) after = cpuSnapshot(pids);
-        });
-        child.once('exit', (code) => {
-          if (code !== 0) return reject(new Error(`load generator exited with ${code}`));
-          const result = JSON.parse(out) as LoadResult;
-          offset += result.latencies.length;
-          resolve({ result, cpu: cpuDelta(before, after ?? cpuSnapshot(pids)) });
-        });
-      });
+    const decideLoad = await prepareDecideLoad(rt);
 
     // The floor: the same number of long-lived workflows, each Update answered by a handler that does nothing.
     const shards = config.DECISION_SHARDS;

@@ -73,6 +73,8 @@ export const configSchema = z.object({
    */
   DECISION_SHARDS: z.coerce.number().int().min(1).max(1024).default(8),
   DECISION_MAX_PER_RUN: z.coerce.number().int().min(1).max(1900).default(1000),
+  /** A shard run continues as new at this age too, so a worker added to the tier takes its share of shards (0: never). */
+  DECISION_MAX_RUN_AGE_MS: z.coerce.number().int().min(0).default(300_000),
   DECISION_MAX_IN_FLIGHT_PER_SHARD: z.coerce.number().int().min(1).max(10).default(8),
   RUN_API: bool.default(true),
   /**
@@ -170,6 +172,25 @@ export const configSchema = z.object({
     .default('ide')
     .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
     .pipe(z.array(z.enum(['ide', 'ci', 'pr', 'alert'])).min(1, 'name at least one surface')),
+
+  /**
+   * Tracing (CONTRACT.md "Tracing (FR-15)", ADR 0015), the standard OpenTelemetry variables. An OTLP endpoint turns
+   * export on (OTLP/HTTP); without one nothing of the SDK is started. The traces endpoint is used as given, the base
+   * endpoint gets `/v1/traces` appended (as the specification says).
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalUrl,
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(['http/protobuf', 'http/json']).default('http/protobuf'),
+  /** Overrides OTEL_EXPORTER_OTLP_PROTOCOL for traces, as the specification allows. */
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: z.enum(['http/protobuf', 'http/json']).optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).default('mmm-engine'),
+  OTEL_TRACES_SAMPLER: z
+    .enum(['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'])
+    .default('parentbased_always_on'),
+  /** The ratio of the `*traceidratio` samplers, 0..1 (default 1). */
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).optional(),
+  /** `true` turns tracing off whatever else is set (the specification's kill switch). */
+  OTEL_SDK_DISABLED: bool.default(false),
 
   SEED_DEMO: bool.default(true),
   DEMO_TENANT_ID: z.string().default('demo'),

@@ -11,7 +11,7 @@ export interface PlaybookRow {
 export interface PlaybookVersionRow { playbook_id: string; version: number; definition: unknown; created_by: string; created_at: Date }
 export interface DecisionRow {
   decision_id: string; tenant_id: string; actor_id: string; surface: string; outcome: string;
-  idempotency_key: string | null; request_sha256: string; workflow_id: string; workflow_run_id: string | null; update_id: string | null; receipt_id: string;
+  idempotency_key: string | null; request_sha256: string; workflow_id: string; workflow_run_id: string | null; update_id: string | null; trace_id?: string | null; receipt_id: string;
   latency_ms: number; body: unknown; created_at: Date;
 }
 export interface DecisionOutcomeRow {
@@ -64,7 +64,8 @@ export function defineModels(s: Sequelize): Models {
     Decision: s.define('decisions', {
       decision_id: { ...text(), primaryKey: true }, tenant_id: text(), actor_id: text(), surface: text(), outcome: text(),
       idempotency_key: { type: DataTypes.TEXT, allowNull: true }, request_sha256: text(), workflow_id: text(),
-      workflow_run_id: { type: DataTypes.TEXT, allowNull: true }, update_id: { type: DataTypes.TEXT, allowNull: true }, receipt_id: text(),
+      workflow_run_id: { type: DataTypes.TEXT, allowNull: true }, update_id: { type: DataTypes.TEXT, allowNull: true },
+      trace_id: { type: DataTypes.TEXT, allowNull: true }, receipt_id: text(),
       latency_ms: { type: DataTypes.DOUBLE, allowNull: false }, body: json(), created_at: now(),
     }),
     DecisionOutcome: s.define('decision_outcomes', {

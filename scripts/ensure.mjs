@@ -261,8 +261,80 @@ function ensureKafkaLibs(mode) {
   log(`Kafka ${KAFKA_VERSION}: ok (fetched ${libs})`);
 }
 
-function runCommand(command, args, temporalCliPath, schemathesisPath) {
+/**
+ * The OpenTelemetry Collector (core components) the tracing test exports to (tests/component/tracing.test.ts, ADR
+ * 0015): built once with the collector's own builder from the Go module proxy into the per-user cache, like the
+ * Temporal CLI. All collector modules at one release (v0.165.0 goes with the v1.71.0 stable modules).
+ */
+const OTELCOL_VERSION = '0.165.0';
+const OTELCOL_STABLE_VERSION = '1.71.0';
+
+export function otelColCacheDir() {
+  const cacheHome = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(cacheHome, 'mmm-engine', `otelcol-${OTELCOL_VERSION}`);
+}
+
+export function ensureOtelCollector(mode) {
+  if (mode !== 'test' && mode !== 'bench') return undefined;
+  const dir = otelColCacheDir();
+  const binary = path.join(dir, 'otelcorecol');
+  if (isExecutableFile(binary)) {
+    log(`OpenTelemetry Collector ${OTELCOL_VERSION}: ok (${binary})`);
+    return binary;
+  }
+  if (!findOnPath('go')) {
+    if (mode === 'test') fail('the tracing test needs the OpenTelemetry Collector, built with Go >= 1.24 from the module proxy: install Go');
+    log('warning: Go is not installed, so the OpenTelemetry Collector cannot be built; the bench exports to a small in-process receiver');
+    return undefined;
+  }
+  log(`OpenTelemetry Collector ${OTELCOL_VERSION}: building the core components into ${dir} (one-time build, several minutes) ...`);
+  const staging = `${dir}.partial`;
+  fs.rmSync(staging, { recursive: true, force: true });
+  fs.mkdirSync(staging, { recursive: true });
+  const builderBin = path.join(staging, 'gobin');
+  let result = spawnSync('go', ['install', `go.opentelemetry.io/collector/cmd/builder@v${OTELCOL_VERSION}`], { stdio: 'inherit', env: { ...process.env, GOBIN: builderBin } });
+  if (result.status !== 0) fail(`go install go.opentelemetry.io/collector/cmd/builder@v${OTELCOL_VERSION} failed (see above)`);
+  const core = (kind, name, version = OTELCOL_VERSION) => `  - gomod: go.opentelemetry.io/collector/${kind}/${name} v${version}`;
+  const manifest = [
+    'dist:',
+    '  name: otelcorecol',
+    '  description: OpenTelemetry Collector (core components), for the tracing test',
+    `  output_path: ${path.join(staging, 'build')}`,
+    `  version: ${OTELCOL_VERSION}`,
+    'receivers:',
+    core('receiver', 'otlpreceiver'),
+    core('receiver', 'nopreceiver'),
+    'exporters:',
+    core('exporter', 'debugexporter'),
+    core('exporter', 'otlpexporter'),
+    core('exporter', 'otlphttpexporter'),
+    core('exporter', 'nopexporter'),
+    'processors:',
+    core('processor', 'batchprocessor'),
+    core('processor', 'memorylimiterprocessor'),
+    'providers:',
+    core('confmap/provider', 'envprovider', OTELCOL_STABLE_VERSION),
+    core('confmap/provider', 'fileprovider', OTELCOL_STABLE_VERSION),
+    core('confmap/provider', 'yamlprovider', OTELCOL_STABLE_VERSION),
+    '',
+  ].join('\n');
+  const manifestPath = path.join(staging, 'manifest.yaml');
+  fs.writeFileSync(manifestPath, manifest);
+  result = spawnSync(path.join(builderBin, 'builder'), ['--config', manifestPath], { stdio: 'inherit' });
+  const built = path.join(staging, 'build', 'otelcorecol');
+  if (result.status !== 0 || !isExecutableFile(built)) fail('building the OpenTelemetry Collector failed (see above); it needs Go and the Go module proxy');
+  // Only the binary is kept, renamed into place when complete, so an interrupted build is never taken for a good one.
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  fs.renameSync(built, binary);
+  fs.rmSync(staging, { recursive: true, force: true });
+  log(`OpenTelemetry Collector ${OTELCOL_VERSION}: ok (built ${binary})`);
+  return binary;
+}
+
+function runCommand(command, args, temporalCliPath, schemathesisPath, otelColPath) {
   const env = { ...process.env };
+  if (otelColPath) env.OTELCOL_PATH = otelColPath;
   if (temporalCliPath) env.TEMPORAL_CLI_PATH = temporalCliPath;
   if (schemathesisPath) env.SCHEMATHESIS_PATH = schemathesisPath;
   const child = spawn(command, args, { stdio: 'inherit', shell: false, env, cwd: process.cwd() });
@@ -290,9 +362,10 @@ function main(argv) {
   const schemathesisPath = ensureSchemathesis(mode);
   ensurePromtool(mode);
   if (mode !== 'token') ensureKafkaLibs(mode);
+  const otelColPath = ensureOtelCollector(mode);
 
   if (command.length === 0) process.exit(0);
-  runCommand(command[0], command.slice(1), temporalCliPath, schemathesisPath);
+  runCommand(command[0], command.slice(1), temporalCliPath, schemathesisPath, otelColPath);
 }
 
 // Only act when run as a script, so tests and tools can import findTemporalCli() without side effects.

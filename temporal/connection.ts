@@ -1,4 +1,5 @@
 import { Client } from '@temporalio/client';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { NativeConnection } from '@temporalio/worker';
 import { SEARCH_ATTRIBUTES } from './search-attributes';
 
@@ -12,9 +13,11 @@ export interface TemporalHandles {
  * One NativeConnection shared by the client and the worker: eager workflow start needs exactly that, and it saves a
  * second gRPC channel.
  */
-export async function connectTemporal(address: string, namespace: string): Promise<TemporalHandles> {
+export async function connectTemporal(address: string, namespace: string, opts: { tracing?: boolean } = {}): Promise<TemporalHandles> {
   const connection = await NativeConnection.connect({ address });
-  const client = new Client({ connection, namespace });
+  // Tracing: starts, signals and Updates carry the caller's trace context in their headers (ADR 0015).
+  const interceptors = opts.tracing ? { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } : undefined;
+  const client = new Client({ connection, namespace, interceptors });
   return {
     connection,
     client,

@@ -1,6 +1,6 @@
-import net from 'node:net';
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import type { Logger } from '../observability/logger';
+import { freeLoopbackPort } from '../lib/free-port';
 
 const LEVELS: Record<string, LogLevel> = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', fatal: 'ERROR' };
 
@@ -36,20 +36,4 @@ export async function installSdkRuntime(logger: Logger, opts: { level?: string; 
   });
   installedMetricsAddress = bindAddress;
   return bindAddress;
-}
-
-/**
- * A port the OS says is free on 127.0.0.1. Core binds it a moment later; Core cannot bind port 0 and tell us which
- * port it got, so this small window (another process taking the port in between) is the price, and it is a loopback
- * port on a pod of its own in production.
- */
-function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }

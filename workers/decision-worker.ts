@@ -1,7 +1,14 @@
 import fs from 'node:fs';
+import {
+  OpenTelemetryActivityInboundInterceptor,
+  OpenTelemetryActivityOutboundInterceptor,
+  makeWorkflowExporter,
+} from '@temporalio/interceptors-opentelemetry';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Activities } from '../activities';
 import type { Logger } from '../observability/logger';
+import type { Tracing } from '../observability/tracing';
+import { OTEL_WORKFLOW_INTERCEPTORS, tracedBundlePath } from '../temporal/bundle-workflows';
 
 export interface DecisionWorkerOptions {
   connection: NativeConnection;
@@ -11,6 +18,14 @@ export interface DecisionWorkerOptions {
   /** A pre-built bundle (see temporal/bundle-workflows.ts); without one the worker bundles at start. */
   workflowBundlePath?: string;
   logger?: Logger;
+  /** When tracing: workflow and activity spans, workflows run from the traced bundle (ADR 0015). */
+  tracing?: Tracing;
+}
+
+/** The plain bundle, or with tracing its traced sibling; neither there: bundle at start (with the interceptors if tracing). */
+function bundleOf(opts: DecisionWorkerOptions): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  const prebuilt = opts.workflowBundlePath && (opts.tracing ? tracedBundlePath(opts.workflowBundlePath) : opts.workflowBundlePath);
+  return prebuilt && fs.existsSync(prebuilt) ? { workflowBundle: { codePath: prebuilt } } : { workflowsPath: require.resolve('../workflows') };
 }
 
 /**
@@ -18,16 +33,24 @@ export interface DecisionWorkerOptions {
  * concurrent workflow tasks and local activities over a large sticky cache.
  */
 export async function createDecisionWorker(opts: DecisionWorkerOptions): Promise<Worker> {
-  const bundle =
-    opts.workflowBundlePath && fs.existsSync(opts.workflowBundlePath)
-      ? { workflowBundle: { codePath: opts.workflowBundlePath } }
-      : { workflowsPath: require.resolve('../workflows') };
+  const bundle = bundleOf(opts);
+  const tracing = opts.tracing;
   const options: WorkerOptions = {
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     activities: opts.activities,
     ...bundle,
+    ...(tracing
+      ? {
+          interceptors: {
+            activity: [(ctx) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(ctx), outbound: new OpenTelemetryActivityOutboundInterceptor(ctx) })],
+            // Only used when the worker bundles at start; a prebuilt traced bundle has them already.
+            ...(bundle.workflowsPath ? { workflowModules: [OTEL_WORKFLOW_INTERCEPTORS] } : {}),
+          },
+          sinks: { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) },
+        }
+      : {}),
     maxConcurrentWorkflowTaskExecutions: 64,
     maxConcurrentLocalActivityExecutions: 128,
     maxConcurrentActivityTaskExecutions: 64,

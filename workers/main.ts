@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from '../config/config';
 import { createLogger } from '../observability/logger';
-import { startRuntime } from './runtime';
+import { startTracing } from '../observability/tracing';
+import { VERSION } from './version';
 
 /** `npm start`: everything in one process with embedded defaults for whatever is not configured. */
 async function main() {
@@ -14,6 +15,9 @@ async function main() {
     }
     throw err;
   }
+  // Before the runtime's modules load: http, pg and ioredis are instrumented as they are first required (ADR 0015).
+  const tracing = startTracing(config, VERSION);
+  const { startRuntime } = await import('./runtime');
   const logger = createLogger(config.LOG_LEVEL);
   const runtime = await startRuntime(config, logger);
   const lines = [
@@ -25,6 +29,7 @@ async function main() {
     `  Temporal address: ${runtime.temporalAddress} (namespace ${config.TEMPORAL_NAMESPACE})`,
     `  Temporal UI:      ${runtime.temporalUiUrl ?? '(external cluster)'}`,
     `  Fatigue store:    ${runtime.redisMode}`,
+    `  Tracing:          ${tracing ? `OTLP ${tracing.protocol} to ${tracing.url} (${config.OTEL_TRACES_SAMPLER})` : 'off (set OTEL_EXPORTER_OTLP_ENDPOINT)'}`,
     `  Demo tenant:      ${config.SEED_DEMO ? config.DEMO_TENANT_ID : '(not seeded)'}`,
     '  A token:          npm run token -- --tenant demo --sub dev-1 --roles service',
     '',
@@ -36,6 +41,7 @@ async function main() {
     stopping = true;
     logger.info({ signal }, 'stopping');
     await runtime.stop();
+    await tracing?.shutdown();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

@@ -27,6 +27,8 @@ import { seedDemoTenant } from '../db/seed-demo';
 import { createSequelize } from '../db/sequelize';
 import type { Logger } from '../observability/logger';
 import { createMetrics, type Metrics } from '../observability/metrics';
+import { activeTracing } from '../observability/tracing';
+import { VERSION } from './version';
 import { WORKFLOW_BUNDLE_PATH } from '../temporal/bundle-workflows';
 import { connectTemporal, ensureSearchAttributes, type TemporalHandles } from '../temporal/connection';
 import { resolveTemporalCliPath, startTemporalDevServer } from '../temporal/dev-server';
@@ -73,7 +75,6 @@ export interface RuntimeOptions {
   signalPublisher?: SignalPublisher;
 }
 
-const VERSION = '0.1.0';
 
 /**
  * The composition root: starts (or connects to) PostgreSQL, Redis and Temporal, then builds repositories,
@@ -157,7 +158,10 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
       temporalAddress = dev.address;
       temporalUiUrl = dev.uiUrl;
     }
-    const temporal = await connectTemporal(temporalAddress, config.TEMPORAL_NAMESPACE);
+    // Tracing is started by workers/main.ts before anything it instruments is loaded (ADR 0015); absent when off.
+    const tracing = activeTracing();
+    if (tracing) stops.push(() => tracing.flush());
+    const temporal = await connectTemporal(temporalAddress, config.TEMPORAL_NAMESPACE, { tracing: Boolean(tracing) });
     stops.push(() => temporal.close());
     if (config.TEMPORAL_ADDRESS) await ensureSearchAttributes(temporal.client, config.TEMPORAL_NAMESPACE);
 
@@ -186,6 +190,7 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
         taskQueue: config.TEMPORAL_TASK_QUEUE,
         shards: config.DECISION_SHARDS,
         maxDecisionsPerRun: config.DECISION_MAX_PER_RUN,
+        maxRunAgeMs: config.DECISION_MAX_RUN_AGE_MS || undefined,
         maxInFlightPerShard: config.DECISION_MAX_IN_FLIGHT_PER_SHARD,
       }),
       store: repos.decisions,
@@ -232,6 +237,7 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
           experiments: { experiments: repos.experiments, categoryOf: (tenantId, playbookId) => repos.playbooks.publishedCategory(tenantId, playbookId) },
         }),
         workflowBundlePath: config.WORKFLOW_BUNDLE_PATH ?? WORKFLOW_BUNDLE_PATH,
+        tracing,
       });
       const running = worker.run();
       const w = worker;

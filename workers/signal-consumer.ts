@@ -12,6 +12,7 @@ import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import { sleep } from '../lib/sleep';
 import { createDecidePrivacyFilter, type DecidePrivacyFilter } from '../lib/decide-privacy';
+import { inConsumerSpan } from '../observability/trace-context';
 
 export interface SignalConsumerDeps {
   bus: SignalBus;
@@ -49,7 +50,9 @@ function problems(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }
  * delivered twice makes one decision per surface.
  */
 export function createSignalHandler(deps: Omit<SignalConsumerDeps, 'bus' | 'group' | 'consumer'>) {
-  return async (message: BusMessage): Promise<void> => {
+  return (message: BusMessage): Promise<void> => inConsumerSpan(BEHAVIOURAL_SIGNALS_TOPIC, { 'messaging.message.id': message.id }, () => handle(message));
+
+  async function handle(message: BusMessage): Promise<void> {
     const parsed = behaviouralSignalSchema.safeParse(message.payload);
     if (!parsed.success) throw new PoisonMessageError(`invalid behavioural signal: ${problems(parsed.error.issues)}`);
     const b = parsed.data;
@@ -85,7 +88,7 @@ export function createSignalHandler(deps: Omit<SignalConsumerDeps, 'bus' | 'grou
         throw err;
       }
     }
-  };
+  }
 }
 
 const RESUBSCRIBE_MS = 2_000;

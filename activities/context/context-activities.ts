@@ -8,6 +8,7 @@ import type { IamClient } from '../../lib/clients/iam-client';
 import type { UbiClient } from '../clients/ubi-client';
 import type { PrivacyGuard } from '../governance/privacy-guard';
 import type { PolicyResolver } from '../policy/policy-resolver';
+import { inItemSpan } from '../../observability/trace-context';
 
 /** The narrow slices of the repositories that context assembly reads. */
 export interface ContextDeps {
@@ -31,6 +32,8 @@ export interface LoadContextInput {
   actor_id: string;
   /** The signal's kind, or "request" for a surface request without a signal. */
   trigger_kind: string;
+  /** The decision's trace (ADR 0015): its context is read under it. */
+  traceparent?: string;
 }
 
 /** One item of a batch activity that failed on its own: the workflow fails that decision's Update with it. */
@@ -151,7 +154,7 @@ export function createContextActivities(deps: ContextDeps, services: ContextServ
      * database is down) does the activity fail, so its retries cover the batch.
      */
     async loadDecisionContexts(inputs: LoadContextInput[]): Promise<Array<LoadedContext | BatchItemError>> {
-      const settled = await Promise.allSettled(inputs.map((i) => loadDecisionContext(i)));
+      const settled = await Promise.allSettled(inputs.map((i) => inItemSpan('decision context', i.traceparent, () => loadDecisionContext(i))));
       return settleBatch(settled);
     },
   };

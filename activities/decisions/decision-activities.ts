@@ -14,6 +14,7 @@ import { policyFailModeOf } from '../policy/policy-resolver';
 import { PRIVACY_FIELDS_DROPPED } from '../../domain/privacy/privacy-filter';
 import type { DecisionNotifier } from '../../lib/decision-notifier';
 import { settleBatch, type BatchItemError } from '../context/context-activities';
+import { inItemSpan, traceIdOf } from '../../observability/trace-context';
 
 export interface DecisionStoreDeps {
   decisions: {
@@ -49,6 +50,8 @@ export interface CommitDecisionInput {
   dropped_fields?: string[];
   /** Multiplier actions of the plan, opened for consent when shown. */
   approvals?: ApprovalTask[];
+  /** The decision's trace (ADR 0015): its id is stored with the decision, its reservation made under it. */
+  traceparent?: string;
 }
 
 /**
@@ -120,6 +123,7 @@ export function createDecisionActivities(deps: DecisionStoreDeps & { fatigueStor
         degraded_reasons: degraded,
         dropped_fields: droppedFields,
         workflow_id: input.workflow_id,
+        trace_id: traceIdOf(input.traceparent),
       },
       surface: input.request.surface,
       idempotencyKey: input.idempotency_key,
@@ -164,7 +168,7 @@ export function createDecisionActivities(deps: DecisionStoreDeps & { fatigueStor
      * loadDecisionContexts; a retry returns what the first attempt stored, by decision id.
      */
     async commitDecisions(inputs: CommitDecisionInput[]): Promise<Array<DecisionRef | BatchItemError>> {
-      const prepared = await Promise.allSettled(inputs.map((i) => prepare(i)));
+      const prepared = await Promise.allSettled(inputs.map((i) => inItemSpan('decision commit', i.traceparent, () => prepare(i))));
       const ready = prepared.flatMap((p, i) => (p.status === 'fulfilled' ? [{ i, record: p.value }] : []));
       // One transaction for all of them (one chain lock, one look for earlier commits); should it fail, each is
       // stored on its own, so one bad decision does not take the batch down with it.

@@ -59,13 +59,14 @@ export function createDecisionRepository(sequelize: Sequelize, models: Models, l
             head,
             {
               sql: `INSERT INTO decisions (decision_id, tenant_id, actor_id, surface, outcome, idempotency_key, request_sha256, workflow_id,
-                                           workflow_run_id, update_id, receipt_id, latency_ms, body, created_at)
-                    VALUES (:d_id, :d_tenant, :d_actor, :d_surface, :d_outcome, :d_idem, :d_sha, :d_wf, :d_run, :d_update, :receiptId, :d_latency,
+                                           workflow_run_id, update_id, trace_id, receipt_id, latency_ms, body, created_at)
+                    VALUES (:d_id, :d_tenant, :d_actor, :d_surface, :d_outcome, :d_idem, :d_sha, :d_wf, :d_run, :d_update, :d_trace, :receiptId, :d_latency,
                             jsonb_set(CAST(:d_body AS jsonb), '{receipt_id}', to_jsonb(CAST(:receiptId AS text))), :d_created)`,
               replacements: {
                 d_id: input.decision.decision_id, d_tenant: tenantId, d_actor: input.decision.actor_id, d_surface: input.surface,
                 d_outcome: input.decision.outcome, d_idem: input.idempotencyKey, d_sha: input.requestSha256,
                 d_wf: input.decision.workflow_id, d_run: input.recordedBy?.workflowRunId ?? null, d_update: input.recordedBy?.updateId ?? null,
+                d_trace: input.decision.trace_id ?? null,
                 d_latency: input.decision.latency_ms,
                 d_body: JSON.stringify(decisionRow('')), d_created: input.decision.created_at,
               },

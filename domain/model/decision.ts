@@ -136,6 +136,8 @@ export const decisionSchema = z.object({
   dropped_fields: z.array(text()).optional(),
   receipt_id: text(),
   workflow_id: text(),
+  /** The OpenTelemetry trace the decision was made in (ADR 0015); null when tracing is off, absent on older decisions. */
+  trace_id: z.string().regex(/^[0-9a-f]{32}$/).nullable().optional(),
 });
 export type Decision = z.infer<typeof decisionSchema>;
 

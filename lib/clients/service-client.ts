@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { context as otelContext, propagation } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, context as otelContext, trace } from '@opentelemetry/api';
 import {
   BrokenCircuitError,
   CircuitState,
@@ -13,6 +13,7 @@ import {
 } from 'cockatiel';
 import type { z } from 'zod';
 import type { Metrics } from '../../observability/metrics';
+import { activeTraceparent } from '../../observability/trace-context';
 
 /** The services we call (CONTRACT.md, "Services we call"); also the `dependency` label of the client metrics. */
 export const SERVICE_NAMES = ['iam', 'policy', 'eris', 'llm_gateway', 'data_governance', 'ubi', 'edge_agent', 'ci', 'alerting'] as const;
@@ -111,15 +112,15 @@ class ProbationBreaker implements IBreaker {
   }
 }
 
-function newTraceparent(): string {
-  return `00-${crypto.randomBytes(16).toString('hex')}-${crypto.randomBytes(8).toString('hex')}-01`;
+/**
+ * Outside a traced operation (tracing off, or nothing traced): a fresh trace id marked not sampled (flags 00), so the
+ * service neither joins our calls into one trace nor takes them for recorded ones (ADR 0015).
+ */
+function untracedTraceparent(): string {
+  return `00-${crypto.randomBytes(16).toString('hex')}-${crypto.randomBytes(8).toString('hex')}-00`;
 }
 
-function activeTraceparent(): string | undefined {
-  const carrier: Record<string, string> = {};
-  propagation.inject(otelContext.active(), carrier);
-  return carrier.traceparent;
-}
+const tracer = trace.getTracer('mmm-engine/service-client');
 
 /**
  * One HTTP client for one service: a per-call timeout, a circuit breaker, the service token, `traceparent`, and
@@ -152,8 +153,8 @@ export function createServiceClient(opts: ServiceClientOptions): ServiceClient {
   publishState();
 
   async function send<T>(method: string, path: string, req: ServiceRequest, signal: AbortSignal): Promise<T> {
-    // W3C trace context: the active OpenTelemetry context when there is one, else a new trace.
-    const headers: Record<string, string> = { accept: 'application/json', traceparent: activeTraceparent() ?? newTraceparent() };
+    // W3C trace context: the current span (this call's client span) when tracing, else an unsampled fresh one.
+    const headers: Record<string, string> = { accept: 'application/json', traceparent: activeTraceparent() ?? untracedTraceparent() };
     if (opts.serviceToken) headers.authorization = `Bearer ${opts.serviceToken}`;
     if (req.idempotencyKey) headers['idempotency-key'] = req.idempotencyKey;
     let body: string | undefined;
@@ -178,6 +179,26 @@ export function createServiceClient(opts: ServiceClientOptions): ServiceClient {
     }
   }
 
+  /** A client span per attempt, inside a traced operation only; its context is what `traceparent` names. */
+  async function traced<T>(method: string, path: string, call: () => Promise<T>): Promise<T> {
+    const parent = trace.getSpan(otelContext.active());
+    if (!parent || !parent.isRecording()) return call();
+    const span = tracer.startSpan(`${method} ${opts.name}`, {
+      kind: SpanKind.CLIENT,
+      attributes: { 'http.request.method': method, 'url.full': baseUrl + path, 'server.address': new URL(baseUrl).host, 'peer.service': opts.name },
+    });
+    try {
+      return await otelContext.with(trace.setSpan(otelContext.active(), span), call);
+    } catch (err) {
+      const status = err instanceof ServiceCallError ? err.status : undefined;
+      if (status) span.setAttribute('http.response.status_code', status);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+      throw err;
+    } finally {
+      span.end();
+    }
+  }
+
   return {
     name: opts.name,
     baseUrl,
@@ -188,7 +209,7 @@ export function createServiceClient(opts: ServiceClientOptions): ServiceClient {
       try {
         // A signal of its own per call: cockatiel's default parent signal is one module-wide object, and every call in
         // flight hangs a listener on it (Node warns of a leak past 10 concurrent calls).
-        return await policy.execute(({ signal }) => send<T>(method, path, req, signal), new AbortController().signal);
+        return await policy.execute(({ signal }) => traced(method, path, () => send<T>(method, path, req, signal)), new AbortController().signal);
       } catch (err) {
         const failure = toServiceCallError(opts.name, opts.timeoutMs, err);
         outcome = failure.isRefusal ? 'rejected' : failure.kind;

@@ -77,8 +77,9 @@ it('when the service hangs for a safety-critical tenant, then the decision fails
   expect(decision.suppressed.map((s: { reason: string }) => s.reason)).toEqual(['policy_disallowed']);
   expect(decision.degraded_reasons).toEqual(['policy_service_unavailable_fail_closed_safety_critical']);
   expect(receipt.payload.policy_fail_mode).toBe('fail_closed');
-  // The policy client's 0.5 s timeout bounds the wait.
-  expect(elapsed).toBeLessThan(1500);
+  // The policy client's 0.5 s timeout bounds the wait: well inside the API's 10 s decide timeout, which is what a
+  // hang without it would cost (1.2-1.6 s measured on a loaded machine).
+  expect(elapsed).toBeLessThan(4000);
   console.log(JSON.stringify({ fault: 'policy_hang_safety_critical', decide_ms: elapsed, actions: decision.actions.length, fail_mode: receipt.payload.policy_fail_mode }));
 });
 

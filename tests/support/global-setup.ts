@@ -9,7 +9,7 @@ import path from 'node:path';
 import { createSequelize } from '../../db/sequelize';
 import { migrate } from '../../db/migrate';
 import { startEmbeddedPostgres } from '../../db/embedded-postgres';
-import { writeWorkflowBundle } from '../../temporal/bundle-workflows';
+import { writeWorkflowBundles } from '../../temporal/bundle-workflows';
 import { startTemporalDevServer } from '../../temporal/dev-server';
 import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../../temporal/search-attributes';
 import { startRedisServer } from '../../workers/embedded-redis';
@@ -30,7 +30,8 @@ export default async function globalSetup(): Promise<void> {
     startTemporalDevServer({ namespace: 'default', searchAttributes: DEV_SERVER_SEARCH_ATTRIBUTES }),
     startEmbeddedPostgres({ dataDir: path.join(workDir, 'postgres'), database: 'mmm_test' }),
     startRedisServer({}),
-    writeWorkflowBundle(bundlePath),
+    // The plain bundle and its traced sibling (tests/component/tracing.test.ts, ADR 0015).
+    writeWorkflowBundles(bundlePath),
   ]);
   stops.push(temporal.stop, pg.stop, redis.stop);
 

@@ -32,11 +32,9 @@ export interface TestApp {
   stop(): Promise<void>;
 }
 
-/** `logger`: the app's logger (default: one at the config's LOG_LEVEL, silent unless `env` says otherwise). */
-export async function startTestApp(env: Record<string, string> = {}, opts: RuntimeOptions = {}, logger?: Logger): Promise<TestApp> {
-  const taskQueue = uniqueId('tq');
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mmm-app-'));
-  const config = loadConfig({
+/** The settings of a test's engine against the suite's shared servers, on its own task queue, topics and data folder. */
+export function testAppEnv(taskQueue: string, dataDir: string): Record<string, string> {
+  return {
     DATABASE_URL: requireEnv('TEST_DATABASE_URL'),
     REDIS_URL: requireEnv('TEST_REDIS_URL'),
     TEMPORAL_ADDRESS: requireEnv('TEST_TEMPORAL_ADDRESS'),
@@ -55,8 +53,14 @@ export async function startTestApp(env: Record<string, string> = {}, opts: Runti
     UBI_SCHEDULES_ENABLED: 'false',
     // Topics of its own on the shared Redis: another file's app (same consumer group) never takes this app's signals.
     BUS_TOPIC_PREFIX: `${taskQueue}.`,
-    ...env,
-  });
+  };
+}
+
+/** `logger`: the app's logger (default: one at the config's LOG_LEVEL, silent unless `env` says otherwise). */
+export async function startTestApp(env: Record<string, string> = {}, opts: RuntimeOptions = {}, logger?: Logger): Promise<TestApp> {
+  const taskQueue = uniqueId('tq');
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mmm-app-'));
+  const config = loadConfig({ ...testAppEnv(taskQueue, dataDir), ...env });
   const runtime = await startRuntime(config, logger ?? createLogger(config.LOG_LEVEL), opts);
   const url = runtime.apiUrl as string;
   return {

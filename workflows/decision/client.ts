@@ -21,6 +21,8 @@ export interface DecisionClientOptions {
   shards: number;
   /** Decisions a shard run accepts before it continues as new (the server's limit is 2,000 Updates per run). */
   maxDecisionsPerRun: number;
+  /** A shard run also continues as new at this age, so workers added later take their share (absent: never). */
+  maxRunAgeMs?: number;
   /**
    * Updates this process keeps in flight per shard workflow; the rest wait here, in order. The server refuses an
    * 11th in-flight Update of one workflow (RESOURCE_EXHAUSTED); the SDK's native client retries that itself, but
@@ -69,8 +71,17 @@ export function createDecisionClient(opts: DecisionClientOptions) {
    * without a run id reaches its current run; should one be gone anyway, the Update-with-Start brings it back.
    */
   const running = new Set<string>();
+  /**
+   * The Update-with-Start in flight per shard this process has not reached yet: the calls behind it wait for it and
+   * then send plain Updates. Many concurrent Update-with-Starts into a run that is just starting are where the SDK's
+   * core drops a workflow task ("a new WFT for a run which already has one"), and the server then rejects its Updates
+   * as unprocessed (isUnprocessed below).
+   */
+  const starting = new Map<string, Promise<unknown>>();
 
   async function send(input: DecideWorkflowInput, workflowId: string, shard: number, updateId: string): Promise<DecisionRef> {
+    const start = starting.get(workflowId);
+    if (start && !running.has(workflowId)) await start.catch(() => undefined);
     if (running.has(workflowId)) {
       try {
         return await opts.client.workflow.getHandle(workflowId).executeUpdate(decideUpdate, { args: [input], updateId });
@@ -79,13 +90,21 @@ export function createDecisionClient(opts: DecisionClientOptions) {
         running.delete(workflowId);
       }
     }
-    const ref = await sendWithStart(input, workflowId, shard, updateId);
+    const sent = sendWithStart(input, workflowId, shard, updateId);
+    if (!starting.has(workflowId)) {
+      starting.set(workflowId, sent);
+      void sent.then(
+        () => starting.delete(workflowId),
+        () => starting.delete(workflowId),
+      );
+    }
+    const ref = await sent;
     running.add(workflowId);
     return ref;
   }
 
   function sendWithStart(input: DecideWorkflowInput, workflowId: string, shard: number, updateId: string): Promise<DecisionRef> {
-    const shardInput: DecisionShardInput = { tenant_id: input.request.tenant_id, shard, max_decisions_per_run: opts.maxDecisionsPerRun };
+    const shardInput: DecisionShardInput = { tenant_id: input.request.tenant_id, shard, max_decisions_per_run: opts.maxDecisionsPerRun, ...(opts.maxRunAgeMs ? { max_run_age_ms: opts.maxRunAgeMs } : {}) };
     return opts.client.workflow.executeUpdateWithStart(decideUpdate, {
       args: [input],
       updateId,
@@ -118,7 +137,7 @@ export function createDecisionClient(opts: DecisionClientOptions) {
           try {
             return { ref: await send(input, workflowId, shard, updateId), workflowId, updateId };
           } catch (err) {
-            const resend = isDraining(err) || isTooManyUpdates(err);
+            const resend = isDraining(err) || isTooManyUpdates(err) || isUnprocessed(err);
             if (resend && Date.now() < deadline) {
               await sleep(Math.min(50, 2 ** attempt));
               continue;
@@ -143,6 +162,16 @@ export type DecisionClient = ReturnType<typeof createDecisionClient>;
 function isDraining(err: unknown): boolean {
   return err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === SHARD_DRAINING;
 }
+
+/**
+ * The server rejected the Update because the worker completed a workflow task without processing it (the server's
+ * `UnprocessedUpdate`): nothing ran and nothing is recorded, so sending it again under the same id is safe. Seen when
+ * two processes start one shard with concurrent Update-with-Starts (tests/workflows/decision-shard-workflow.test.ts).
+ */
+function isUnprocessed(err: unknown): boolean {
+  return err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === UNPROCESSED_UPDATE;
+}
+const UNPROCESSED_UPDATE = 'UnprocessedUpdate';
 
 /** The server's "too many in-flight Updates" (more API processes than one gate sees): RESOURCE_EXHAUSTED. */
 function isTooManyUpdates(err: unknown): boolean {

@@ -18,6 +18,11 @@ export const decideWorkflowInputSchema = z.object({
   request_sha256: z.string(),
   /** Fields of the request the privacy filter removed before it reached the workflow (names only, ADR 0013). */
   dropped_fields: z.array(z.string()).optional(),
+  /**
+   * W3C `traceparent` of the span that sent the decision (ADR 0015), absent when nothing was traced. The batch's
+   * activities run this decision's part under it, so the decision's trace holds its context reads and service calls.
+   */
+  traceparent: z.string().regex(/^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/).optional(),
 });
 export type DecideWorkflowInput = z.infer<typeof decideWorkflowInputSchema>;
 

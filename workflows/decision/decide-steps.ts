@@ -52,7 +52,12 @@ export interface RecordedAt {
 
 export function contextInput(input: DecideWorkflowInput): LoadContextInput {
   const { request } = input;
-  return { tenant_id: request.tenant_id, actor_id: request.actor_id, trigger_kind: request.signal?.kind ?? REQUEST_TRIGGER_KIND };
+  return {
+    tenant_id: request.tenant_id,
+    actor_id: request.actor_id,
+    trigger_kind: request.signal?.kind ?? REQUEST_TRIGGER_KIND,
+    ...(input.traceparent ? { traceparent: input.traceparent } : {}),
+  };
 }
 
 /** Which playbooks match, and which of their actions may be shown (policy, preferences, quiet hours). */
@@ -128,6 +133,7 @@ export function commitInputOf(
     request_sha256: input.request_sha256,
     received_at_ms: input.received_at_ms,
     ...(input.dropped_fields ? { dropped_fields: input.dropped_fields } : {}),
+    ...(input.traceparent ? { traceparent: input.traceparent } : {}),
   };
 }
 

@@ -17,6 +17,12 @@ export interface DecisionShardInput {
    * well below so a run also ends before its history grows past the server's suggestion.
    */
   max_decisions_per_run: number;
+  /**
+   * A run also continues as new once it is this old (absent: never). A long-lived workflow stays on the worker that
+   * has it cached (sticky execution) until it continues as new, whose first task any worker may take: so a worker
+   * added to the tier takes its share of the shards within this time, not never (bench/scale.ts).
+   */
+  max_run_age_ms?: number;
 }
 
 /** One decision: the same input decideWorkflow takes, answered with a reference to the stored decision. */

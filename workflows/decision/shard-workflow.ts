@@ -1,4 +1,4 @@
-import { allHandlersFinished, ApplicationFailure, condition, continueAsNew, currentUpdateInfo, setHandler, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, condition, continueAsNew, currentUpdateInfo, patched, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import type { BatchItemError, LoadedContext } from '../../activities/context/context-activities';
 import type { DecisionRef } from '../../domain/model/decision';
 import type { DecideWorkflowInput } from './contract';
@@ -32,14 +32,21 @@ interface Pending {
  * local activity happened to finish first: replay sees the same order (concurrent handlers each running their own
  * local activities did not, tests/replay/shard-replay.test.ts).
  *
- * A run accepts at most `max_decisions_per_run` decisions (the server allows 2,000 Updates per run) or until the
- * server suggests continuing as new; it then refuses new Updates in the validator (nothing is recorded, the client
+ * A run accepts at most `max_decisions_per_run` decisions (the server allows 2,000 Updates per run), until the
+ * server suggests continuing as new, or until it is `max_run_age_ms` old (so shards spread over the workers there are); it then refuses new Updates in the validator (nothing is recorded, the client
  * sends them again and reaches the next run), decides what it holds, and continues as new.
  */
 export async function decisionShardWorkflow(input: DecisionShardInput): Promise<void> {
   let accepted = 0;
+  let aged = false;
   const pending: Pending[] = [];
-  const full = () => accepted >= input.max_decisions_per_run || workflowInfo().continueAsNewSuggested;
+  // An aged run that has decided nothing stays: idle shards must not continue as new forever.
+  const full = () => (aged && accepted > 0) || accepted >= input.max_decisions_per_run || workflowInfo().continueAsNewSuggested;
+  // One timer per run (histories recorded before it replay without it).
+  if (input.max_run_age_ms && patched('decision-shard-max-run-age'))
+    void sleep(input.max_run_age_ms).then(() => {
+      aged = true;
+    });
 
   setHandler(
     decideUpdate,
