@@ -4,6 +4,7 @@ import type { Decision } from '../../domain/model/decision';
 import type { Models } from '../models';
 import type { ReceiptLedger } from './receipt-ledger';
 import { receiptHash } from '../../lib/receipt-crypto';
+import { exposuresOf } from '../../domain/experiments/exposures';
 
 export interface RecordDecision {
   decision: Omit<Decision, 'receipt_id'>;
@@ -75,6 +76,20 @@ export function createDecisionRepository(sequelize: Sequelize, models: Models, l
           // The next receipt of this batch chains onto this one (the row lock is still ours).
           head = { seq: head.seq + 1, lastHash: receiptHash(receipt) };
           const decision = decisionRow(receipt.receipt_id);
+          // What experiments count (ADR 0017), in the decision's own transaction: never a decision without its exposure.
+          for (const e of exposuresOf(decision))
+            await sequelize.query(
+              `INSERT INTO experiment_exposures (experiment_id, decision_id, tenant_id, arm_id, actor_id, holdout, shown, action_ids, created_at)
+               VALUES (:experiment, :decision, :tenant, :arm, :actor, :holdout, :shown, CAST(:actions AS text[]), :created)
+               ON CONFLICT (experiment_id, decision_id) DO NOTHING`,
+              {
+                replacements: {
+                  experiment: e.experiment_id, decision: decision.decision_id, tenant: tenantId, arm: e.arm_id, actor: decision.actor_id,
+                  holdout: e.holdout, shown: e.shown, actions: `{${e.action_ids.map((id) => JSON.stringify(id)).join(',')}}`, created: decision.created_at,
+                },
+                transaction,
+              },
+            );
           stored.set(decision.decision_id, decision);
           out.push(decision);
         }
