@@ -4,7 +4,7 @@ import type { Decision } from '../../domain/model/decision';
 import type { Models } from '../models';
 import type { ReceiptLedger } from './receipt-ledger';
 import { receiptHash } from '../../lib/receipt-crypto';
-import { exposuresOf } from '../../domain/experiments/exposures';
+import { exposuresOf, type Exposure } from '../../domain/experiments/exposures';
 
 export interface RecordDecision {
   decision: Omit<Decision, 'receipt_id'>;
@@ -47,6 +47,7 @@ export function createDecisionRepository(sequelize: Sequelize, models: Models, l
         });
         const stored = new Map(existing.map((r) => [r.decision_id, r.body]));
         const out: Decision[] = [];
+        const exposures: Array<Exposure & { decision_id: string; actor_id: string; created_at: string }> = [];
         for (const input of inputs) {
           const prior = stored.get(input.decision.decision_id);
           if (prior) {
@@ -76,23 +77,20 @@ export function createDecisionRepository(sequelize: Sequelize, models: Models, l
           // The next receipt of this batch chains onto this one (the row lock is still ours).
           head = { seq: head.seq + 1, lastHash: receiptHash(receipt) };
           const decision = decisionRow(receipt.receipt_id);
-          // What experiments count (ADR 0017), in the decision's own transaction: never a decision without its exposure.
-          for (const e of exposuresOf(decision))
-            await sequelize.query(
-              `INSERT INTO experiment_exposures (experiment_id, decision_id, tenant_id, arm_id, actor_id, holdout, shown, action_ids, created_at)
-               VALUES (:experiment, :decision, :tenant, :arm, :actor, :holdout, :shown, CAST(:actions AS text[]), :created)
-               ON CONFLICT (experiment_id, decision_id) DO NOTHING`,
-              {
-                replacements: {
-                  experiment: e.experiment_id, decision: decision.decision_id, tenant: tenantId, arm: e.arm_id, actor: decision.actor_id,
-                  holdout: e.holdout, shown: e.shown, actions: `{${e.action_ids.map((id) => JSON.stringify(id)).join(',')}}`, created: decision.created_at,
-                },
-                transaction,
-              },
-            );
+          exposures.push(...exposuresOf(decision).map((e) => ({ ...e, decision_id: decision.decision_id, actor_id: decision.actor_id, created_at: decision.created_at })));
           stored.set(decision.decision_id, decision);
           out.push(decision);
         }
+        // What experiments count (ADR 0017), in the decisions' own transaction and in one statement for the batch.
+        if (exposures.length > 0)
+          await sequelize.query(
+            `INSERT INTO experiment_exposures (experiment_id, decision_id, tenant_id, arm_id, actor_id, holdout, shown, action_ids, created_at)
+             SELECT e.experiment_id, e.decision_id, :tenant, e.arm_id, e.actor_id, e.holdout, e.shown, ARRAY(SELECT jsonb_array_elements_text(e.action_ids)), e.created_at
+               FROM jsonb_to_recordset(CAST(:rows AS jsonb))
+                    AS e(experiment_id text, decision_id text, arm_id text, actor_id text, holdout boolean, shown boolean, action_ids jsonb, created_at timestamptz)
+             ON CONFLICT (experiment_id, decision_id) DO NOTHING`,
+            { replacements: { tenant: tenantId, rows: JSON.stringify(exposures) }, transaction },
+          );
         return out;
       });
     },
