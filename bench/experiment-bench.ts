@@ -2,7 +2,8 @@
  * `npm run bench` (part `experiments`, issue 9): decide p95 with an active experiment on the matched playbook against
  * the same decisions without one, in the same run on the same runtime. Two tenants get the same playbook and policy;
  * one also gets an active thompson experiment (a control arm, an arm overriding the wording and priority, and a
- * holdout). Rounds alternate between the two so load drift on a shared machine hits both alike. Target: ≤ 5% slower.
+ * holdout). One load generator sends the two tenants' decisions interleaved (even requests to one, odd to the other),
+ * so whatever else loads a shared machine hits both alike at the same moments. Target: ≤ 5% slower.
  */
 import { spawn } from 'node:child_process';
 import os from 'node:os';
@@ -11,26 +12,28 @@ import { startBenchRuntime, runBench } from './bench-runtime';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? '1') || 1;
 const ROUNDS = 6;
-const PER_ROUND = Math.round(400 * SCALE);
+const PER_ROUND = Math.round(800 * SCALE);
 const CONCURRENCY = 8;
 const log = (m: string) => process.stderr.write(`[bench:experiments] ${m} (load ${os.loadavg()[0].toFixed(2)})\n`);
 
 /** The load generator, a process of its own (as bench/run.ts does), for one tenant. */
 const LOAD_SCRIPT = `
-const { url, token, tenant, concurrency, total, offset } = JSON.parse(process.env.LOAD);
-const latencies = [], outcomes = {};
+const { url, tenants, concurrency, total, offset } = JSON.parse(process.env.LOAD);
+const latencies = { with: [], without: [] }, outcomes = { with: {}, without: {} };
 let next = 0;
 async function one(i) {
   const n = offset + i;
+  const which = n % 2 === 0 ? 'with' : 'without';
+  const { tenant, token } = tenants[which];
   const body = JSON.stringify({ tenant_id: tenant, actor_id: 'actor-' + (n % 500), actor_type: 'human', surface: 'ide', repo_id: 'payments', branch: 'main',
     signal: { signal_id: 's-' + n, source: 'ubi', kind: 'build_failures', severity: 'medium', occurred_at: new Date().toISOString(), payload: { failed_builds: 4 } } });
   const t = performance.now();
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer ' + token }, body });
   const json = await res.json();
   if (res.status !== 200) throw new Error('decide answered ' + res.status + ': ' + JSON.stringify(json));
-  latencies.push(performance.now() - t);
+  latencies[which].push(performance.now() - t);
   const key = json.actions.some((a) => a.experiment) ? 'experiment_action' : json.suppressed.some((s) => s.reason === 'experiment_holdout') ? 'holdout' : json.outcome;
-  outcomes[key] = (outcomes[key] || 0) + 1;
+  outcomes[which][key] = (outcomes[which][key] || 0) + 1;
 }
 (async () => {
   await Promise.all(Array.from({ length: concurrency }, async () => { while (next < total) await one(next++); }));
@@ -79,9 +82,10 @@ async function main() {
     };
     const tenants = { without: { tenant: 'bench-plain', token: await setUp('bench-plain', false) }, with: { tenant: 'bench-exp', token: await setUp('bench-exp', true) } };
     let offset = 0;
-    const load = (which: 'with' | 'without', total: number) =>
-      new Promise<{ latencies: number[]; outcomes: Record<string, number> }>((resolve, reject) => {
-        const env = { url: `${rt.apiUrl}/v1/mmm/decide`, token: tenants[which].token, tenant: tenants[which].tenant, concurrency: CONCURRENCY, total, offset };
+    type Load = { latencies: Record<'with' | 'without', number[]>; outcomes: Record<'with' | 'without', Record<string, number>> };
+    const load = (total: number) =>
+      new Promise<Load>((resolve, reject) => {
+        const env = { url: `${rt.apiUrl}/v1/mmm/decide`, tenants, concurrency: CONCURRENCY, total, offset };
         offset += total;
         const child = spawn(process.execPath, ['-e', LOAD_SCRIPT], { env: { ...process.env, LOAD: JSON.stringify(env) }, stdio: ['ignore', 'pipe', 'inherit'] });
         let out = '';
@@ -90,17 +94,15 @@ async function main() {
       });
 
     log('warming up both tenants');
-    await load('without', PER_ROUND);
-    await load('with', PER_ROUND);
+    await load(PER_ROUND);
     const all = { with: [] as number[], without: [] as number[] };
     const outcomes = { with: {} as Record<string, number>, without: {} as Record<string, number> };
     for (let r = 0; r < ROUNDS; r++) {
-      // Alternate which goes first, so neither always runs right after the other's warm caches.
-      for (const which of (r % 2 === 0 ? ['without', 'with'] : ['with', 'without']) as Array<'with' | 'without'>) {
-        log(`round ${r + 1}/${ROUNDS}: ${which} an experiment (${PER_ROUND} decisions at concurrency ${CONCURRENCY})`);
-        const res = await load(which, PER_ROUND);
-        all[which].push(...res.latencies);
-        for (const [k, v] of Object.entries(res.outcomes)) outcomes[which][k] = (outcomes[which][k] ?? 0) + v;
+      log(`round ${r + 1}/${ROUNDS}: ${PER_ROUND} decisions at concurrency ${CONCURRENCY}, the two tenants interleaved`);
+      const res = await load(PER_ROUND);
+      for (const which of ['with', 'without'] as const) {
+        all[which].push(...res.latencies[which]);
+        for (const [k, v] of Object.entries(res.outcomes[which])) outcomes[which][k] = (outcomes[which][k] ?? 0) + v;
       }
     }
     const sum = (xs: number[]) => {
@@ -112,7 +114,7 @@ async function main() {
     return {
       bench: 'experiments',
       machine: { cpus: os.cpus().length, node: process.version, load_avg_at_end: os.loadavg() },
-      setup: `decide over HTTP at concurrency ${CONCURRENCY}, ${ROUNDS} alternating rounds of ${PER_ROUND} per tenant; same playbook and policy; one tenant with an active thompson experiment (control, override, holdout)`,
+      setup: `decide over HTTP at concurrency ${CONCURRENCY}, ${ROUNDS} rounds of ${PER_ROUND} decisions with the two tenants interleaved request by request; same playbook and policy; one tenant with an active thompson experiment (control, override, holdout)`,
       target: 'decide p95 with an active experiment <= 1.05 x without',
       without_experiment: without,
       with_experiment: withExp,
