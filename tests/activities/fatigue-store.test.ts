@@ -235,12 +235,12 @@ describe('reserveNudges activity', () => {
     expect(store.calls).toBe(1);
   });
 
-  it('when the fatigue store answers, then the activity passes its verdicts on for that tenant and actor', async () => {
+  it('when the fatigue store answers, then the activity passes its verdicts and the remaining budget on for that tenant and actor', async () => {
     const store = createMemoryFatigueStore();
     const { reserveNudges: activity } = createFatigueActivities({ fatigueStore: store });
     const input = { tenant_id: 't1', actor_id: 'a1', decision_id: 'd1', now: T0, window_ms: 60 * MINUTE, max: 1, candidates: [c('pb-a'), c('pb-b')] };
     const result = await runActivity(activity, input);
-    expect(result).toEqual({ available: true, verdicts: ['granted', 'fatigue_limit'] });
+    expect(result).toEqual({ available: true, verdicts: ['granted', 'fatigue_limit'], remaining: 0 });
     expect(await store.reserve('t1', 'a1', { ...input, decision_id: 'd2' })).toEqual(['fatigue_limit', 'fatigue_limit']);
   });
 });
