@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import os from 'node:os';
 import { signDevToken } from '../api/auth';
 import { startBenchRuntime, runBench } from './bench-runtime';
+import { percentile } from './decide-load';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? '1') || 1;
 const ROUNDS = 6;
@@ -40,11 +41,6 @@ async function one(i) {
   process.stdout.write(JSON.stringify({ latencies, outcomes }));
 })().catch((err) => { console.error(err); process.exit(1); });
 `;
-
-function p(sorted: number[], q: number): number {
-  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((q / 100) * sorted.length) - 1));
-  return Math.round(sorted[idx] * 10) / 10;
-}
 
 async function main() {
   log('starting the embedded runtime ...');
@@ -107,7 +103,7 @@ async function main() {
     }
     const sum = (xs: number[]) => {
       const s = [...xs].sort((a, b) => a - b);
-      return { requests: s.length, p50_ms: p(s, 50), p95_ms: p(s, 95), p99_ms: p(s, 99) };
+      return { requests: s.length, p50_ms: percentile(s, 50), p95_ms: percentile(s, 95), p99_ms: percentile(s, 99) };
     };
     const withExp = sum(all.with);
     const without = sum(all.without);
