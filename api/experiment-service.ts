@@ -58,7 +58,7 @@ export function createExperimentService(deps: ExperimentServiceDeps) {
     return current;
   }
 
-  async function view(stored: StoredExperiment): Promise<Experiment> {
+  async function view(stored: StoredExperiment, live = true): Promise<Experiment> {
     const d = stored.definition;
     const category = await publishedDefinition(stored.tenant_id, d.playbook_id).then((p) => p.category, () => null);
     const counts = await repo.counts(stored.experiment_id, category ?? '');
@@ -71,7 +71,7 @@ export function createExperimentService(deps: ExperimentServiceDeps) {
       status: stored.status,
       created_at: stored.created_at,
       updated_at: stored.updated_at,
-      results: buildResults({ experimentId: stored.experiment_id, definition: d, arms: stored.arms, counts, weightsUpdatedAt: stored.weights_updated_at, behaviour }),
+      results: buildResults({ experimentId: stored.experiment_id, definition: d, arms: stored.arms, counts, weightsUpdatedAt: stored.weights_updated_at, behaviour, live }),
     };
   }
 
@@ -89,7 +89,7 @@ export function createExperimentService(deps: ExperimentServiceDeps) {
       return view(await repo.get(tenantId, id));
     },
     async list(tenantId: string, status?: ExperimentStatus): Promise<Experiment[]> {
-      return Promise.all((await repo.list(tenantId, status)).map(view));
+      return Promise.all((await repo.list(tenantId, status)).map((e) => view(e, false)));
     },
     /**
      * Activation re-checks the playbook (it may have been re-published or archived since), starts from the weights the

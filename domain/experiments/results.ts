@@ -12,6 +12,8 @@ import { welchDifference, type SampleSummary } from './effect';
 export interface ArmStateView {
   arm_id: string;
   current_weight: number;
+  /** As the last recompute estimated it (thompson). */
+  probability_best: number | null;
   paused_reason: string | null;
   paused_at: string | null;
 }
@@ -30,13 +32,21 @@ export function buildResults(args: {
   weightsUpdatedAt: string | null;
   /** Behaviour metric: the per-arm samples (absent for an outcome metric). */
   behaviour?: Map<string, SampleSummary>;
+  /** thompson: estimate probability_best from these counts now (one experiment), else show the last recompute's (lists). */
+  live?: boolean;
 }): ExperimentResults {
   const { definition } = args;
   const byArm = new Map(args.counts.map((c) => [c.arm_id, c]));
   const state = new Map(args.arms.map((a) => [a.arm_id, a]));
   const paused = new Set(args.arms.filter((a) => a.paused_reason).map((a) => a.arm_id));
-  // Live probability_best from the same counts and seed the Schedule uses (so a GET and the next recompute agree).
-  const best = definition.strategy === 'thompson' ? allocate({ experiment_id: args.experimentId, ...definition }, args.counts, paused).probability_best : null;
+  // Live: from the same counts and seed the Schedule uses (a GET and the next recompute agree); 4,000 draws per arm
+  // are fine for one experiment, not for every experiment of a list.
+  const best =
+    definition.strategy !== 'thompson'
+      ? null
+      : args.live
+        ? allocate({ experiment_id: args.experimentId, ...definition }, args.counts, paused).probability_best
+        : Object.fromEntries(args.arms.map((a) => [a.arm_id, a.probability_best]));
   const arms: ArmResult[] = definition.arms.map((a) => {
     const c = byArm.get(a.arm_id) ?? emptyCounts(a.arm_id);
     const s = state.get(a.arm_id);
