@@ -21,10 +21,11 @@ import { metricsText, opsRoutes } from './routes/ops-routes';
 import { playbookRoutes, policyRoutes } from './routes/admin-routes';
 import { preferenceRoutes } from './routes/preference-routes';
 import { receiptRoutes } from './routes/receipt-routes';
+import { tenantRoutes } from './routes/tenant-routes';
 import { ubiRoutes, type UbiRouteDeps } from './routes/ubi-routes';
 
 export interface AppDeps {
-  repos: Pick<Repositories, 'decisions' | 'ledger' | 'preferences' | 'playbooks' | 'policies' | 'experiments'>;
+  repos: Pick<Repositories, 'decisions' | 'ledger' | 'preferences' | 'playbooks' | 'policies' | 'audit' | 'tenantMetrics' | 'ubi' | 'experiments'>;
   decide: DecideService;
   verifier: TokenVerifier;
   metrics: Metrics;
@@ -68,6 +69,7 @@ export function allRoutes(deps: AppDeps): RouteSpec[] {
     ...playbookRoutes({ playbooks: deps.repos.playbooks }),
     ...policyRoutes({ policies: deps.repos.policies, schedules: deps.ubi?.schedules }),
     ...experimentRoutes({ experiments }),
+    ...tenantRoutes({ audit: deps.repos.audit, metrics: deps.repos.tenantMetrics, configs: { get: (t) => deps.repos.ubi.configs.get(t) }, experiments: deps.repos.experiments }),
     ...opsRoutes({ checks: deps.checks, metrics: deps.metrics, version: deps.version }),
     ...ubiRoutes(() => {
       if (!deps.ubi) throw new Error('UBI routes were mounted without their dependencies');

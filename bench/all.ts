@@ -14,6 +14,7 @@ const PARTS: Record<string, string> = {
   ubi_detection_quality: 'ubi-quality.ts',
   signal_bus: 'bus.ts',
   approvals: 'approval-bench.ts',
+  tenant_metrics: 'tenant-metrics-bench.ts',
   experiments: 'experiment-bench.ts',
 };
 

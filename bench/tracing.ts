@@ -103,7 +103,9 @@ async function main(): Promise<unknown> {
     for (const [name, env] of Object.entries(SETTINGS) as Array<[Setting, Record<string, string>]>) {
       log(`setting ${name}: ${WARMUP} warm-up, ${C1} decisions at c1, ${C8} at c8`);
       const otel = name === 'off' ? {} : { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, ...env };
-      const run = spawnSync(process.execPath, ['--import', 'tsx', __filename], {
+      // BENCH_CPU_PROF_DIR: a CPU profile of each setting's process, one file per thread (the workflow sandbox's too).
+      const prof = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}/${name}`] : [];
+      const run = spawnSync(process.execPath, [...prof, '--import', 'tsx', __filename], {
         env: { ...withoutOtel(process.env), BENCH_TRACING_SETTING: name, ...otel },
         stdio: ['ignore', 'pipe', 'inherit'],
         encoding: 'utf8',

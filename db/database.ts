@@ -12,6 +12,7 @@ import { createPreferencesRepository } from './repositories/preferences-reposito
 import { createReceiptLedger } from './repositories/receipt-ledger';
 import { createReceiptOutbox } from './repositories/receipt-outbox';
 import { createSignalReader } from './repositories/signal-reader';
+import { createTenantMetricsRepository } from './repositories/tenant-metrics-repository';
 import { createUbiRepositories } from './repositories/ubi-repositories';
 import { createOutboxRepository } from './repositories/outbox-repository';
 import { createRetentionRepository } from './repositories/retention-repository';
@@ -19,7 +20,7 @@ import { createRetentionRepository } from './repositories/retention-repository';
 /** Builds every repository over one Sequelize instance. */
 export function createRepositories(sequelize: Sequelize, opts: { receiptSigningKeyPem?: string } = {}) {
   const models = defineModels(sequelize);
-  const audit = createAuditLog(models);
+  const audit = createAuditLog(sequelize);
   const ledger = createReceiptLedger(sequelize, models, { configuredPrivateKeyPem: opts.receiptSigningKeyPem });
   return {
     sequelize,
@@ -33,8 +34,9 @@ export function createRepositories(sequelize: Sequelize, opts: { receiptSigningK
     decisions: createDecisionRepository(sequelize, models, ledger),
     decisionInputs: createDecisionContextReader(sequelize),
     signals: createSignalReader(sequelize),
+    tenantMetrics: createTenantMetricsRepository(sequelize),
     receiptOutbox: createReceiptOutbox(sequelize),
-    ubi: createUbiRepositories(sequelize, ledger),
+    ubi: createUbiRepositories(sequelize, ledger, audit),
     actionApprovals: createActionApprovalRepository(sequelize, ledger),
     actionEnrichment: createActionEnrichmentRepository(sequelize),
     outbox: createOutboxRepository(sequelize),

@@ -15,15 +15,11 @@ export interface DecisionRow {
   latency_ms: number; body: unknown; created_at: Date;
 }
 export interface DecisionOutcomeRow {
-  id?: number; tenant_id: string; decision_id: string; action_id: string; outcome: string; recorded_by: string; recorded_at?: Date;
+  id?: number; tenant_id: string; decision_id: string; action_id: string; actor_id: string; outcome: string; reason: string | null; recorded_by: string; recorded_at?: Date;
 }
 export interface SigningKeyRow { key_id: string; public_key: string; private_key_pem: string | null; status: 'active' | 'retired'; created_at?: Date }
 export interface ReceiptRow {
   receipt_id: string; tenant_id: string; decision_id: string; kind: string; seq: number; receipt_hash: string; body: unknown; created_at: Date;
-}
-export interface AuditLogRow {
-  id?: number; tenant_id: string; actor_sub: string; action: string; resource_type: string; resource_id: string;
-  before: unknown; after: unknown; at?: Date;
 }
 
 export interface Models {
@@ -35,7 +31,6 @@ export interface Models {
   DecisionOutcome: ModelStatic<Model<DecisionOutcomeRow>>;
   SigningKey: ModelStatic<Model<SigningKeyRow>>;
   Receipt: ModelStatic<Model<ReceiptRow>>;
-  AuditLog: ModelStatic<Model<AuditLogRow>>;
 }
 
 // Attribute objects are factories: Sequelize writes into the objects it is given, so none may be shared.
@@ -70,7 +65,7 @@ export function defineModels(s: Sequelize): Models {
     }),
     DecisionOutcome: s.define('decision_outcomes', {
       id: { type: DataTypes.BIGINT, primaryKey: true, autoIncrement: true }, tenant_id: text(), decision_id: text(), action_id: text(),
-      outcome: text(), recorded_by: text(), recorded_at: now(),
+      actor_id: text(), outcome: text(), reason: { type: DataTypes.TEXT, allowNull: true }, recorded_by: text(), recorded_at: now(),
     }),
     SigningKey: s.define('signing_keys', {
       key_id: { ...text(), primaryKey: true }, public_key: text(), private_key_pem: { type: DataTypes.TEXT, allowNull: true },
@@ -79,11 +74,6 @@ export function defineModels(s: Sequelize): Models {
     Receipt: s.define('receipts', {
       receipt_id: { ...text(), primaryKey: true }, tenant_id: text(), decision_id: text(), kind: text(),
       seq: { type: DataTypes.BIGINT, allowNull: false }, receipt_hash: text(), body: json(), created_at: now(),
-    }),
-    AuditLog: s.define('audit_log', {
-      id: { type: DataTypes.BIGINT, primaryKey: true, autoIncrement: true }, tenant_id: text(), actor_sub: text(), action: text(),
-      resource_type: text(), resource_id: text(), before: { type: DataTypes.JSONB, allowNull: true },
-      after: { type: DataTypes.JSONB, allowNull: true }, at: now(),
     }),
   };
 }

@@ -59,15 +59,25 @@ export function templateValues(input: MatchInput & { actor_id: string }): Templa
 
 const TONE: Record<ActionType, IdeCard['tone']> = { mirror: 'neutral', mentor: 'guidance', multiplier: 'action' };
 
+/**
+ * Every card offers snooze and "not useful" next to dismiss (FR-10). `records` is the outcome body (without its
+ * action_id) the IDE posts to `POST /v1/mmm/decisions/{id}/outcomes` for the button; consent has its own route.
+ */
+const SNOOZE = { id: 'snooze', label: 'Snooze', records: { outcome: 'snoozed' } } as const;
+const NOT_USEFUL = { id: 'not_useful', label: 'Not useful', records: { outcome: 'dismissed', reason: 'not_useful' } } as const;
 const BUTTONS: Record<ActionType, IdeCard['buttons']> = {
-  mirror: [{ id: 'dismiss', label: 'Dismiss' }],
+  mirror: [{ id: 'dismiss', label: 'Dismiss', records: { outcome: 'dismissed' } }, SNOOZE, NOT_USEFUL],
   mentor: [
-    { id: 'accept', label: 'Helpful' },
-    { id: 'dismiss', label: 'Dismiss' },
+    { id: 'accept', label: 'Helpful', records: { outcome: 'accepted' } },
+    { id: 'dismiss', label: 'Dismiss', records: { outcome: 'dismissed' } },
+    SNOOZE,
+    NOT_USEFUL,
   ],
   multiplier: [
     { id: 'consent', label: 'Allow' },
-    { id: 'dismiss', label: 'Not now' },
+    { id: 'dismiss', label: 'Not now', records: { outcome: 'dismissed' } },
+    SNOOZE,
+    NOT_USEFUL,
   ],
 };
 
@@ -127,7 +137,7 @@ export function renderAction(args: RenderActionArgs): { title: string; body: str
           body,
           severity: args.severity,
           tone: TONE[args.type],
-          buttons: BUTTONS[args.type].map((b) => ({ ...b })),
+          buttons: BUTTONS[args.type].map((b) => (b.records ? { ...b, records: { ...b.records } } : { ...b })),
         };
         break;
       case 'pr':

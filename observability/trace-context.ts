@@ -39,11 +39,13 @@ const tracer = trace.getTracer('mmm-engine/decisions');
 /**
  * One item of a batch activity (a shard workflow's batch holds decisions of several traces, ADR 0015): `fn` runs in a
  * span of the item's own trace, a child of the span its `traceparent` names, linked to the batch's span. Without a
- * `traceparent` (nothing traced) `fn` runs as it is.
+ * `traceparent` (nothing traced) `fn` runs as it is; with an unsampled one, in its context without a span.
  */
 export async function inItemSpan<T>(name: string, traceparent: string | undefined, fn: () => Promise<T>, attributes: Record<string, string> = {}): Promise<T> {
   const parent = contextOfTraceparent(traceparent);
   if (!parent) return fn();
+  // Not sampled: no span, but logs and outbound calls still name the decision's trace (flags 00).
+  if ((trace.getSpanContext(parent)!.traceFlags & 1) === 0) return context.with(parent, fn);
   const batch = trace.getSpan(context.active())?.spanContext();
   const links = batch && trace.isSpanContextValid(batch) ? [{ context: batch }] : [];
   return tracer.startActiveSpan(name, { links, attributes }, parent, (span) => endWith(span, fn));

@@ -14,6 +14,7 @@ const TEMPORAL_CLI_VERSION = '1.5.1';
 const TEMPORAL_CLI_MODULE = `github.com/temporalio/cli/cmd/temporal@v${TEMPORAL_CLI_VERSION}`;
 // The OpenAPI fuzzer `npm test` runs (tests/contract/openapi-fuzz.test.ts); pinned, as its CLI changes between majors.
 const SCHEMATHESIS_VERSION = '4.32.5';
+const KUBERNETES_VALIDATE_VERSION = '1.37.0';
 const MODES = ['start', 'test', 'bench', 'token'];
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -47,10 +48,20 @@ export function temporalCliCacheDir() {
   return path.join(cacheHome, 'mmm-engine', `temporal-cli-${TEMPORAL_CLI_VERSION}`);
 }
 
-/** The fuzzer's virtual environment, beside the Temporal CLI in the per-user cache (one per pinned version). */
-export function schemathesisVenvDir() {
+/** A Python tool's virtual environment, beside the Temporal CLI in the per-user cache (one per pinned version). */
+function pythonToolVenvDir(name, version) {
   const cacheHome = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return path.join(cacheHome, 'mmm-engine', `schemathesis-${SCHEMATHESIS_VERSION}`);
+  return path.join(cacheHome, 'mmm-engine', `${name}-${version}`);
+}
+
+/** The fuzzer's virtual environment. */
+export function schemathesisVenvDir() {
+  return pythonToolVenvDir('schemathesis', SCHEMATHESIS_VERSION);
+}
+
+/** kubernetes-validate's (the manifests' schema check, tests/infra/deploy-manifests.test.ts). */
+export function kubernetesValidateVenvDir() {
+  return pythonToolVenvDir('kubernetes-validate', KUBERNETES_VALIDATE_VERSION);
 }
 
 /** Lookup order (keep in sync with resolveTemporalCliPath in temporal/dev-server.ts): env, PATH, cache. */
@@ -158,40 +169,39 @@ function ensureRabbitMqServer(mode) {
 }
 
 /**
- * `npm test` fuzzes the served OpenAPI document with schemathesis (a Python tool from PyPI), installed into a virtual
- * environment in the per-user cache so fresh clones reuse it. The test finds it through SCHEMATHESIS_PATH.
+ * `npm test` runs two Python tools from PyPI: schemathesis fuzzes the served OpenAPI document, kubernetes-validate
+ * checks the manifests in deploy/kubernetes against Kubernetes' schemas. Each is installed into a virtual environment
+ * of its own in the per-user cache, so fresh clones reuse it; the tests find them there (or SCHEMATHESIS_PATH).
  */
-function ensureSchemathesis(mode) {
+function ensurePythonTool(mode, { name, version, bin, venv }) {
   if (mode !== 'test') return undefined;
-  const venv = schemathesisVenvDir();
-  const st = path.join(venv, 'bin', 'st');
+  const exe = path.join(venv, 'bin', bin);
   const marker = path.join(venv, '.installed');
-  if (isExecutableFile(st) && fs.existsSync(marker)) {
-    log(`schemathesis: ok (${st})`);
-    return st;
+  if (isExecutableFile(exe) && fs.existsSync(marker)) {
+    log(`${name}: ok (${exe})`);
+    return exe;
   }
   const python = findOnPath('python3');
-  if (!python) fail('tests need python3 (>= 3.9) to run the OpenAPI fuzzer: apt-get install python3 python3-venv');
+  if (!python) fail(`tests need python3 (>= 3.9) to run ${name}: apt-get install python3 python3-venv`);
   const venvWorks = () => spawnSync(python, ['-c', 'import venv, ensurepip'], { stdio: 'ignore' }).status === 0;
   if (!venvWorks() && process.getuid?.() === 0 && findOnPath('apt-get')) {
-    log('schemathesis: python3 has no venv module, installing python3-venv with apt-get ...');
+    log(`${name}: python3 has no venv module, installing python3-venv with apt-get ...`);
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     spawnSync('apt-get', ['update'], { stdio: 'inherit', env });
     spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'python3-venv'], { stdio: 'inherit', env });
   }
-  if (!venvWorks()) fail('tests need python3 with the venv module for the OpenAPI fuzzer: apt-get install python3-venv');
-  log(`schemathesis: installing ${SCHEMATHESIS_VERSION} into ${venv} (one-time, about a minute) ...`);
+  if (!venvWorks()) fail(`tests need python3 with the venv module for ${name}: apt-get install python3-venv`);
+  log(`${name}: installing ${version} into ${venv} (one-time, up to a minute) ...`);
   fs.rmSync(venv, { recursive: true, force: true });
   fs.mkdirSync(path.dirname(venv), { recursive: true });
   let result = spawnSync(python, ['-m', 'venv', venv], { stdio: 'inherit' });
   if (result.status === 0)
-    result = spawnSync(path.join(venv, 'bin', 'pip'), ['install', '--disable-pip-version-check', '--quiet', `schemathesis==${SCHEMATHESIS_VERSION}`], { stdio: 'inherit' });
-  if (result.status !== 0 || !isExecutableFile(st)) fail(`pip install schemathesis==${SCHEMATHESIS_VERSION} into ${venv} failed (see above)`);
-  fs.writeFileSync(marker, `${SCHEMATHESIS_VERSION}\n`);
-  log(`schemathesis: ok (installed ${st})`);
-  return st;
+    result = spawnSync(path.join(venv, 'bin', 'pip'), ['install', '--disable-pip-version-check', '--quiet', `${name}==${version}`], { stdio: 'inherit' });
+  if (result.status !== 0 || !isExecutableFile(exe)) fail(`pip install ${name}==${version} into ${venv} failed (see above)`);
+  fs.writeFileSync(marker, `${version}\n`);
+  log(`${name}: ok (installed ${exe})`);
+  return exe;
 }
-
 
 /**
  * The alert rules' unit tests (tests/infra/alert-rules.test.ts) run `promtool test rules`, so `test` needs promtool.
@@ -359,7 +369,8 @@ function main(argv) {
   const temporalCliPath = mode === 'token' ? undefined : ensureTemporalCli();
   if (mode !== 'token') ensureRedisServer(mode);
   if (mode !== 'token') ensureRabbitMqServer(mode);
-  const schemathesisPath = ensureSchemathesis(mode);
+  const schemathesisPath = ensurePythonTool(mode, { name: 'schemathesis', version: SCHEMATHESIS_VERSION, bin: 'st', venv: schemathesisVenvDir() });
+  ensurePythonTool(mode, { name: 'kubernetes-validate', version: KUBERNETES_VALIDATE_VERSION, bin: 'kubernetes-validate', venv: kubernetesValidateVenvDir() });
   ensurePromtool(mode);
   if (mode !== 'token') ensureKafkaLibs(mode);
   const otelColPath = ensureOtelCollector(mode);

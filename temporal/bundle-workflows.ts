@@ -10,8 +10,11 @@ import { DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
  */
 export const WORKFLOW_BUNDLE_PATH = path.resolve(__dirname, '..', '.tools', 'workflow-bundle.js');
 
-/** The OpenTelemetry workflow interceptors (workflow, update, signal and local activity spans). */
-export const OTEL_WORKFLOW_INTERCEPTORS = require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors');
+/**
+ * The OpenTelemetry workflow interceptors (workflow, update, signal and local activity spans), run only for calls of a
+ * sampled trace (workflows/tracing/interceptors.ts).
+ */
+export const OTEL_WORKFLOW_INTERCEPTORS = require.resolve('../workflows/tracing/interceptors');
 
 /** Where the traced bundle sits beside a plain one. */
 export function tracedBundlePath(plainPath: string): string {

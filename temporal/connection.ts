@@ -1,6 +1,7 @@
 import { Client } from '@temporalio/client';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { NativeConnection } from '@temporalio/worker';
+import { activeSpanUnsampled, whenSampled } from '../workflows/tracing/sampling';
 import { SEARCH_ATTRIBUTES } from './search-attributes';
 
 export interface TemporalHandles {
@@ -15,8 +16,9 @@ export interface TemporalHandles {
  */
 export async function connectTemporal(address: string, namespace: string, opts: { tracing?: boolean } = {}): Promise<TemporalHandles> {
   const connection = await NativeConnection.connect({ address });
-  // Tracing: starts, signals and Updates carry the caller's trace context in their headers (ADR 0015).
-  const interceptors = opts.tracing ? { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } : undefined;
+  // Tracing: starts, signals and Updates carry the caller's trace context in their headers (ADR 0015); a call made in a
+  // trace that is not sampled carries none and makes no span (outside any trace the sampler decides, as for any root).
+  const interceptors = opts.tracing ? { workflow: [whenSampled(new OpenTelemetryWorkflowClientInterceptor(), () => !activeSpanUnsampled())] } : undefined;
   const client = new Client({ connection, namespace, interceptors });
   return {
     connection,

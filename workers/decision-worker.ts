@@ -9,6 +9,7 @@ import type { Activities } from '../activities';
 import type { Logger } from '../observability/logger';
 import type { Tracing } from '../observability/tracing';
 import { OTEL_WORKFLOW_INTERCEPTORS, tracedBundlePath } from '../temporal/bundle-workflows';
+import { headersSampled, whenSampled } from '../workflows/tracing/sampling';
 
 export interface DecisionWorkerOptions {
   connection: NativeConnection;
@@ -44,7 +45,8 @@ export async function createDecisionWorker(opts: DecisionWorkerOptions): Promise
     ...(tracing
       ? {
           interceptors: {
-            activity: [(ctx) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(ctx), outbound: new OpenTelemetryActivityOutboundInterceptor(ctx) })],
+            // An activity scheduled outside a sampled trace runs with no span (ADR 0015 "Only sampled calls are intercepted").
+            activity: [(ctx) => ({ inbound: whenSampled(new OpenTelemetryActivityInboundInterceptor(ctx), headersSampled), outbound: new OpenTelemetryActivityOutboundInterceptor(ctx) })],
             // Only used when the worker bundles at start; a prebuilt traced bundle has them already.
             ...(bundle.workflowsPath ? { workflowModules: [OTEL_WORKFLOW_INTERCEPTORS] } : {}),
           },

@@ -334,7 +334,7 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
         ubi: {
           repos: repos.ubi,
           schedules: scheduler,
-          recompute: createRecomputeStarter(temporal.client, config.TEMPORAL_TASK_QUEUE),
+          recompute: createRecomputeStarter(temporal.client, config.TEMPORAL_TASK_QUEUE, repos),
           onIngested: () => batcher?.notify(),
           staleAfterSeconds: config.UBI_STALE_AFTER_SECONDS,
         },

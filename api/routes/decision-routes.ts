@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ValidationError } from '../../domain/errors';
-import { decideRequestSchema, decisionSchema, outcomeInputSchema } from '../../domain/model/decision';
+import { decideRequestSchema, decisionSchema, outcomeInputSchema, outcomeReasonSchema } from '../../domain/model/decision';
 import { idSchema, text, timestampSchema } from '../../domain/model/common';
 import type { DecisionRepository } from '../../db/repositories/decision-repository';
 import type { ReceiptLedger } from '../../db/repositories/receipt-ledger';
@@ -75,16 +75,16 @@ export function decisionRoutes(deps: {
     defineRoute({
       method: 'post',
       path: '/v1/mmm/decisions/:decision_id/outcomes',
-      summary: "Record what the actor did with an action",
+      summary: "Record what the actor did with an action; `reason: not_useful` with `dismissed` is the card's \"Not useful\"",
       tag: 'decisions',
       auth: { roles: ['service', ...ADMINS], tenant: 'token', self: 'resource' },
       params: z.object({ decision_id: idSchema }),
       resource: decisionOf(deps.decisions),
       body: outcomeInputSchema,
       status: 201,
-      response: z.object({ decision_id: text(), action_id: text(), outcome: text(), recorded_at: timestampSchema }),
+      response: z.object({ decision_id: text(), action_id: text(), outcome: text(), reason: outcomeReasonSchema.nullable(), recorded_at: timestampSchema }),
       async handler({ params, body, auth }) {
-        const recorded = await deps.decisions.recordOutcome(auth.tenant_id, params.decision_id, body.action_id, body.outcome, auth.sub);
+        const recorded = await deps.decisions.recordOutcome(auth.tenant_id, params.decision_id, body.action_id, body.outcome, auth.sub, body.reason ?? null);
         await deps.onOutcome?.(params.decision_id).catch(() => undefined);
         return { body: recorded };
       },

@@ -21,7 +21,7 @@ import { health, healthSchema, metricsText, readiness, readySchema } from './ops
 export interface UbiRouteDeps {
   repos: UbiRepositories;
   schedules: UbiScheduler;
-  recompute: { start(tenantId: string): Promise<{ workflow_id: string; run_id: string }> };
+  recompute: { start(tenantId: string, requestedBy: string): Promise<{ workflow_id: string; run_id: string }> };
   /** Wakes the micro-batcher when it runs in this process. */
   onIngested(): void;
   /** Pending input older than this makes `ready` report the ingestion as stale. */
@@ -175,8 +175,8 @@ export function ubiRoutes(get: () => UbiRouteContext): RouteSpec[] {
       summary: 'Start recomputeBaselinesWorkflow for the tenant now; returns its workflow_id (visible in the Temporal UI)',
       params: tenantParams,
       response: z.object({ tenant_id: idSchema, workflow_id: text(), run_id: text() }),
-      async handler({ params }) {
-        const started = await get().recompute.start(params.tenant_id);
+      async handler({ params, auth }) {
+        const started = await get().recompute.start(params.tenant_id, auth.sub);
         return { status: 202, body: { tenant_id: params.tenant_id, ...started } };
       },
     }),

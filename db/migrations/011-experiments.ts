@@ -49,4 +49,6 @@ CREATE TABLE IF NOT EXISTS experiment_exposures (
 );
 CREATE INDEX IF NOT EXISTS experiment_exposures_arm_idx ON experiment_exposures (experiment_id, arm_id, created_at);
 CREATE INDEX IF NOT EXISTS experiment_exposures_decision_idx ON experiment_exposures (decision_id);
+-- The tenant metrics' experiments section reads a tenant's exposures of a window.
+CREATE INDEX IF NOT EXISTS experiment_exposures_tenant_idx ON experiment_exposures (tenant_id, created_at);
 `;

@@ -107,13 +107,14 @@ export function createDecisionRepository(sequelize: Sequelize, models: Models, l
       return row ? { decision: row.get('body') as Decision, requestSha256: row.get('request_sha256') as string } : null;
     },
 
-    async recordOutcome(tenantId: string, decisionId: string, actionId: string, outcome: string, recordedBy: string) {
+    async recordOutcome(tenantId: string, decisionId: string, actionId: string, outcome: string, recordedBy: string, reason: string | null = null) {
       const decision = await this.get(tenantId, decisionId);
       if (!decision.actions.some((a) => a.action_id === actionId))
         throw new ValidationError('this decision has no such action', [{ field: 'action_id', message: `not an action of decision ${decisionId}` }]);
       try {
-        const row = await models.DecisionOutcome.create({ tenant_id: tenantId, decision_id: decisionId, action_id: actionId, outcome, recorded_by: recordedBy });
-        return { decision_id: decisionId, action_id: actionId, outcome, recorded_at: (row.get('recorded_at') as Date).toISOString() };
+        // The decision's actor goes with the outcome, so tenant metrics can hold each cell to the minimum group size.
+        const row = await models.DecisionOutcome.create({ tenant_id: tenantId, decision_id: decisionId, action_id: actionId, actor_id: decision.actor_id, outcome, reason, recorded_by: recordedBy });
+        return { decision_id: decisionId, action_id: actionId, outcome, reason, recorded_at: (row.get('recorded_at') as Date).toISOString() };
       } catch (err) {
         // The unique index (migration 002) settles concurrent reports: exactly one is stored.
         if (err instanceof UniqueConstraintError) throw new ConflictError('outcome_already_recorded', 'an outcome for this action is already recorded');

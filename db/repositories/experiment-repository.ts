@@ -269,6 +269,34 @@ export function createExperimentRepository(sequelize: Sequelize, audit: AuditLog
       });
     },
 
+    /**
+     * The tenant metrics' experiments section (FR-13): per experiment that is running or showed something in the
+     * window, per arm, the decisions shown in it, those accepted, and the distinct actors they cover (for k-anonymity).
+     */
+    async windowArms(tenantId: string, since: Date, until: Date): Promise<Array<{ experiment_id: string; status: ExperimentStatus; arms: Array<{ arm_id: string; shown: number; accepted: number; actors: number }> }>> {
+      const rows = await q<{ experiment_id: string; status: ExperimentStatus; arm_id: string; shown: string; accepted: string; actors: string }>(
+        `WITH w AS (
+           SELECT e.experiment_id, e.arm_id, count(*) AS shown, count(DISTINCT e.actor_id) AS actors,
+                  count(*) FILTER (WHERE EXISTS (SELECT 1 FROM decision_outcomes d WHERE d.decision_id = e.decision_id AND d.action_id = ANY (e.action_ids) AND d.outcome = 'accepted')) AS accepted
+             FROM experiment_exposures e
+            WHERE e.tenant_id = :tenant AND e.shown AND e.created_at >= :since AND e.created_at < :until
+            GROUP BY e.experiment_id, e.arm_id)
+         SELECT x.experiment_id, x.status, a.arm_id, coalesce(w.shown, 0) AS shown, coalesce(w.accepted, 0) AS accepted, coalesce(w.actors, 0) AS actors
+           FROM experiments x JOIN experiment_arms a ON a.experiment_id = x.experiment_id
+           LEFT JOIN w ON w.experiment_id = x.experiment_id AND w.arm_id = a.arm_id
+          WHERE x.tenant_id = :tenant
+            AND (x.status IN ('active', 'paused') OR EXISTS (SELECT 1 FROM w WHERE w.experiment_id = x.experiment_id))
+          ORDER BY x.created_at, x.experiment_id, a.position`,
+        { tenant: tenantId, since, until },
+      );
+      const out = new Map<string, { experiment_id: string; status: ExperimentStatus; arms: Array<{ arm_id: string; shown: number; accepted: number; actors: number }> }>();
+      for (const r of rows) {
+        const e = out.get(r.experiment_id) ?? out.set(r.experiment_id, { experiment_id: r.experiment_id, status: r.status, arms: [] }).get(r.experiment_id)!;
+        e.arms.push({ arm_id: r.arm_id, shown: Number(r.shown), accepted: Number(r.accepted), actors: Number(r.actors) });
+      }
+      return [...out.values()];
+    },
+
     /** The outcomes pending on each active experiment; read by the Schedule before it counts. */
     async pendingOutcomes(experimentId: string): Promise<number> {
       const [row] = await q<{ n: number }>('SELECT pending_outcomes AS n FROM experiments WHERE experiment_id = :id', { id: experimentId });

@@ -31,7 +31,7 @@ export function createPreferencesRepository(sequelize: Sequelize, models: Models
         const after = toPreferences(tenantId, actorId, { tenant_id: tenantId, actor_id: actorId, preferences: input, updated_at });
         if (changedBy !== actorId) {
           const before = toPreferences(tenantId, actorId, beforeRow ? beforeRow.get({ plain: true }) : null);
-          await audit.record({ tenantId, actorSub: changedBy, action: 'preferences.put', resourceType: 'actor_preferences', resourceId: actorId, before, after }, transaction);
+          await audit.record({ tenantId, actorSub: changedBy, action: 'preferences.put', resourceType: 'preferences', resourceId: actorId, before, after }, transaction);
         }
         return after;
       });

@@ -38,6 +38,9 @@ export function createRetentionRepository(sequelize: Sequelize) {
         await count('DELETE FROM action_approval_transitions WHERE tenant_id = :tenant AND action_id IN (SELECT action_id FROM action_approvals WHERE tenant_id = :tenant AND created_at < :cutoff AND expires_at < :cutoff)', r, tx);
         const approvals = await count('DELETE FROM action_approvals WHERE tenant_id = :tenant AND created_at < :cutoff AND expires_at < :cutoff', r, tx);
         const outbox = await count('DELETE FROM action_outbox WHERE tenant_id = :tenant AND created_at < :cutoff', r, tx);
+        // Metrics rolled up from what is purged go with it (their actor samples too); a period the cutoff falls in is rolled up again from what is left.
+        await count('DELETE FROM tenant_metrics_rollups WHERE tenant_id = :tenant AND period_start < :cutoff', r, tx);
+        await count('DELETE FROM tenant_metrics_periods WHERE tenant_id = :tenant AND period_start < :cutoff', r, tx);
         const [audit] = await sequelize.query<{ n: string }>('SELECT mmm_purge_audit_values(:tenant, :cutoff) AS n', { replacements: r, transaction: tx, type: QueryTypes.SELECT });
         return { decisions, outcomes, approvals, outbox, audit_entries: Number(audit?.n ?? 0) };
       });

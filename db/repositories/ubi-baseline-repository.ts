@@ -4,6 +4,7 @@ import type { ActorType } from '../../domain/model/common';
 import { retryTransient } from '../transient';
 import { sha256Hex } from '../../lib/receipt-crypto';
 import { BASELINE_DAYS, type ColdStartState } from '../../domain/ubi/baselines';
+import type { AuditLog } from './audit-log';
 import type { ReceiptLedger } from './receipt-ledger';
 
 /** The BASELINE_DAYS days before `asOf` ($3; the day count is $4). */
@@ -24,7 +25,7 @@ export interface BaselineRow {
 }
 
 /** Baseline recomputation, retention, profile reads, team aggregates and erasure. */
-export function createUbiBaselineRepository(sequelize: Sequelize, ledger: ReceiptLedger) {
+export function createUbiBaselineRepository(sequelize: Sequelize, ledger: ReceiptLedger, audit: AuditLog) {
   const q = <T extends object>(sql: string, bind: unknown[]) => sequelize.query<T>(sql, { bind, type: QueryTypes.SELECT });
 
   return {
@@ -196,6 +197,11 @@ export function createUbiBaselineRepository(sequelize: Sequelize, ledger: Receip
         const actorRef = sha256Hex(`${tenantId}\u0000${actorId}`);
         const receipt = await ledger.append(
           { tenantId, decisionId: `ubi_erasure_${crypto.randomUUID()}`, kind: 'ubi_erasure', payload: { actor_ref_sha256: actorRef, erased, requested_by: requestedBy }, createdAt: new Date() },
+          transaction,
+        );
+        // The audit entry names the actor as the receipt does, by digest: an erasure must not keep the id it erased.
+        await audit.record(
+          { tenantId, actorSub: requestedBy, action: 'ubi.erase_actor', resourceType: 'ubi_erasure', resourceId: actorRef, before: null, after: { actor_ref_sha256: actorRef, erased, receipt_id: receipt.receipt_id } },
           transaction,
         );
         return { erased, receipt_id: receipt.receipt_id };

@@ -45,6 +45,10 @@ export const suppressedSchema = z.object({
 });
 export type Suppressed = z.infer<typeof suppressedSchema>;
 
+export const outcomeValueSchema = z.enum(['accepted', 'dismissed', 'ignored', 'snoozed']);
+/** Why an actor dismissed an action: `not_useful` is the card's "Not useful" button (FR-10). */
+export const outcomeReasonSchema = z.enum(['not_useful']);
+
 /** IDE card object; PR and CI get Markdown; alert gets a short title + text pair. */
 export const ideCardSchema = z.object({
   kind: z.literal('card'),
@@ -52,7 +56,11 @@ export const ideCardSchema = z.object({
   body: text(),
   severity: severitySchema,
   tone: z.enum(['neutral', 'guidance', 'action']),
-  buttons: z.array(z.object({ id: text(), label: text() })),
+  buttons: z.array(z.object({
+    id: text(),
+    label: text(),
+    records: z.object({ outcome: outcomeValueSchema, reason: outcomeReasonSchema.optional() }).optional().describe('the outcome body this button posts (absent: consent, which has its own route)'),
+  })),
 });
 export type IdeCard = z.infer<typeof ideCardSchema>;
 
@@ -168,10 +176,15 @@ export const decisionSchema = z.object({
 });
 export type Decision = z.infer<typeof decisionSchema>;
 
-export const outcomeInputSchema = z.strictObject({
-  action_id: text().min(1).max(128),
-  outcome: z.enum(['accepted', 'dismissed', 'ignored', 'snoozed']),
-});
+export const outcomeInputSchema = z
+  .strictObject({
+    action_id: text().min(1).max(128),
+    outcome: outcomeValueSchema,
+    reason: outcomeReasonSchema.optional().describe('only with `dismissed`: `not_useful` is the card\'s "Not useful"'),
+  })
+  .superRefine((v, ctx) => {
+    if (v.reason !== undefined && v.outcome !== 'dismissed') ctx.addIssue({ code: 'custom', path: ['reason'], message: 'a reason is only given with the outcome dismissed' });
+  });
 
 /**
  * What the decision workflow returns and records in its history: a reference to the stored decision. The decision

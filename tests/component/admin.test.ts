@@ -2,6 +2,8 @@
  * Admin surfaces: the playbook lifecycle and what decisions use, the tenant policy, the audit log of every admin
  * mutation, and the ops endpoints (OpenAPI, metrics, health, readiness).
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { allRoutes, type AppDeps } from '../../api/app';
 import { DEFAULT_TENANT_POLICY } from '../../domain/model/policy';
 import { useTestApp } from '../support/harness';
@@ -14,11 +16,50 @@ const app = useTestApp();
 // The literal defaults are pinned in tests/unit/model-schemas.test.ts; here they are what the API must serve.
 const DEFAULT_POLICY = DEFAULT_TENANT_POLICY;
 
-type AuditRow = { action: string; actor_sub: string; resource_type: string; resource_id: string; before: any; after: any };
+type AuditRow = { action: string; actor_id: string; resource_type: string; resource_id: string; before: any; after: any };
 
 async function auditOf(tenant: string): Promise<AuditRow[]> {
   // Newest first, as the repository returns them.
   return (await app.runtime.repos.audit.list(tenant)) as unknown as AuditRow[];
+}
+
+/**
+ * Contract routes this branch does not serve yet: the experiment routes come with branch i9-experiments (issue 9,
+ * part B), which removes them from this list. Anything else the contract names and the document lacks fails the test,
+ * and so does one of these once it is served (the list must then shrink).
+ */
+const EXPECTED_MISSING = [
+  'GET /v1/mmm/experiments',
+  'POST /v1/mmm/experiments',
+  'PUT /v1/mmm/experiments/{id}',
+  'POST /v1/mmm/experiments/{id}/activate',
+  'POST /v1/mmm/experiments/{id}/deactivate',
+  'GET /v1/mmm/experiments/{id}',
+];
+
+/**
+ * The routes of CONTRACT.md's route tables, as `METHOD /path`: each backticked entry of a row's first cell is
+ * `METHODS path` (`GET/PUT`, several methods), and a path that starts with `…` continues the previous path of the
+ * same cell from the segment it repeats (`PUT /v1/mmm/experiments/{id}`, `POST …/{id}/activate`).
+ */
+function contractRoutes(markdown: string): string[] {
+  const out: string[] = [];
+  for (const line of markdown.split('\n')) {
+    const first = /^\|\s*([^|]*`[A-Z/]+ [^|]*)\|/.exec(line)?.[1];
+    if (!first) continue;
+    let previous = '';
+    for (const [, methods, given] of first.matchAll(/`([A-Z]+(?:\/[A-Z]+)*) ([^`\s]+)`/g)) {
+      let p = given;
+      if (p.startsWith('…')) {
+        const rest = p.slice(1);
+        const firstSegment = rest.split('/').slice(0, 2).join('/');
+        p = previous.slice(0, previous.indexOf(firstSegment)) + rest;
+      }
+      previous = p;
+      for (const m of methods.split('/')) out.push(`${m} ${p}`);
+    }
+  }
+  return out;
 }
 
 function playbookPath(id: string, suffix = ''): string {
@@ -222,7 +263,7 @@ describe('audit log', () => {
 
     const rows = (await auditOf(fx.tenant)).reverse();
 
-    expect(rows.map((r) => [r.action, r.resource_type, r.resource_id, r.actor_sub])).toEqual([
+    expect(rows.map((r) => [r.action, r.resource_type, r.resource_id, r.actor_id])).toEqual([
       ['playbook.create', 'playbook', id, 'admin-1'],
       ['playbook.publish', 'playbook', id, 'admin-1'],
       ['playbook.update', 'playbook', id, 'admin-1'],
@@ -294,34 +335,19 @@ describe('ops endpoints', () => {
     for (const [p, methods] of expected) expect(Object.keys(res.body.paths[p]).sort()).toEqual([...methods].sort());
   });
 
-  it("when the OpenAPI document is fetched, then it covers the contract's implemented MMM paths and methods", async () => {
-    const contract: Array<[string, string]> = [
-      ['/v1/mmm/decide', 'post'],
-      ['/v1/mmm/decisions/{decision_id}', 'get'],
-      ['/v1/mmm/decisions/{decision_id}/outcomes', 'post'],
-      ['/v1/mmm/receipts/{receipt_id}', 'get'],
-      ['/v1/mmm/receipts/keys', 'get'],
-      ['/v1/mmm/actors/{actor_id}/preferences', 'get'],
-      ['/v1/mmm/actors/{actor_id}/preferences', 'put'],
-      ['/v1/mmm/actors/{actor_id}/preferences/snooze', 'post'],
-      ['/v1/mmm/playbooks', 'get'],
-      ['/v1/mmm/playbooks', 'post'],
-      ['/v1/mmm/playbooks/{id}', 'get'],
-      ['/v1/mmm/playbooks/{id}', 'put'],
-      ['/v1/mmm/playbooks/{id}', 'delete'],
-      ['/v1/mmm/playbooks/{id}/publish', 'post'],
-      ['/v1/mmm/tenants/{tenant_id}/policy', 'get'],
-      ['/v1/mmm/tenants/{tenant_id}/policy', 'put'],
-      ['/v1/mmm/health', 'get'],
-      ['/v1/mmm/ready', 'get'],
-      ['/v1/mmm/actions/{action_id}/consent', 'post'],
-      ['/v1/mmm/actions/{action_id}/approve', 'post'],
-      ['/v1/mmm/actions/{action_id}/approval-status', 'get'],
-    ];
+  it("when the OpenAPI document is fetched, then it describes every route of CONTRACT.md's route tables, save the experiment routes still to come", async () => {
+    const contract = contractRoutes(fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'CONTRACT.md'), 'utf8'));
+    // The parse itself is checked: a table it stopped reading would make this test pass on nothing.
+    expect(contract.length).toBeGreaterThanOrEqual(40);
+    expect(contract).toEqual(expect.arrayContaining(['POST /v1/mmm/experiments/{id}/activate', 'GET /v1/mmm/tenants/{tenant_id}/audit', 'DELETE /v1/ubi/actors/{actor_id}', 'GET /metrics']));
 
     const doc = (await app.request('GET', '/v1/openapi.json')).body;
+    const missing = contract.filter((route) => {
+      const [method, p] = route.split(' ');
+      return !doc.paths[p]?.[method.toLowerCase()];
+    });
 
-    for (const [p, m] of contract) expect({ path: p, method: m, described: Boolean(doc.paths[p]?.[m]) }).toEqual({ path: p, method: m, described: true });
+    expect(missing).toEqual(EXPECTED_MISSING);
     const decideOp = doc.paths['/v1/mmm/decide'].post;
     const decideSchema = decideOp.requestBody.content['application/json'].schema;
     expect(decideSchema.required).toEqual(expect.arrayContaining(['tenant_id', 'actor_id', 'actor_type', 'surface']));

@@ -174,6 +174,8 @@ describe('the route table', () => {
     'PUT /v1/mmm/experiments/:id': 'mmm_admin,tenant_admin | tenant:token',
     'POST /v1/mmm/experiments/:id/activate': 'mmm_admin,tenant_admin | tenant:token',
     'POST /v1/mmm/experiments/:id/deactivate': 'mmm_admin,tenant_admin | tenant:token',
+    'GET /v1/mmm/tenants/:tenant_id/metrics': 'mmm_admin,tenant_admin | tenant:path',
+    'GET /v1/mmm/tenants/:tenant_id/audit': 'mmm_admin,tenant_admin | tenant:path',
     'GET /v1/mmm/health': 'public',
     'GET /v1/mmm/ready': 'public',
     'POST /v1/ubi/events': 'service | tenant:token',

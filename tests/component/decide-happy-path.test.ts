@@ -87,7 +87,11 @@ describe('POST /v1/mmm/decide with a published mirror playbook', () => {
       body: 'Builds in payments failed 5 times today.',
       severity: 'medium',
       tone: 'neutral',
-      buttons: [{ id: 'dismiss', label: 'Dismiss' }],
+      buttons: [
+        { id: 'dismiss', label: 'Dismiss', records: { outcome: 'dismissed' } },
+        { id: 'snooze', label: 'Snooze', records: { outcome: 'snoozed' } },
+        { id: 'not_useful', label: 'Not useful', records: { outcome: 'dismissed', reason: 'not_useful' } },
+      ],
     });
     expect(a.payload.rendered.pr.startsWith('**Build activity on main**\n\nBuilds in payments failed 5 times today.\n\n')).toBe(true);
     expect(a.payload.rendered.pr).toContain(`playbook \`${pb.playbook_id}\` v1`);
@@ -324,7 +328,7 @@ describe('POST /v1/mmm/decisions/{decision_id}/outcomes', () => {
     const res = await app.request('POST', `/v1/mmm/decisions/${decisionId}/outcomes`, { token: fx.service, body: { action_id: actionId, outcome: 'accepted' } });
 
     expect(res.status).toBe(201);
-    expect(res.body).toEqual({ decision_id: decisionId, action_id: actionId, outcome: 'accepted', recorded_at: expect.stringMatching(ISO) });
+    expect(res.body).toEqual({ decision_id: decisionId, action_id: actionId, outcome: 'accepted', reason: null, recorded_at: expect.stringMatching(ISO) });
   });
 
   it('when the actor themself records the outcome, then it is accepted', async () => {

@@ -245,7 +245,7 @@ describe('GET/PUT /v1/mmm/actors/{actor_id}/preferences', () => {
     expect(put.status).toBe(200);
     const rows = await app.runtime.repos.audit.list(fx.tenant);
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ action: 'preferences.put', actor_sub: 'admin-1', resource_type: 'actor_preferences', resource_id: 'alice' });
+    expect(rows[0]).toMatchObject({ action: 'preferences.put', actor_id: 'admin-1', resource_type: 'preferences', resource_id: 'alice' });
     expect((rows[0].before as { opt_out_categories: string[] }).opt_out_categories).toEqual(['focus']);
     expect((rows[0].after as { opt_out_categories: string[] }).opt_out_categories).toEqual(['focus', 'build_health']);
   });

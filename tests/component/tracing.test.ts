@@ -5,15 +5,14 @@
  * server span, the workflow's spans and its activities', PostgreSQL and Redis spans, and the call to a service we
  * call, whose `traceparent` the service saw names that call's span. The decision, its row and the log lines carry it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client as PgClient } from 'pg';
-import { signDevToken } from '../../api/auth';
 import { startFakeService, type FakeService } from '../support/fake-service';
-import { requireEnv, TEST_JWT_SECRET, testAppEnv, uniqueId, type TestApp } from '../support/harness';
+import { engineClient, startEngineProcess, type EngineProcess } from '../support/engine-process';
+import { requireEnv, testAppEnv, uniqueId } from '../support/harness';
 import { startCollector, type Collector, type ReceivedSpan } from '../support/otel-collector';
 import { decideBody, publishPlaybook, requestPlaybook } from './fixtures';
 
@@ -21,48 +20,17 @@ jest.setTimeout(180_000);
 
 let collector: Collector;
 let ubi: FakeService;
-let child: ChildProcess | undefined;
-let output = '';
-let apiUrl = '';
+let engine: EngineProcess;
 let dataDir: string;
 
-function startEngine(env: Record<string, string>): Promise<string> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], { cwd: process.cwd(), env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  child = proc;
-  return new Promise((resolve, reject) => {
-    const onData = (b: Buffer) => {
-      output += b.toString();
-      const api = output.match(/API:\s+(http:\/\/\S+)/);
-      if (api && output.includes('is running')) resolve(api[1]);
-    };
-    proc.stdout?.on('data', onData);
-    proc.stderr?.on('data', onData);
-    proc.once('exit', (code) => reject(new Error(`the engine exited (${code}) before it was running:\n${output}`)));
-  });
-}
-
-/** Enough of a TestApp for the fixtures: HTTP to the child process with tokens of the suite's secret. */
-function client(): TestApp {
-  return {
-    url: apiUrl,
-    token: (claims: { tenant_id: string; sub: string; roles?: string[] }) => signDevToken(TEST_JWT_SECRET, { roles: [], ...claims }),
-    async request(method: string, p: string, opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {}) {
-      const headers: Record<string, string> = { ...(opts.headers ?? {}) };
-      if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-      if (opts.body !== undefined) headers['content-type'] = 'application/json';
-      const res = await fetch(apiUrl + p, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) });
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
-    },
-  } as unknown as TestApp;
-}
+const client = () => engineClient(engine.url);
 
 beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tracing-'));
   collector = await startCollector();
   ubi = await startFakeService(() => ({ body: { signals: [] } }));
   const taskQueue = uniqueId('tq-trace');
-  apiUrl = await startEngine({
+  engine = await startEngineProcess({
     ...testAppEnv(taskQueue, dataDir),
     LOG_LEVEL: 'debug',
     DATABASE_POOL_MAX: '5',
@@ -74,11 +42,7 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  if (child && child.exitCode === null) {
-    const exited = new Promise((r) => child?.once('exit', r));
-    child.kill('SIGTERM');
-    await exited;
-  }
+  await engine?.stop();
   await ubi?.close();
   await collector?.stop();
   fs.rmSync(dataDir, { recursive: true, force: true });
@@ -164,11 +128,7 @@ it('when a decide request comes with a traceparent, then one trace holds its HTT
   }
 
   // Log lines written inside the request carry its trace and span.
-  const lines = output
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-  const traced = lines.filter((l) => l.trace_id === traceId);
+  const traced = engine.logLines().filter((l) => l.trace_id === traceId);
   expect(traced.length).toBeGreaterThan(0);
   expect(traced.every((l) => typeof l.span_id === 'string' && /^[0-9a-f]{16}$/.test(l.span_id))).toBe(true);
   expect(traced.some((l) => l.msg === 'request' && l.route === '/v1/mmm/decide')).toBe(true);

@@ -104,22 +104,31 @@ describe('renderAction', () => {
       body: `Builds on ${HOSTILE} in repo-1 failed 3 times.`,
       severity: 'medium',
       tone: 'neutral',
-      buttons: [{ id: 'dismiss', label: 'Dismiss' }],
+      // Snooze and "not useful" sit next to dismiss on every card (FR-10), each naming the outcome it records.
+      buttons: [
+        { id: 'dismiss', label: 'Dismiss', records: { outcome: 'dismissed' } },
+        { id: 'snooze', label: 'Snooze', records: { outcome: 'snoozed' } },
+        { id: 'not_useful', label: 'Not useful', records: { outcome: 'dismissed', reason: 'not_useful' } },
+      ],
     });
   });
 
-  it('when rendering mentor and multiplier cards, then tone and buttons follow the type', () => {
+  it('when rendering mentor and multiplier cards, then tone and buttons follow the type, each with snooze and not useful', () => {
     const mentor = renderAction(args({ type: 'mentor', surfaces: ['ide'] })).rendered.ide;
     expect(mentor?.tone).toBe('guidance');
     expect(mentor?.buttons).toEqual([
-      { id: 'accept', label: 'Helpful' },
-      { id: 'dismiss', label: 'Dismiss' },
+      { id: 'accept', label: 'Helpful', records: { outcome: 'accepted' } },
+      { id: 'dismiss', label: 'Dismiss', records: { outcome: 'dismissed' } },
+      { id: 'snooze', label: 'Snooze', records: { outcome: 'snoozed' } },
+      { id: 'not_useful', label: 'Not useful', records: { outcome: 'dismissed', reason: 'not_useful' } },
     ]);
     const multiplier = renderAction(args({ type: 'multiplier', surfaces: ['ide'] })).rendered.ide;
     expect(multiplier?.tone).toBe('action');
     expect(multiplier?.buttons).toEqual([
       { id: 'consent', label: 'Allow' },
-      { id: 'dismiss', label: 'Not now' },
+      { id: 'dismiss', label: 'Not now', records: { outcome: 'dismissed' } },
+      { id: 'snooze', label: 'Snooze', records: { outcome: 'snoozed' } },
+      { id: 'not_useful', label: 'Not useful', records: { outcome: 'dismissed', reason: 'not_useful' } },
     ]);
   });
 
