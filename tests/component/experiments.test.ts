@@ -12,8 +12,15 @@ jest.setTimeout(120000);
 
 const app = useTestApp({ EXPERIMENT_RECOMPUTE_SECONDS: '1', EXPERIMENT_TRIGGER_OUTCOMES: '5' });
 
-type AuditRow = { action: string; actor_sub: string; resource_type: string; resource_id: string; before: any; after: any };
-const auditOf = async (tenant: string) => (await app.runtime.repos.audit.list(tenant)) as unknown as AuditRow[];
+type AuditRow = { action: string; actor_id: string; resource_type: string; resource_id: string; before: any; after: any };
+/** The tenant's audit log through its route, newest first; its hash chain must verify. */
+async function auditOf(tenant: string): Promise<AuditRow[]> {
+  const token = app.token({ tenant_id: tenant, sub: 'auditor', roles: ['tenant_admin'] });
+  const res = await app.request('GET', `/v1/mmm/tenants/${tenant}/audit?limit=500`, { token });
+  expect(res.status).toBe(200);
+  expect(res.body.chain_ok).toBe(true);
+  return res.body.entries;
+}
 
 const twoArms = (playbookId: string, over: Record<string, unknown> = {}) => ({
   name: 'Wording test',
@@ -75,7 +82,7 @@ describe('experiment routes', () => {
 
     const audit = (await auditOf(fx.tenant)).filter((r) => r.resource_type === 'experiment');
     expect(audit.map((r) => r.action)).toEqual(['experiment.deactivate', 'experiment.activate', 'experiment.update', 'experiment.create']);
-    expect(audit.every((r) => r.resource_id === id && r.actor_sub === 'admin-1')).toBe(true);
+    expect(audit.every((r) => r.resource_id === id && r.actor_id === 'admin-1')).toBe(true);
     expect(audit[0].before.status).toBe('active');
     expect(audit[0].after.status).toBe('completed');
   });
@@ -353,7 +360,7 @@ describe('experiments in the decision', () => {
     expect(armOf(paused, 'calm').current_weight).toBe(1);
     expect(paused.status).toBe('active');
     const audit = (await auditOf(fx.tenant)).filter((r) => r.action === 'experiment.arm_paused');
-    expect(audit).toEqual([expect.objectContaining({ actor_sub: 'system:experiment-guardrails', resource_id: id, after: { arm_id: 'loud', paused_reason: armOf(paused, 'loud').paused_reason } })]);
+    expect(audit).toEqual([expect.objectContaining({ actor_id: 'system:experiment-guardrails', resource_id: id, after: { arm_id: 'loud', paused_reason: armOf(paused, 'loud').paused_reason } })]);
     for (let i = 0; i < 10; i++) expect((await decideFor(fx, `gr-${i}`)).body.actions[0].experiment.arm_id).toBe('calm');
   });
 
