@@ -9,6 +9,7 @@ import type { PrivacyGuard } from './governance/privacy-guard';
 import { createMentorActivities, type MentorDeps } from './mentor/mentor-activities';
 import { createUbiBaselineActivities, type UbiBaselineActivityDeps } from './ubi/baseline-activities';
 import { createRetentionActivities, type RetentionActivityDeps } from './retention/retention-activities';
+import { createExperimentActivities, type ExperimentActivityDeps } from './experiments/experiment-activities';
 
 export interface ActivityDeps {
   repos: ContextDeps & DecisionStoreDeps;
@@ -24,6 +25,8 @@ export interface ActivityDeps {
   alerts?: AlertActivityDeps;
   /** The MMM engine's retention (absent in decision-only test workers); data governance comes from `external.privacy`. */
   retention?: Omit<RetentionActivityDeps, 'privacy'>;
+  /** The experiment Schedule's recompute (absent in decision-only test workers). */
+  experiments?: ExperimentActivityDeps;
 }
 
 /** Every activity the decision worker registers, built from injected dependencies. */
@@ -37,6 +40,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createApprovalActivities(deps.actions ?? {}),
     ...createAlertActivities(deps.alerts),
     ...(deps.retention ? createRetentionActivities({ ...deps.retention, privacy: deps.external?.privacy }) : {}),
+    ...(deps.experiments ? createExperimentActivities(deps.experiments) : {}),
   };
 }
 export type Activities = ReturnType<typeof createActivities>;

@@ -15,6 +15,8 @@ import type { DependencyCheck } from './readiness';
 import { answerUndeclaredMethods, mountRoutes, type RouteSpec } from './route';
 import { actionRoutes } from './routes/action-routes';
 import { decisionRoutes } from './routes/decision-routes';
+import { experimentRoutes } from './routes/experiment-routes';
+import { createExperimentService, type ExperimentScheduler } from './experiment-service';
 import { metricsText, opsRoutes } from './routes/ops-routes';
 import { playbookRoutes, policyRoutes } from './routes/admin-routes';
 import { preferenceRoutes } from './routes/preference-routes';
@@ -23,7 +25,7 @@ import { tenantRoutes } from './routes/tenant-routes';
 import { ubiRoutes, type UbiRouteDeps } from './routes/ubi-routes';
 
 export interface AppDeps {
-  repos: Pick<Repositories, 'decisions' | 'ledger' | 'preferences' | 'playbooks' | 'policies' | 'audit' | 'tenantMetrics' | 'ubi'>;
+  repos: Pick<Repositories, 'decisions' | 'ledger' | 'preferences' | 'playbooks' | 'policies' | 'audit' | 'tenantMetrics' | 'ubi' | 'experiments'>;
   decide: DecideService;
   verifier: TokenVerifier;
   metrics: Metrics;
@@ -38,6 +40,10 @@ export interface AppDeps {
   approvals: ApprovalService;
   /** The decide request's privacy filter with the tenant's data governance (default: the filter alone). */
   decidePrivacy?: DecidePrivacyFilter;
+  /** The tenants' experiment Schedules (absent: weights stay as activated until a worker's Schedule runs). */
+  experimentSchedules?: ExperimentScheduler;
+  /** Outcomes since an experiment's last recompute that trigger its Schedule at once. */
+  experimentTriggerOutcomes?: number;
 }
 
 /** Contract: oversized bodies get 413 with the envelope. Decide bodies are small; playbooks are the largest. */
@@ -47,13 +53,23 @@ const UBI_EVENTS_BODY_LIMIT_BYTES = 2 * 1024 * 1024;
 const UBI_EVENTS_PATH = '/v1/ubi/events';
 
 export function allRoutes(deps: AppDeps): RouteSpec[] {
+  const experiments = createExperimentService({
+    experiments: deps.repos.experiments,
+    playbooks: deps.repos.playbooks,
+    scheduler: deps.experimentSchedules,
+    triggerOutcomes: deps.experimentTriggerOutcomes,
+  });
   return [
-    ...decisionRoutes({ decide: deps.decide, decisions: deps.repos.decisions, ledger: deps.repos.ledger, metrics: deps.metrics, privacy: deps.decidePrivacy }),
+    ...decisionRoutes({
+      decide: deps.decide, decisions: deps.repos.decisions, ledger: deps.repos.ledger, metrics: deps.metrics, privacy: deps.decidePrivacy,
+      onOutcome: (decisionId) => experiments.outcomeRecorded(decisionId),
+    }),
     ...receiptRoutes({ ledger: deps.repos.ledger }),
     ...preferenceRoutes({ preferences: deps.repos.preferences }),
     ...playbookRoutes({ playbooks: deps.repos.playbooks }),
     ...policyRoutes({ policies: deps.repos.policies, schedules: deps.ubi?.schedules }),
-    ...tenantRoutes({ audit: deps.repos.audit, metrics: deps.repos.tenantMetrics, configs: { get: (t) => deps.repos.ubi.configs.get(t) } }),
+    ...experimentRoutes({ experiments }),
+    ...tenantRoutes({ audit: deps.repos.audit, metrics: deps.repos.tenantMetrics, configs: { get: (t) => deps.repos.ubi.configs.get(t) }, experiments: deps.repos.experiments }),
     ...opsRoutes({ checks: deps.checks, metrics: deps.metrics, version: deps.version }),
     ...ubiRoutes(() => {
       if (!deps.ubi) throw new Error('UBI routes were mounted without their dependencies');

@@ -7,6 +7,8 @@ export interface TenantMetricsDeps {
   metrics: TenantMetricsRepository;
   /** The tenant's UBI config holds its minimum group size. */
   configs: { get(tenantId: string): Promise<{ min_group_size: number }> };
+  /** Per experiment and arm, the window's shown decisions, their acceptances and the distinct actors they cover. */
+  experiments: { windowArms(tenantId: string, since: Date, until: Date): Promise<Array<{ experiment_id: string; status: 'draft' | 'active' | 'paused' | 'completed'; arms: Array<{ arm_id: string; shown: number; accepted: number; actors: number }> }>> };
 }
 
 /**
@@ -17,7 +19,7 @@ export async function tenantMetrics(deps: TenantMetricsDeps, tenantId: string, w
   const until = window.until ? new Date(window.until) : now;
   const since = window.since ? new Date(window.since) : new Date(until.getTime() - METRICS_DEFAULT_WINDOW_DAYS * 86_400_000);
   const k = (await deps.configs.get(tenantId)).min_group_size;
-  const cells = await deps.metrics.cells(tenantId, since, until, { now, minGroupSize: k });
+  const [cells, experimentArms] = await Promise.all([deps.metrics.cells(tenantId, since, until, { now, minGroupSize: k }), deps.experiments.windowArms(tenantId, since, until)]);
   let suppressedCells = 0;
   const one = (cell: Cell | undefined) => {
     const p = publishCount(cell, k);
@@ -54,6 +56,15 @@ export async function tenantMetrics(deps: TenantMetricsDeps, tenantId: string, w
     },
     approvals: many(cells.byApprovalStatus),
     latency_ms: latencyShown ? { p50: histogramPercentile(cells.latencyBuckets, 0.5), p95: histogramPercentile(cells.latencyBuckets, 0.95) } : { p50: null, p95: null },
+    // Each arm is a cell of its own: shown to fewer than k actors, its count (and so its rate) is left out.
+    experiments: experimentArms.map((e) => ({
+      experiment_id: e.experiment_id,
+      status: e.status,
+      arms: e.arms.map((a) => {
+        const armShown = one({ count: a.shown, actors: a.actors });
+        return { arm_id: a.arm_id, shown: armShown, acceptance_rate: armShown === null ? null : rate(a.accepted, armShown) };
+      }),
+    })),
     suppressed_cells: suppressedCells,
   };
 }

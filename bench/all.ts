@@ -15,6 +15,7 @@ const PARTS: Record<string, string> = {
   signal_bus: 'bus.ts',
   approvals: 'approval-bench.ts',
   tenant_metrics: 'tenant-metrics-bench.ts',
+  experiments: 'experiment-bench.ts',
 };
 
 const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);

@@ -114,6 +114,10 @@ export const configSchema = z.object({
   UBI_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
   /** Create each tenant's nightly baseline and retention Temporal Schedules (at start, first events, config change). */
   UBI_SCHEDULES_ENABLED: bool.default(true),
+  /** Experiments (ADR 0017): how often each tenant's Schedule recomputes weights (the issue: at least every minute). */
+  EXPERIMENT_RECOMPUTE_SECONDS: z.coerce.number().int().min(1).max(60).default(60),
+  /** Outcomes on an experiment's decisions since its last recompute that trigger the Schedule at once. */
+  EXPERIMENT_TRIGGER_OUTCOMES: z.coerce.number().int().min(1).max(100_000).default(50),
   /** `GET /v1/ubi/ready` reports ingestion as stale when pending input is older than this (requirement: p95 < 1 min). */
   UBI_STALE_AFTER_SECONDS: z.coerce.number().min(1).default(60),
   /** The signal bus (ADR 0007, 0011): Redis Streams by default (the runtime's Redis), RabbitMQ, Kafka, or in-process. */

@@ -5,6 +5,7 @@ import { createActionEnrichmentRepository } from './repositories/action-enrichme
 import { createAuditLog } from './repositories/audit-log';
 import { createDecisionContextReader } from './repositories/decision-context-reader';
 import { createDecisionRepository } from './repositories/decision-repository';
+import { createExperimentRepository } from './repositories/experiment-repository';
 import { createPlaybookRepository } from './repositories/playbook-repository';
 import { createPolicyRepository } from './repositories/policy-repository';
 import { createPreferencesRepository } from './repositories/preferences-repository';
@@ -29,6 +30,7 @@ export function createRepositories(sequelize: Sequelize, opts: { receiptSigningK
     policies: createPolicyRepository(sequelize, models, audit),
     preferences: createPreferencesRepository(sequelize, models, audit),
     playbooks: createPlaybookRepository(sequelize, models, audit),
+    experiments: createExperimentRepository(sequelize, audit),
     decisions: createDecisionRepository(sequelize, models, ledger),
     decisionInputs: createDecisionContextReader(sequelize),
     signals: createSignalReader(sequelize),

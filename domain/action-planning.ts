@@ -4,7 +4,7 @@
  */
 import type { ActionType, Surface } from './model/common';
 import { SURFACE_VALUES as SURFACES } from './model/constants';
-import type { Action, DecisionOutcome, Suppressed, SuppressionReason } from './model/decision';
+import type { Action, DecisionOutcome, Suppressed, SuppressionReason, Why } from './model/decision';
 import type { PlaybookAction } from './model/playbook';
 import type { TenantPolicyInput } from './model/policy';
 import type { PreferencesInput } from './model/preferences';
@@ -29,6 +29,8 @@ export interface CandidateAction {
   /** Cool-down is per playbook: two actions of one playbook share it. */
   cooldown_key: string;
   cooldown_ms: number;
+  /** The experiment's holdout arm: reserved like any other, withheld if fatigue grants it (ADR 0017). */
+  holdout?: boolean;
 }
 
 export interface ActionPlan {
@@ -112,6 +114,16 @@ export function planActions(input: PlanInput): ActionPlan {
       playbookVersion: playbook.version,
       actionId,
     });
+    // FR-10: why this nudge. The arm and the remaining budget are filled in once known (arm planning, the commit).
+    const why: Why = {
+      playbook_id: playbook.playbook_id,
+      playbook_version: playbook.version,
+      trigger: playbook.trigger,
+      conditions: (playbook.definition.conditions ?? []).map((c) => ({ field: c.field, op: c.op, value: c.value })),
+      signal_id: request.signal?.signal_id ?? null,
+      experiment: null,
+      nudge_budget: null,
+    };
     return {
       action: {
         action_id: actionId,
@@ -121,7 +133,7 @@ export function planActions(input: PlanInput): ActionPlan {
         category: playbook.definition.category,
         priority: definition.priority,
         surfaces,
-        payload,
+        payload: { ...payload, why },
         requires_consent: definition.requires_consent,
         requires_dual_channel: definition.requires_dual_channel,
       },

@@ -13,24 +13,30 @@ export function isOverBudget(surface: DecideRequest['surface'], latencyMs: numbe
 /**
  * Joins the plan with the fatigue store's verdicts (one per candidate, same order). When the store could not answer,
  * nothing is shown: showing nudges without knowing how many the actor already had is the unsafe choice (NFR-6).
+ * A holdout candidate that fatigue grants is withheld (`experiment_holdout`, ADR 0017). Shown actions get the actor's
+ * remaining nudge budget in `payload.why`.
  */
 export function applyFatigueVerdicts(
   plan: ActionPlan,
   verdicts: FatigueVerdict[] | 'unavailable',
+  budget: { remaining: number | null; max: number; window_minutes: number } | null = null,
 ): { actions: Action[]; suppressed: Suppressed[] } {
   const actions: Action[] = [];
   const suppressed: Suppressed[] = [...plan.suppressed];
   plan.candidates.forEach((c, i) => {
     const verdict = verdicts === 'unavailable' ? 'unavailable' : verdicts[i];
-    if (verdict === 'granted') {
-      actions.push(c.action);
+    const experiment = c.action.experiment ? { experiment: c.action.experiment } : {};
+    if (verdict === 'granted' && !c.holdout) {
+      const why = c.action.payload.why;
+      actions.push(why && budget ? { ...c.action, payload: { ...c.action.payload, why: { ...why, nudge_budget: budget } } } : c.action);
       return;
     }
     suppressed.push({
       playbook_id: c.action.playbook_id,
       playbook_version: c.action.playbook_version,
       action_type: c.action.type,
-      reason: verdict === 'cooldown' || verdict === 'fatigue_limit' ? FATIGUE_VERDICT_REASON[verdict] : 'fatigue_unavailable',
+      reason: verdict === 'granted' ? 'experiment_holdout' : verdict === 'cooldown' || verdict === 'fatigue_limit' ? FATIGUE_VERDICT_REASON[verdict] : 'fatigue_unavailable',
+      ...experiment,
     });
   });
   return { actions, suppressed };
@@ -64,8 +70,10 @@ export function receiptPayload(args: {
       playbook_id: a.playbook_id,
       playbook_version: a.playbook_version,
       surfaces: a.surfaces,
+      // FR-9: the receipt says which experiment arm steered the action (absent when none did).
+      ...(a.experiment ? { experiment: a.experiment } : {}),
     })),
-    suppressed: args.suppressed.map((s) => ({ playbook_id: s.playbook_id, playbook_version: s.playbook_version, reason: s.reason })),
+    suppressed: args.suppressed.map((s) => ({ playbook_id: s.playbook_id, playbook_version: s.playbook_version, reason: s.reason, ...(s.experiment ? { experiment: s.experiment } : {}) })),
     degraded_reasons: args.degradedReasons,
     workflow_id: args.workflowId,
   };

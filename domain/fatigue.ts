@@ -30,7 +30,7 @@ export function emptyFatigueState(): FatigueState {
   return { nudges: [], cooldowns: {} };
 }
 
-export function reserveNudges(state: FatigueState, req: ReserveRequest): { state: FatigueState; verdicts: FatigueVerdict[] } {
+export function reserveNudges(state: FatigueState, req: ReserveRequest): { state: FatigueState; verdicts: FatigueVerdict[]; remaining: number } {
   const { now, decision_id } = req;
   // "<=" so a nudge exactly window_ms old has left the window (ZREMRANGEBYSCORE -inf now-window in Redis).
   const nudges = state.nudges.filter((n) => n.at > now - req.window_ms).map((n) => ({ ...n }));
@@ -54,5 +54,6 @@ export function reserveNudges(state: FatigueState, req: ReserveRequest): { state
     if (candidate.cooldown_ms > 0) cooldowns[candidate.key] = { until: now + candidate.cooldown_ms, decision_id };
     return 'granted';
   });
-  return { state: { nudges, cooldowns }, verdicts };
+  // What the actor has left in this window after this decision (FR-10 "why this nudge": the remaining nudge budget).
+  return { state: { nudges, cooldowns }, verdicts, remaining: Math.max(0, req.max - used) };
 }

@@ -56,3 +56,8 @@ export function ubiRetentionWorkflowId(tenantId: string, suffix: string): string
 export function mmmRetentionWorkflowId(tenantId: string, suffix: string): string {
   return `mmm-retention/${tenantId}/${suffix}`;
 }
+
+/** Ids of a tenant's experiment weight recomputes (ADR 0017): a schedule's runs get the schedule time appended. */
+export function experimentWeightsWorkflowId(tenantId: string, suffix: string): string {
+  return `mmm-experiments/${tenantId}/${suffix}`;
+}

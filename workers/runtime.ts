@@ -5,6 +5,7 @@ import type { SignalPublisher } from '../activities/bus/signal-bus';
 import { createFeatureBatcher, type FeatureBatcher } from '../activities/ubi/feature-batcher';
 import { createRecomputeStarter } from '../api/ubi-recompute';
 import { createUbiScheduler, type UbiScheduler } from '../temporal/ubi-schedules';
+import { createExperimentScheduler } from '../temporal/experiment-schedules';
 import { createActivities } from '../activities';
 import { createDecisionNotifier } from '../lib/decision-notifier';
 import { createMemoryFatigueStore } from '../activities/fatigue/memory-fatigue-store';
@@ -204,6 +205,7 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
       logger,
       enabled: config.UBI_SCHEDULES_ENABLED,
     });
+    const experimentSchedules = createExperimentScheduler({ client: temporal.client, taskQueue: config.TEMPORAL_TASK_QUEUE, intervalSeconds: config.EXPERIMENT_RECOMPUTE_SECONDS, logger });
     let batcher: FeatureBatcher | undefined;
 
     let worker: Worker | undefined;
@@ -232,6 +234,7 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
           ubi: { baselines: repos.ubi.baselines, configs: repos.ubi.configs, features: repos.ubi.features, scorer: b, metrics: metrics.ubi },
           alerts: { alerting: external.alerting, outbox: repos.outbox, privacy: external.activities.privacy, metrics, logger },
           retention: { policies: repos.policies, retention: repos.retention },
+          experiments: { experiments: repos.experiments, categoryOf: (tenantId, playbookId) => repos.playbooks.publishedCategory(tenantId, playbookId) },
         }),
         workflowBundlePath: config.WORKFLOW_BUNDLE_PATH ?? WORKFLOW_BUNDLE_PATH,
         tracing,
@@ -337,6 +340,8 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
         },
         approvals: createApprovalService({ client: temporal.client, approvals: repos.actionApprovals }),
         decidePrivacy,
+        experimentSchedules,
+        experimentTriggerOutcomes: config.EXPERIMENT_TRIGGER_OUTCOMES,
       });
       server = await startServer(app, config.PORT, config.HOST, {
         shutdownGraceMs: config.HTTP_SHUTDOWN_GRACE_MS,

@@ -9,3 +9,4 @@ export { dualChannelApprovalWorkflow } from './approval/workflow';
 export { mentorEnrichmentWorkflow } from './mentor/workflow';
 export { alertDeliveryWorkflow } from './alerts/workflow';
 export { decisionShardWorkflow } from './decision/shard-workflow';
+export { experimentWeightsWorkflow } from './experiments/workflow';

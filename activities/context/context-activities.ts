@@ -1,6 +1,7 @@
 import { withTimeout } from '../../lib/with-timeout';
 import { createTtlCache } from '../../lib/ttl-cache';
 import type { PublishedPlaybook } from '../../domain/model/playbook';
+import type { ActiveExperiment } from '../../domain/experiments/arm-planning';
 import type { TenantPolicy } from '../../domain/model/policy';
 import type { Preferences } from '../../domain/model/preferences';
 import type { RecentSignal } from '../../domain/model/signal';
@@ -20,7 +21,7 @@ export interface ContextDeps {
       actorId: string,
       triggerKind: string,
       opts?: { recentSignals?: number },
-    ): Promise<{ policy: TenantPolicy; preferences: Preferences; playbooks: PublishedPlaybook[]; recent_signals?: RecentSignal[] }>;
+    ): Promise<{ policy: TenantPolicy; preferences: Preferences; playbooks: PublishedPlaybook[]; recent_signals?: RecentSignal[]; experiments?: ActiveExperiment[] }>;
     /** True when `load` can also read the actor's recent signals (`opts.recentSignals`): one round trip for both. */
     readsRecentSignals?: boolean;
   };
@@ -53,6 +54,8 @@ export interface LoadedContext {
   playbooks: PublishedPlaybook[];
   recent_signals: RecentSignal[];
   degraded_reasons: string[];
+  /** The active experiments of those playbooks (ADR 0017); absent from contexts recorded before them, and when none. */
+  experiments?: ActiveExperiment[];
 }
 
 /**
@@ -138,6 +141,8 @@ export function createContextActivities(deps: ContextDeps, services: ContextServ
       playbooks: inputs.playbooks,
       recent_signals: (merged ? inputs.recent_signals : recent) ?? [],
       degraded_reasons: degraded,
+      // Only when there are some: a context without experiments stays what it was, in histories and in size.
+      ...(inputs.experiments?.length ? { experiments: inputs.experiments } : {}),
     };
   }
 

@@ -86,6 +86,7 @@ export function createDecisionActivities(deps: DecisionStoreDeps & { fatigueStor
     const droppedFields = input.dropped_fields ?? [];
     if (droppedFields.length > 0) degraded.push(PRIVACY_FIELDS_DROPPED);
     let verdicts: FatigueVerdict[] | 'unavailable' = [];
+    let remaining: number | null = null;
     if (input.plan.candidates.length > 0) {
       const reserved = await reserveNudges({
         tenant_id: input.request.tenant_id,
@@ -96,13 +97,16 @@ export function createDecisionActivities(deps: DecisionStoreDeps & { fatigueStor
         max: input.fatigue.max,
         candidates: input.plan.candidates.map((c) => ({ key: c.cooldown_key, cooldown_ms: c.cooldown_ms })),
       });
-      if (reserved.available) verdicts = reserved.verdicts;
-      else {
+      if (reserved.available) {
+        verdicts = reserved.verdicts;
+        remaining = reserved.remaining;
+      } else {
         verdicts = 'unavailable';
         degraded.push('fatigue_store_unavailable');
       }
     }
-    const { actions, suppressed } = applyFatigueVerdicts(input.plan, verdicts);
+    const budget = { remaining, max: input.fatigue.max, window_minutes: Math.round(input.fatigue.window_ms / 60_000) };
+    const { actions, suppressed } = applyFatigueVerdicts(input.plan, verdicts, budget);
     const outcome = decisionOutcome(actions, suppressed);
     const latency = Math.max(0, now() - input.received_at_ms);
     const policySnapshotId = input.context.policy_snapshot_id;

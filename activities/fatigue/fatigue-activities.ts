@@ -6,7 +6,7 @@ export interface ReserveNudgesInput extends ReserveRequest {
   actor_id: string;
 }
 
-export type ReserveNudgesResult = { available: true; verdicts: FatigueVerdict[] } | { available: false; error: string };
+export type ReserveNudgesResult = { available: true; verdicts: FatigueVerdict[]; remaining: number | null } | { available: false; error: string };
 
 export function createFatigueActivities(deps: { fatigueStore: FatigueStore }) {
   return {
@@ -17,7 +17,7 @@ export function createFatigueActivities(deps: { fatigueStore: FatigueStore }) {
     async reserveNudges(input: ReserveNudgesInput): Promise<ReserveNudgesResult> {
       const { tenant_id, actor_id, ...req } = input;
       try {
-        return { available: true, verdicts: await deps.fatigueStore.reserve(tenant_id, actor_id, req) };
+        return { available: true, ...(await deps.fatigueStore.reserveWithBudget(tenant_id, actor_id, req)) };
       } catch (err) {
         return { available: false, error: err instanceof Error ? err.message : String(err) };
       }

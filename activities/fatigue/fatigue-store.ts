@@ -7,5 +7,7 @@ import type { FatigueVerdict, ReserveRequest } from '../../domain/fatigue';
 export interface FatigueStore {
   readonly kind: 'redis' | 'memory';
   reserve(tenantId: string, actorId: string, req: ReserveRequest): Promise<FatigueVerdict[]>;
+  /** The same reservation, with the nudges the actor has left in the window after it (null: a result stored before it was kept). */
+  reserveWithBudget(tenantId: string, actorId: string, req: ReserveRequest): Promise<{ verdicts: FatigueVerdict[]; remaining: number | null }>;
   ping(): Promise<void>;
 }

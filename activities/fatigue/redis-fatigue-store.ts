@@ -8,7 +8,8 @@ import type { FatigueStore } from './fatigue-store';
  *
  * KEYS[1] nudge log (sorted set, score = time), KEYS[2] this decision's stored verdicts, KEYS[3..] cool-down keys.
  * ARGV: now, window_ms, max, decision_id, result_ttl_ms, then one cool-down ms per candidate.
- * A retried activity finds KEYS[2] and gets the same verdicts back without reserving twice.
+ * A retried activity finds KEYS[2] and gets the same verdicts back without reserving twice. The result is the verdicts,
+ * then `|` and the nudges left in the window after this decision (results stored before that part was added have none).
  * Cool-downs hold "decision|until" and are judged against the decision's own `now`, like the pure rule, rather than
  * against Redis's clock; the key's TTL only cleans up (it outlives `until`, so the value decides).
  */
@@ -43,7 +44,7 @@ for i = 3, #KEYS do
   end
 end
 redis.call('PEXPIRE', KEYS[1], window)
-local result = table.concat(out, ',')
+local result = table.concat(out, ',') .. '|' .. math.max(0, max - used)
 redis.call('SET', KEYS[2], result, 'PX', tonumber(ARGV[5]))
 return result
 `;
@@ -58,10 +59,13 @@ type RedisWithReserve = Redis & {
 export function createRedisFatigueStore(redis: Redis, prefix = 'mmm'): FatigueStore {
   const r = redis as RedisWithReserve;
   if (typeof r.mmmReserveNudges !== 'function') redis.defineCommand('mmmReserveNudges', { lua: RESERVE_SCRIPT });
-  return {
+  const store: FatigueStore = {
     kind: 'redis',
     async reserve(tenantId, actorId, req: ReserveRequest): Promise<FatigueVerdict[]> {
-      if (req.candidates.length === 0) return [];
+      return (await store.reserveWithBudget(tenantId, actorId, req)).verdicts;
+    },
+    async reserveWithBudget(tenantId, actorId, req: ReserveRequest) {
+      if (req.candidates.length === 0) return { verdicts: [], remaining: null };
       const tag = `{${tenantId}:${actorId}}`;
       const keys = [
         `${prefix}:fatigue:${tag}:nudges`,
@@ -70,10 +74,12 @@ export function createRedisFatigueStore(redis: Redis, prefix = 'mmm'): FatigueSt
       ];
       const args = [req.now, req.window_ms, req.max, req.decision_id, RESULT_TTL_MS, ...req.candidates.map((c) => c.cooldown_ms)];
       const result = await r.mmmReserveNudges(keys.length, ...keys, ...args);
-      return result === '' ? [] : (result.split(',') as FatigueVerdict[]);
+      const [list, remaining] = result.split('|');
+      return { verdicts: list === '' ? [] : (list.split(',') as FatigueVerdict[]), remaining: remaining === undefined ? null : Number(remaining) };
     },
     async ping() {
       await redis.ping();
     },
   };
+  return store;
 }

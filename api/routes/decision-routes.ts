@@ -21,7 +21,15 @@ function decisionOf(decisions: DecisionRepository) {
   };
 }
 
-export function decisionRoutes(deps: { decide: DecideService; decisions: DecisionRepository; ledger: ReceiptLedger; metrics: Metrics; privacy?: DecidePrivacyFilter }) {
+export function decisionRoutes(deps: {
+  decide: DecideService;
+  decisions: DecisionRepository;
+  ledger: ReceiptLedger;
+  metrics: Metrics;
+  privacy?: DecidePrivacyFilter;
+  /** Told of every recorded outcome (experiments count them toward an early recompute); its failure fails nothing. */
+  onOutcome?: (decisionId: string) => Promise<void>;
+}) {
   const privacy = deps.privacy ?? createDecidePrivacyFilter();
   return [
     defineRoute({
@@ -76,7 +84,9 @@ export function decisionRoutes(deps: { decide: DecideService; decisions: Decisio
       status: 201,
       response: z.object({ decision_id: text(), action_id: text(), outcome: text(), reason: outcomeReasonSchema.nullable(), recorded_at: timestampSchema }),
       async handler({ params, body, auth }) {
-        return { body: await deps.decisions.recordOutcome(auth.tenant_id, params.decision_id, body.action_id, body.outcome, auth.sub, body.reason ?? null) };
+        const recorded = await deps.decisions.recordOutcome(auth.tenant_id, params.decision_id, body.action_id, body.outcome, auth.sub, body.reason ?? null);
+        await deps.onOutcome?.(params.decision_id).catch(() => undefined);
+        return { body: recorded };
       },
     }),
   ];

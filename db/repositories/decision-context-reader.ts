@@ -3,6 +3,7 @@ import type { PlaybookInput, PublishedPlaybook } from '../../domain/model/playbo
 import type { TenantPolicy } from '../../domain/model/policy';
 import type { Preferences } from '../../domain/model/preferences';
 import type { RecentSignal } from '../../domain/model/signal';
+import type { ActiveExperiment } from '../../domain/experiments/arm-planning';
 import { toPolicy } from './policy-repository';
 import { toPreferences } from './preferences-repository';
 
@@ -12,6 +13,8 @@ export interface DecisionInputs {
   playbooks: PublishedPlaybook[];
   /** The actor's latest behavioural signals, when asked for (the UBI tables of this database). */
   recent_signals?: RecentSignal[];
+  /** The active experiments of those playbooks, with their arms' current weights (a paused arm weighs 0). */
+  experiments: ActiveExperiment[];
 }
 
 /**
@@ -30,17 +33,31 @@ export function createDecisionContextReader(sequelize: Sequelize) {
         preferences: { preferences: unknown; updated_at: string } | null;
         playbooks: Array<{ playbook_id: string; version: number; definition: PlaybookInput }>;
         recent_signals: Array<RecentSignal & { score: number | string }> | null;
+        experiments: ActiveExperiment[];
       }>(
-        `SELECT
+        `WITH pb AS (
+           SELECT p.playbook_id, v.version, v.definition
+             FROM playbooks p JOIN playbook_versions v ON v.playbook_id = p.playbook_id AND v.version = p.published_version
+            WHERE p.tenant_id = :tenantId AND p.status = 'published'
+              AND v.definition -> 'triggers' @> CAST(:kindFilter AS jsonb))
+         SELECT
            (SELECT json_build_object('version', version, 'policy', policy, 'updated_at', updated_at)
               FROM tenant_policies WHERE tenant_id = :tenantId) AS policy,
            (SELECT json_build_object('preferences', preferences, 'updated_at', updated_at)
               FROM actor_preferences WHERE tenant_id = :tenantId AND actor_id = :actorId) AS preferences,
-           (SELECT coalesce(json_agg(json_build_object('playbook_id', p.playbook_id, 'version', v.version, 'definition', v.definition)
-                                     ORDER BY p.playbook_id), '[]'::json)
-              FROM playbooks p JOIN playbook_versions v ON v.playbook_id = p.playbook_id AND v.version = p.published_version
-             WHERE p.tenant_id = :tenantId AND p.status = 'published'
-               AND v.definition -> 'triggers' @> CAST(:kindFilter AS jsonb)) AS playbooks,
+           (SELECT coalesce(json_agg(json_build_object('playbook_id', pb.playbook_id, 'version', pb.version, 'definition', pb.definition)
+                                     ORDER BY pb.playbook_id), '[]'::json) FROM pb) AS playbooks,
+           (SELECT coalesce(json_agg(json_build_object(
+                     'experiment_id', x.experiment_id, 'playbook_id', x.playbook_id, 'strategy', x.definition ->> 'strategy',
+                     'arms', (SELECT json_agg(json_build_object(
+                                'arm_id', a.arm_id,
+                                'weight', CASE WHEN a.paused_reason IS NULL THEN a.current_weight ELSE 0 END,
+                                'holdout', coalesce((x.definition -> 'arms' -> a.position ->> 'holdout')::boolean, false),
+                                'overrides', coalesce(x.definition -> 'arms' -> a.position -> 'overrides', '[]'::jsonb)) ORDER BY a.position)
+                                FROM experiment_arms a WHERE a.experiment_id = x.experiment_id))
+                     ORDER BY x.playbook_id), '[]'::json)
+              FROM experiments x
+             WHERE x.tenant_id = :tenantId AND x.status = 'active' AND x.playbook_id IN (SELECT playbook_id FROM pb)) AS experiments,
            (SELECT coalesce(json_agg(s ORDER BY s.created_at DESC), '[]'::json)
               FROM (SELECT signal_id, dimension, signal_type, severity, score, created_at FROM ubi_signals
                      WHERE tenant_id = :tenantId AND actor_id = :actorId AND :signalLimit > 0
@@ -62,6 +79,7 @@ export function createDecisionContextReader(sequelize: Sequelize) {
           row.preferences ? { tenant_id: tenantId, actor_id: actorId, preferences: row.preferences.preferences, updated_at: new Date(row.preferences.updated_at) } : null,
         ),
         playbooks: row.playbooks,
+        experiments: row.experiments ?? [],
         ...(opts.recentSignals
           ? { recent_signals: (row.recent_signals ?? []).map((r) => ({ ...r, score: Number(r.score), created_at: new Date(r.created_at).toISOString() })) }
           : {}),

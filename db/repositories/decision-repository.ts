@@ -4,6 +4,14 @@ import type { Decision } from '../../domain/model/decision';
 import type { Models } from '../models';
 import type { ReceiptLedger } from './receipt-ledger';
 import { receiptHash } from '../../lib/receipt-crypto';
+import { exposuresOf } from '../../domain/experiments/exposures';
+
+/** The decision's experiment exposures, as a data-modifying CTE ahead of its INSERT (same statement, same snapshot). */
+const EXPOSURES_CTE = `, exposures AS (
+  INSERT INTO experiment_exposures (experiment_id, decision_id, tenant_id, arm_id, actor_id, holdout, shown, action_ids, created_at)
+  SELECT e.experiment_id, :d_id, :d_tenant, e.arm_id, :d_actor, e.holdout, e.shown, ARRAY(SELECT jsonb_array_elements_text(e.action_ids)), CAST(:d_created AS timestamptz)
+    FROM jsonb_to_recordset(CAST(:d_exposures AS jsonb)) AS e(experiment_id text, arm_id text, holdout boolean, shown boolean, action_ids jsonb)
+  ON CONFLICT (experiment_id, decision_id) DO NOTHING)`;
 
 export interface RecordDecision {
   decision: Omit<Decision, 'receipt_id'>;
@@ -53,12 +61,16 @@ export function createDecisionRepository(sequelize: Sequelize, models: Models, l
             continue;
           }
           const decisionRow = (rid: string) => ({ ...input.decision, receipt_id: rid }) as Decision;
+          // What experiments count (ADR 0017): written by the same statement as the decision and its receipt, so an
+          // experiment adds no round trip to the decide path (the row is a CTE before the decision's INSERT).
+          const exposures = exposuresOf(input.decision);
           const receipt = await ledger.append(
             { tenantId, decisionId: input.decision.decision_id, kind: 'decision', payload: input.receiptPayload, createdAt: new Date(input.decision.created_at) },
             transaction,
             head,
             {
-              sql: `INSERT INTO decisions (decision_id, tenant_id, actor_id, surface, outcome, idempotency_key, request_sha256, workflow_id,
+              sql: `${exposures.length > 0 ? EXPOSURES_CTE : ''}
+                    INSERT INTO decisions (decision_id, tenant_id, actor_id, surface, outcome, idempotency_key, request_sha256, workflow_id,
                                            workflow_run_id, update_id, trace_id, receipt_id, latency_ms, body, created_at)
                     VALUES (:d_id, :d_tenant, :d_actor, :d_surface, :d_outcome, :d_idem, :d_sha, :d_wf, :d_run, :d_update, :d_trace, :receiptId, :d_latency,
                             jsonb_set(CAST(:d_body AS jsonb), '{receipt_id}', to_jsonb(CAST(:receiptId AS text))), :d_created)`,
@@ -69,6 +81,7 @@ export function createDecisionRepository(sequelize: Sequelize, models: Models, l
                 d_trace: input.decision.trace_id ?? null,
                 d_latency: input.decision.latency_ms,
                 d_body: JSON.stringify(decisionRow('')), d_created: input.decision.created_at,
+                ...(exposures.length > 0 ? { d_exposures: JSON.stringify(exposures) } : {}),
               },
             },
           );

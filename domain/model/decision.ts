@@ -26,14 +26,22 @@ export const suppressionReasonSchema = z.enum([
   'fatigue_limit',
   'actor_type_mismatch',
   'fatigue_unavailable',
+  /** The experiment's holdout arm was drawn: the action would have been shown and was withheld (ADR 0017). */
+  'experiment_holdout',
 ]);
 export type SuppressionReason = z.infer<typeof suppressionReasonSchema>;
+
+/** The experiment arm that steered an action (FR-9): on the action, its suppression and its receipt entry. */
+export const experimentRefSchema = z.object({ experiment_id: text(), arm_id: text() });
+export type ExperimentRef = z.infer<typeof experimentRefSchema>;
 
 export const suppressedSchema = z.object({
   playbook_id: text(),
   playbook_version: z.number().int(),
   action_type: actionTypeSchema,
   reason: suppressionReasonSchema,
+  /** Set when the playbook's active experiment had assigned the decision an arm (fatigue, holdout). */
+  experiment: experimentRefSchema.optional(),
 });
 export type Suppressed = z.infer<typeof suppressedSchema>;
 
@@ -70,6 +78,22 @@ export const rationaleSchema = z.object({
   why_relevant: text(),
 });
 
+/** FR-10 "why this nudge": what made the engine show this action to this actor now. */
+export const whySchema = z.object({
+  playbook_id: text(),
+  playbook_version: z.number().int(),
+  /** The playbook's trigger that fired. */
+  trigger: z.object({ source: text().optional(), kind: text(), min_severity: severitySchema.optional(), surfaces: z.array(surfaceSchema).optional() }),
+  /** The playbook's conditions, every one of which held. */
+  conditions: z.array(z.object({ field: text(), op: text(), value: z.unknown() })),
+  /** The signal that woke the playbook; null for a surface request without one. */
+  signal_id: text().nullable(),
+  experiment: experimentRefSchema.nullable(),
+  /** The actor's nudges left in the fatigue window after this decision (remaining null when the store could not say). */
+  nudge_budget: z.object({ remaining: z.number().int().nullable(), max: z.number().int(), window_minutes: z.number().int() }).nullable(),
+});
+export type Why = z.infer<typeof whySchema>;
+
 export const actionSchema = z.object({
   action_id: text(),
   type: actionTypeSchema,
@@ -101,7 +125,10 @@ export const actionSchema = z.object({
         expires_at: timestampSchema,
       })
       .optional(),
+    /** Absent on decisions made before it was added. */
+    why: whySchema.optional(),
   }),
+  experiment: experimentRefSchema.optional(),
   requires_consent: z.boolean(),
   requires_dual_channel: z.boolean(),
 });

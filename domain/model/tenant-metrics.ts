@@ -40,6 +40,15 @@ export const tenantMetricsSchema = z.object({
   }),
   approvals: counts.describe('approvals opened in the window, by their current status'),
   latency_ms: z.object({ p50: z.number().nullable(), p95: z.number().nullable() }),
+  experiments: z
+    .array(
+      z.object({
+        experiment_id: idSchema,
+        status: z.enum(['draft', 'active', 'paused', 'completed']),
+        arms: z.array(z.object({ arm_id: idSchema, shown: count, acceptance_rate: z.number().nullable().describe('accepted per shown decision of the arm; null when shown is') })),
+      }),
+    )
+    .describe('experiments running or shown in the window (ADR 0017); an arm shown to fewer actors than min_group_size has shown null'),
   suppressed_cells: z.number().int().describe('how many cells were left out for covering fewer actors than min_group_size'),
 });
 export type TenantMetrics = z.infer<typeof tenantMetricsSchema>;

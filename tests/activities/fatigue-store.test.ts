@@ -126,6 +126,20 @@ describe('FatigueStore: Redis and memory against domain/fatigue.ts', () => {
     }
   });
 
+  it('when nudges are reserved, then both stores and the rule report the same remaining budget, and a retry reports it again', async () => {
+    const prefix = uniqueId('fat');
+    const tenant = uniqueId('t');
+    const stores: FatigueStore[] = [createRedisFatigueStore(redis, prefix), createMemoryFatigueStore()];
+    const first: ReserveRequest = { decision_id: 'd1', now: T0, window_ms: 60 * MINUTE, max: 3, candidates: [c('a'), c('b')] };
+    const second: ReserveRequest = { ...first, decision_id: 'd2', now: T0 + 1, candidates: [c('c'), c('d')] };
+    for (const s of stores) {
+      expect(await s.reserveWithBudget(tenant, 'actor-1', first)).toEqual({ verdicts: ['granted', 'granted'], remaining: 1 });
+      expect(await s.reserveWithBudget(tenant, 'actor-1', second)).toEqual({ verdicts: ['granted', 'fatigue_limit'], remaining: 0 });
+      expect(await s.reserveWithBudget(tenant, 'actor-1', first)).toEqual({ verdicts: ['granted', 'granted'], remaining: 1 });
+    }
+    expect(reserveNudges(emptyFatigueState(), first).remaining).toBe(1);
+  });
+
   it('when a decision is retried, then the Redis nudge log holds its nudge once', async () => {
     const prefix = uniqueId('fat');
     const tenant = uniqueId('t');
@@ -221,12 +235,12 @@ describe('reserveNudges activity', () => {
     expect(store.calls).toBe(1);
   });
 
-  it('when the fatigue store answers, then the activity passes its verdicts on for that tenant and actor', async () => {
+  it('when the fatigue store answers, then the activity passes its verdicts and the remaining budget on for that tenant and actor', async () => {
     const store = createMemoryFatigueStore();
     const { reserveNudges: activity } = createFatigueActivities({ fatigueStore: store });
     const input = { tenant_id: 't1', actor_id: 'a1', decision_id: 'd1', now: T0, window_ms: 60 * MINUTE, max: 1, candidates: [c('pb-a'), c('pb-b')] };
     const result = await runActivity(activity, input);
-    expect(result).toEqual({ available: true, verdicts: ['granted', 'fatigue_limit'] });
+    expect(result).toEqual({ available: true, verdicts: ['granted', 'fatigue_limit'], remaining: 0 });
     expect(await store.reserve('t1', 'a1', { ...input, decision_id: 'd2' })).toEqual(['fatigue_limit', 'fatigue_limit']);
   });
 });

@@ -63,6 +63,7 @@ interface Fixture {
   receiptId: string;
   actionId: string;
   playbookId: string;
+  experimentId: string;
 }
 
 function pathFor(r: RouteSpec, fx: Fixture): string {
@@ -72,7 +73,7 @@ function pathFor(r: RouteSpec, fx: Fixture): string {
     decision_id: fx.decisionId,
     receipt_id: fx.receiptId,
     action_id: fx.actionId,
-    id: fx.playbookId,
+    id: r.path.startsWith('/v1/mmm/experiments/') ? fx.experimentId : fx.playbookId,
     team_id: 'team-a',
   };
   return r.path.replace(/:([A-Za-z_]+)/g, (_m, name: string) => {
@@ -95,12 +96,16 @@ function requestFor(r: RouteSpec, fx: Fixture): { path: string; body?: unknown }
     'POST /v1/mmm/playbooks': requestPlaybook(),
     'PUT /v1/mmm/playbooks/:id': requestPlaybook(),
     'POST /v1/mmm/actors/:actor_id/preferences/snooze': { duration_minutes: 30 },
+    'POST /v1/mmm/experiments': experimentBody(fx.playbookId),
+    'PUT /v1/mmm/experiments/:id': experimentBody(fx.playbookId),
     'POST /v1/ubi/events': { events: [event({ tenant_id: fx.a.tenant, actor_id: SELF, team_id: 'team-a' }, 'ide_session', new Date(), { duration_ms: 1000 })] },
   };
   const key = keyOf(r);
   const path = pathFor(r, fx) + (queries[key] ?? '');
   return r.method === 'get' || r.method === 'delete' ? { path } : { path, body: bodies[key] ?? {} };
 }
+
+const experimentBody = (playbookId: string) => ({ name: 'Matrix', playbook_id: playbookId, arms: [{ arm_id: 'a', weight: 1 }, { arm_id: 'b', weight: 1 }] });
 
 async function setUpTenant(): Promise<Fixture> {
   const a = newTenant(app, 'authz-a');
@@ -125,7 +130,9 @@ async function setUpTenant(): Promise<Fixture> {
   // Alice has a UBI profile, so allowed readers get it (not a 404).
   await ingestEvents(app, a.service, [event({ tenant_id: a.tenant, actor_id: SELF, team_id: 'team-a' }, 'build_completed', new Date(Date.now() - 60_000), { status: 'success', duration_ms: 1000 })]);
   await app.runtime.ubi.batcher?.drain();
-  return { a, b, decisionId: made.body.decision_id, receiptId: made.body.receipt_id, actionId: action.action_id, playbookId: playbook_id };
+  const experiment = await app.request('POST', '/v1/mmm/experiments', { token: a.admin, body: experimentBody(playbook_id) });
+  expect(experiment.status).toBe(201);
+  return { a, b, decisionId: made.body.decision_id, receiptId: made.body.receipt_id, actionId: action.action_id, playbookId: playbook_id, experimentId: experiment.body.experiment_id };
 }
 
 describe('the route table', () => {
@@ -161,6 +168,12 @@ describe('the route table', () => {
     'POST /v1/mmm/playbooks/:id/publish': 'mmm_admin,tenant_admin | tenant:token',
     'GET /v1/mmm/tenants/:tenant_id/policy': 'mmm_admin,tenant_admin | tenant:path',
     'PUT /v1/mmm/tenants/:tenant_id/policy': 'mmm_admin,tenant_admin | tenant:path',
+    'GET /v1/mmm/experiments': 'mmm_admin,tenant_admin | tenant:token',
+    'POST /v1/mmm/experiments': 'mmm_admin,tenant_admin | tenant:token',
+    'GET /v1/mmm/experiments/:id': 'mmm_admin,tenant_admin | tenant:token',
+    'PUT /v1/mmm/experiments/:id': 'mmm_admin,tenant_admin | tenant:token',
+    'POST /v1/mmm/experiments/:id/activate': 'mmm_admin,tenant_admin | tenant:token',
+    'POST /v1/mmm/experiments/:id/deactivate': 'mmm_admin,tenant_admin | tenant:token',
     'GET /v1/mmm/tenants/:tenant_id/metrics': 'mmm_admin,tenant_admin | tenant:path',
     'GET /v1/mmm/tenants/:tenant_id/audit': 'mmm_admin,tenant_admin | tenant:path',
     'GET /v1/mmm/health': 'public',
@@ -219,7 +232,7 @@ describe('every route × every caller × another tenant', () => {
           } else if (res.status < 300) {
             // The request names no tenant: it is answered from the caller's own tenant, never with the first one's data.
             const text = JSON.stringify(res.body ?? '');
-            for (const own of [fx.a.tenant, fx.decisionId, fx.receiptId, fx.actionId, fx.playbookId]) if (text.includes(own)) wrong(`no ${own} in the answer`);
+            for (const own of [fx.a.tenant, fx.decisionId, fx.receiptId, fx.actionId, fx.playbookId, fx.experimentId]) if (text.includes(own)) wrong(`no ${own} in the answer`);
           }
         } else if (allows(route.auth, caller)) {
           if (authzRefusal) wrong('allowed');

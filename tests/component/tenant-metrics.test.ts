@@ -62,8 +62,47 @@ const EXPECTED = {
   // Dismissed and not useful cover one actor each.
   outcomes: { accepted: 3, dismissed: null, ignored: 0, snoozed: 0, not_useful: null, acceptance_rate: 0.375 },
   approvals: {},
+  experiments: [],
   suppressed_cells: 4,
 };
+
+describe('tenant metrics: experiments', () => {
+  it("when a tenant runs an experiment, then each arm's shown decisions and acceptance rate in the window are listed, an arm shown to fewer actors than the minimum group size left out and counted", async () => {
+    const fx = newTenant(app, 'metrics-exp');
+    await setMinGroupSize(fx, 3);
+    const { playbook_id } = await publishPlaybook(app, fx.admin, requestPlaybook());
+    const created = await app.request('POST', '/v1/mmm/experiments', {
+      token: fx.admin,
+      body: { name: 'Wording', playbook_id, arms: [{ arm_id: 'many', weight: 1 }, { arm_id: 'few', weight: 1, overrides: [{ action_index: 0, title: 'Other title' }] }] },
+    });
+    const id = created.body.experiment_id;
+    expect((await app.request('POST', `/v1/mmm/experiments/${id}/activate`, { token: fx.admin })).status).toBe(200);
+    // Actors are drawn by hash, one decision each: decide until the arms differ in size with the larger at 4 or more,
+    // then set the minimum group size between them, so the smaller arm is left out and the larger listed.
+    const byArm: Record<string, Array<{ decision_id: string; actions: Array<{ action_id: string }> }>> = { many: [], few: [] };
+    for (let i = 0; i < 12 || byArm.many.length === byArm.few.length || Math.max(byArm.many.length, byArm.few.length) < 4; i++) {
+      if (i > 200) throw new Error('the arms were not both drawn');
+      const d = await decideFor(fx, `x${i}`, 'ide');
+      byArm[(d.actions[0] as { experiment: { arm_id: string } }).experiment.arm_id].push(d);
+    }
+    const [large, small] = byArm.many.length > byArm.few.length ? ['many', 'few'] : ['few', 'many'];
+    await setMinGroupSize(fx, byArm[small].length + 1);
+    for (const d of byArm[large].slice(0, 3)) expect((await outcome(fx, d, { outcome: 'accepted' })).status).toBe(201);
+
+    const res = await app.request('GET', metricsPath(fx), { token: fx.admin });
+
+    expect(res.status).toBe(200);
+    const listed = res.body.experiments.find((e: { experiment_id: string }) => e.experiment_id === id);
+    const expected: Record<string, { arm_id: string; shown: number | null; acceptance_rate: number | null }> = {
+      [large]: { arm_id: large, shown: byArm[large].length, acceptance_rate: Math.round((3 / byArm[large].length) * 10_000) / 10_000 },
+      // Shown to fewer actors than the minimum group size: left out (and counted in suppressed_cells).
+      [small]: { arm_id: small, shown: null, acceptance_rate: null },
+    };
+    expect(listed).toEqual({ experiment_id: id, status: 'active', arms: [expected.many, expected.few] });
+    expect(res.body.suppressed_cells).toBeGreaterThanOrEqual(1);
+    expect(JSON.stringify(res.body)).not.toMatch(/"x\d+"/);
+  });
+});
 
 describe('tenant metrics', () => {
   let fx: TenantFixture;

@@ -115,6 +115,40 @@ it('when decisions of each kind run as Updates of shard workflows, then their fr
   }
 });
 
+it('when a batch of decisions draws thompson arms (override and holdout), then its history replays cleanly (stored with RECORD_HISTORIES=1)', async () => {
+  const t = await startDecisionTestEnv();
+  try {
+    const tenant = uniqueId('replay-exp');
+    t.repos.publishPlaybook(tenant, mirrorPlaybook('pb-mirror', { cooldown_minutes: 0 }));
+    t.repos.setPolicy(tenant, { max_nudges_per_window: 100 });
+    t.repos.activateExperiment(tenant, {
+      experiment_id: 'exp-replay', playbook_id: 'pb-mirror', strategy: 'thompson',
+      arms: [
+        { arm_id: 'control', weight: 0.4, holdout: false, overrides: [] },
+        { arm_id: 'short', weight: 0.4, holdout: false, overrides: [{ action_index: 0, title: 'Short', priority: 80 }] },
+        { arm_id: 'hold', weight: 0.2, holdout: true, overrides: [] },
+      ],
+    });
+    const client = t.decisionClient({ shards: 1 });
+    const refs = await Promise.all(Array.from({ length: 12 }, (_, i) => client.decide(decideInput({ tenant_id: tenant, actor_id: `actor-${i}`, actor_type: 'human', surface: 'ide' }))));
+    const decisions = t.repos.recordCalls(tenant).map((c) => c.decision);
+    const arms = decisions.map((d) => d.actions[0]?.experiment?.arm_id ?? d.suppressed.find((s) => s.reason === 'experiment_holdout')?.experiment?.arm_id);
+    expect(refs).toHaveLength(12);
+    expect(arms.every((a) => ['control', 'short', 'hold'].includes(a ?? ''))).toBe(true);
+    const history = await t.env.client.workflow.getHandle(decisionShardWorkflowId(tenant, 0)).fetchHistory();
+    const histories = [{ name: 'shown-thompson-experiment.json', history }];
+
+    expect(await replayAll(bundle(), histories)).toEqual({ 'shown-thompson-experiment.json': null });
+
+    if (RECORD) {
+      fs.mkdirSync(DIR, { recursive: true });
+      fs.writeFileSync(path.join(DIR, histories[0].name), historyToJSON(history));
+    }
+  } finally {
+    await t.teardown();
+  }
+});
+
 it('when the stored shard histories are read, then each is a decisionShardWorkflow whose every Update input is valid for the current contract', () => {
   const histories = stored();
   expect(histories.map((h) => h.name)).toEqual(

@@ -1,3 +1,4 @@
+import type { ActiveExperiment } from '../../domain/experiments/arm-planning';
 /**
  * In-memory fakes of the narrow interfaces activities depend on (ContextDeps, DecisionStoreDeps, FatigueStore), so
  * activity and workflow tests run the real activity code without PostgreSQL. Data is kept per tenant: one worker can
@@ -17,6 +18,8 @@ export interface FakeRepos extends ContextDeps, DecisionStoreDeps {
   setPolicy(tenantId: string, policy: Partial<TenantPolicyInput>): void;
   setPreferences(tenantId: string, actorId: string, preferences: Partial<PreferencesInput>): void;
   publishPlaybook(tenantId: string, playbook: PublishedPlaybook): void;
+  /** An active experiment on one of the tenant's playbooks, as the context query returns it (ADR 0017). */
+  activateExperiment(tenantId: string, experiment: ActiveExperiment): void;
   addSignals(tenantId: string, actorId: string, signals: RecentSignal[]): void;
   /** Every record() call, in order, including retries that found an earlier commit. */
   recordCalls(tenantId: string): RecordDecision[];
@@ -33,6 +36,7 @@ export function createFakeRepos(): FakeRepos {
   const preferences = new Map<string, PreferencesInput>();
   const playbooks = new Map<string, PublishedPlaybook[]>();
   const signals = new Map<string, RecentSignal[]>();
+  const experiments = new Map<string, ActiveExperiment[]>();
   const calls: RecordDecision[] = [];
   const stored = new Map<string, Decision>();
   let receipts = 0;
@@ -43,7 +47,9 @@ export function createFakeRepos(): FakeRepos {
       async load(tenantId: string, actorId: string, triggerKind: string) {
         const policy: TenantPolicy = { ...(policies.get(tenantId) ?? DEFAULT_TENANT_POLICY), tenant_id: tenantId, version: 1, policy_snapshot_id: policySnapshotId(tenantId, 1), updated_at: null };
         const prefs: Preferences = { ...(preferences.get(key(tenantId, actorId)) ?? DEFAULT_PREFERENCES), tenant_id: tenantId, actor_id: actorId, updated_at: null };
-        return { policy, preferences: prefs, playbooks: (playbooks.get(tenantId) ?? []).filter((p) => p.definition.triggers.some((t) => t.kind === triggerKind)) };
+        const matching = (playbooks.get(tenantId) ?? []).filter((p) => p.definition.triggers.some((t) => t.kind === triggerKind));
+        const active = (experiments.get(tenantId) ?? []).filter((e) => matching.some((p) => p.playbook_id === e.playbook_id));
+        return { policy, preferences: prefs, playbooks: matching, experiments: active };
       },
     },
     signals: {
@@ -79,6 +85,9 @@ export function createFakeRepos(): FakeRepos {
     publishPlaybook(tenantId, playbook) {
       playbooks.set(tenantId, [...(playbooks.get(tenantId) ?? []), playbook]);
     },
+    activateExperiment(tenantId, experiment) {
+      experiments.set(tenantId, [...(experiments.get(tenantId) ?? []), experiment]);
+    },
     addSignals(tenantId, actorId, list) {
       signals.set(key(tenantId, actorId), [...(signals.get(key(tenantId, actorId)) ?? []), ...list]);
     },
@@ -97,6 +106,10 @@ export function createFakeUnavailableFatigueStore(message = 'connect ECONNREFUSE
     kind: 'redis' as const,
     calls: 0,
     async reserve(): Promise<never> {
+      store.calls++;
+      throw new Error(message);
+    },
+    async reserveWithBudget(): Promise<never> {
       store.calls++;
       throw new Error(message);
     },

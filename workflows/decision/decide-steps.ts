@@ -15,6 +15,7 @@ import type { ActionType } from '../../domain/model/common';
 import type { DecisionContext, DecisionRef } from '../../domain/model/decision';
 import { REQUEST_TRIGGER_KIND } from '../../domain/model/constants';
 import { matchPlaybooks } from '../../domain/playbook-matching';
+import { assignArms, tagExperimentCandidates, withArm } from '../../domain/experiments/arm-planning';
 import { alertDeliveryWorkflowId, approvalWorkflowId, mentorEnrichmentWorkflowId } from '../../temporal/workflow-ids';
 import type { LoadContextInput, LoadedContext } from '../../activities/context/context-activities';
 import type { alertDeliveryWorkflow } from '../alerts/workflow';
@@ -60,19 +61,28 @@ export function contextInput(input: DecideWorkflowInput): LoadContextInput {
   };
 }
 
-/** Which playbooks match, and which of their actions may be shown (policy, preferences, quiet hours). */
+/**
+ * Which playbooks match, the arm each active experiment gives this actor (its overrides laid over the playbook), and
+ * which of their actions may be shown (policy, preferences, quiet hours): an arm is judged by the same rules, and
+ * fatigue follows in the commit (ADR 0017).
+ */
 export function basePlanOf(input: DecideWorkflowInput, ctx: LoadedContext, now: Date, supportedTypes: ActionType[]) {
   const matched = matchPlaybooks(ctx.playbooks, input.request);
+  // thompson draws use the workflow's Math.random, which Temporal seeds per run and replays identically; decisions of
+  // a batch are planned in acceptance order, so the draws are too. No experiment, no draw (older histories unchanged).
+  // eslint-disable-next-line no-restricted-properties -- the workflow sandbox's deterministic Math.random
+  const arms = assignArms(matched, ctx.experiments ?? [], input.request.actor_id, () => Math.random());
+  const steered = arms.size > 0 ? matched.map((m) => withArm(m, arms.get(m.playbook_id))) : matched;
   const plan = planActions({
     request: input.request,
-    matched,
+    matched: steered,
     policy: ctx.policy,
     preferences: ctx.preferences,
     now,
     newActionId: () => `act_${uuid4()}`,
     supportedTypes: [...supportedTypes],
   });
-  return { matched, plan };
+  return { matched: steered, plan: tagExperimentCandidates(plan, arms) };
 }
 
 /** The gateway's availability is read (a local activity) only when a mentor action may be enriched. */
