@@ -27,7 +27,7 @@ export function createExperimentService(deps: ExperimentServiceDeps) {
   const repo = deps.experiments;
 
   /** The published version of the playbook, or a 422 naming `playbook_id` (unknown, another tenant's, unpublished). */
-  async function publishedDefinition(tenantId: string, playbookId: string): Promise<{ definition: PlaybookInput; category: string }> {
+  async function publishedDefinition(tenantId: string, playbookId: string): Promise<PlaybookInput> {
     const refuse = (message: string) => new ValidationError('the experiment is not valid', [{ field: 'playbook_id', message }]);
     let latest;
     try {
@@ -39,15 +39,13 @@ export function createExperimentService(deps: ExperimentServiceDeps) {
     }
     if (latest.status === 'archived' || latest.published_version === null) throw refuse(`the playbook is ${latest.status === 'archived' ? 'archived' : 'not published'}; an experiment varies a published playbook`);
     const published = latest.version === latest.published_version ? latest : await deps.playbooks.get(tenantId, playbookId, latest.published_version);
-    return { definition: published, category: published.category };
+    return published;
   }
 
-  /** The playbook's category when the definition holds against its published version, else a 422 naming the field. */
-  async function checked(tenantId: string, input: ExperimentInput): Promise<string> {
-    const { definition, category } = await publishedDefinition(tenantId, input.playbook_id);
-    const problems = overrideProblems(input, definition);
+  /** The definition holds against its playbook's published version, else a 422 naming the field. */
+  async function checked(tenantId: string, input: ExperimentInput): Promise<void> {
+    const problems = overrideProblems(input, await publishedDefinition(tenantId, input.playbook_id));
     if (problems.length) throw new ValidationError('the experiment is not valid', problems);
-    return category;
   }
 
   /** The state check comes before the input's (the repository repeats it under the row lock): a 409 is not hidden by a 422. */
@@ -60,8 +58,7 @@ export function createExperimentService(deps: ExperimentServiceDeps) {
 
   async function view(stored: StoredExperiment, live = true): Promise<Experiment> {
     const d = stored.definition;
-    const category = await publishedDefinition(stored.tenant_id, d.playbook_id).then((p) => p.category, () => null);
-    const counts = await repo.counts(stored.experiment_id, category ?? '');
+    const counts = await repo.counts(stored.experiment_id);
     const behaviour = d.metric.kind === 'behaviour' ? await repo.behaviourSamples(stored.experiment_id, d.metric.feature, d.metric.window_days) : undefined;
     return {
       experiment_id: stored.experiment_id,
@@ -97,8 +94,8 @@ export function createExperimentService(deps: ExperimentServiceDeps) {
      */
     async activate(tenantId: string, id: string, sub: string): Promise<Experiment> {
       const current = await inState(tenantId, id, ['draft', 'paused'], 'activation');
-      const category = await checked(tenantId, current.definition);
-      const weights = initialArmState(current.definition, await repo.counts(id, category), id);
+      await checked(tenantId, current.definition);
+      const weights = initialArmState(current.definition, await repo.counts(id), id);
       const after = await repo.transition(tenantId, id, ['draft', 'paused'], 'active', sub, 'experiment.activate', weights);
       await deps.scheduler?.ensure(tenantId);
       return view(after);

@@ -234,7 +234,7 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
           ubi: { baselines: repos.ubi.baselines, configs: repos.ubi.configs, features: repos.ubi.features, scorer: b, metrics: metrics.ubi },
           alerts: { alerting: external.alerting, outbox: repos.outbox, privacy: external.activities.privacy, metrics, logger },
           retention: { policies: repos.policies, retention: repos.retention },
-          experiments: { experiments: repos.experiments, categoryOf: (tenantId, playbookId) => repos.playbooks.publishedCategory(tenantId, playbookId) },
+          experiments: { experiments: repos.experiments },
         }),
         workflowBundlePath: config.WORKFLOW_BUNDLE_PATH ?? WORKFLOW_BUNDLE_PATH,
         tracing,

@@ -4,8 +4,6 @@ import type { ExperimentRecomputed } from '../../workflows/experiments/contract'
 
 export interface ExperimentActivityDeps {
   experiments: Pick<ExperimentRepository, 'running' | 'get' | 'counts' | 'pendingOutcomes' | 'saveAllocation'>;
-  /** The category of the playbook's published version (what an actor opts out of); null when it has none. */
-  categoryOf(tenantId: string, playbookId: string): Promise<string | null>;
 }
 
 /** The experiment Schedule's work (ADR 0017): thin over the repository and the pure rules of domain/experiments. */
@@ -24,7 +22,7 @@ export function createExperimentActivities(deps: ExperimentActivityDeps) {
       const seen = await deps.experiments.pendingOutcomes(input.experiment_id);
       const stored = await deps.experiments.get(input.tenant_id, input.experiment_id);
       const d = stored.definition;
-      const counts = await deps.experiments.counts(stored.experiment_id, (await deps.categoryOf(input.tenant_id, d.playbook_id)) ?? '');
+      const counts = await deps.experiments.counts(stored.experiment_id);
       const paused = new Set(stored.arms.filter((a) => a.paused_reason).map((a) => a.arm_id));
       const newlyPaused: Array<{ arm_id: string; reason: string }> = [];
       for (const arm of d.arms) {

@@ -184,7 +184,7 @@ export function createExperimentRepository(sequelize: Sequelize, audit: AuditLog
      * distinct actors shown the arm, with those of them who now opt out of the playbook's category. An actor who had
      * opted out could not have been shown it (preferences come first), so every such opt-out came after a showing.
      */
-    async counts(experimentId: string, category: string, transaction?: Transaction): Promise<ArmCounts[]> {
+    async counts(experimentId: string, transaction?: Transaction): Promise<ArmCounts[]> {
       const rows = await q<Record<keyof ArmCounts, string | number>>(
         `SELECT e.arm_id,
                 count(*) AS assigned,
@@ -194,16 +194,22 @@ export function createExperimentRepository(sequelize: Sequelize, audit: AuditLog
                 count(*) FILTER (WHERE e.shown AND o.ignored) AS ignored,
                 count(*) FILTER (WHERE e.shown AND o.snoozed) AS snoozed,
                 count(DISTINCT e.actor_id) FILTER (WHERE e.shown) AS actors_shown,
-                count(DISTINCT e.actor_id) FILTER (WHERE e.shown AND coalesce(p.preferences -> 'opt_out_categories' ? :category, false)) AS opted_out
+                count(DISTINCT e.actor_id) FILTER (WHERE e.shown AND coalesce(p.preferences -> 'opt_out_categories' ? c.category, false)) AS opted_out
            FROM experiment_exposures e
            LEFT JOIN LATERAL (
              SELECT bool_or(d.outcome = 'accepted') AS accepted, bool_or(d.outcome = 'dismissed') AS dismissed,
                     bool_or(d.outcome = 'ignored') AS ignored, bool_or(d.outcome = 'snoozed') AS snoozed
                FROM decision_outcomes d WHERE d.decision_id = e.decision_id AND d.action_id = ANY (e.action_ids)) o ON true
            LEFT JOIN actor_preferences p ON p.tenant_id = e.tenant_id AND p.actor_id = e.actor_id
+           -- The category of the playbook's published version (none when unpublished: no opt-out counts).
+           CROSS JOIN (SELECT (SELECT v.definition ->> 'category'
+                                 FROM experiments x
+                                 JOIN playbooks pb ON pb.playbook_id = x.playbook_id
+                                 JOIN playbook_versions v ON v.playbook_id = pb.playbook_id AND v.version = pb.published_version
+                                WHERE x.experiment_id = :id) AS category) c
           WHERE e.experiment_id = :id
           GROUP BY e.arm_id`,
-        { id: experimentId, category },
+        { id: experimentId },
         transaction,
       );
       return rows.map((r) => ({

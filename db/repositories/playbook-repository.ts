@@ -88,11 +88,6 @@ export function createPlaybookRepository(sequelize: Sequelize, models: Models, a
     },
 
     /** The category of the published version (what actors opt out of), or null when none is published. */
-    async publishedCategory(tenantId: string, playbookId: string): Promise<string | null> {
-      const row = await loadRow(tenantId, playbookId);
-      return row.published_version === null ? null : (await loadVersion(row, row.published_version)).category;
-    },
-
     async list(tenantId: string, status?: PlaybookStatus): Promise<Playbook[]> {
       const rows = await models.Playbook.findAll({
         where: { tenant_id: tenantId, ...(status === 'archived' ? { status: 'archived' } : status ? { status: { [Op.ne]: 'archived' } } : {}) },
