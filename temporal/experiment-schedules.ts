@@ -1,5 +1,6 @@
-import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
+import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import { EXPERIMENT_WEIGHTS_WORKFLOW_TYPE } from '../workflows/experiments/contract';
+import { ensureSchedule } from './ubi-schedules';
 import { experimentWeightsWorkflowId } from './workflow-ids';
 
 export const experimentScheduleId = (tenantId: string) => `mmm-experiments/${tenantId}`;
@@ -12,24 +13,12 @@ export const experimentScheduleId = (tenantId: string) => `mmm-experiments/${ten
  */
 export function createExperimentScheduler(deps: { client: Client; taskQueue: string; intervalSeconds: number; logger: { warn(obj: object, msg: string): void } }) {
   const ensured = new Map<string, Promise<boolean>>();
-  const scheduleSpec = { intervals: [{ every: `${deps.intervalSeconds} seconds` as const }] };
-  const action = (tenantId: string) => ({
-    type: 'startWorkflow' as const,
-    workflowType: EXPERIMENT_WEIGHTS_WORKFLOW_TYPE,
-    workflowId: experimentWeightsWorkflowId(tenantId, 'scheduled'),
-    taskQueue: deps.taskQueue,
-    args: [{ tenant_id: tenantId }],
-    workflowExecutionTimeout: '5 minutes' as const,
-  });
-
   async function create(tenantId: string): Promise<boolean> {
-    try {
-      await deps.client.schedule.create({ scheduleId: experimentScheduleId(tenantId), spec: scheduleSpec, action: action(tenantId), policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 minute' } });
-    } catch (err) {
-      if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-      // Another replica or an earlier start made it: make it match this process's config (idempotent).
-      await deps.client.schedule.getHandle(experimentScheduleId(tenantId)).update((prev) => ({ ...prev, spec: scheduleSpec, action: action(tenantId) }));
-    }
+    await ensureSchedule(deps.client, {
+      scheduleId: experimentScheduleId(tenantId), every: `${deps.intervalSeconds} seconds`, workflowType: EXPERIMENT_WEIGHTS_WORKFLOW_TYPE,
+      workflowId: experimentWeightsWorkflowId(tenantId, 'scheduled'), taskQueue: deps.taskQueue, args: [{ tenant_id: tenantId }],
+      catchupWindow: '1 minute', workflowExecutionTimeout: '5 minutes',
+    });
     return true;
   }
 

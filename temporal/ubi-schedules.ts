@@ -12,17 +12,36 @@ export const baselineScheduleId = (tenantId: string) => `ubi-baselines/${tenantI
 export const retentionScheduleId = (tenantId: string) => `ubi-retention/${tenantId}`;
 export const mmmRetentionScheduleId = (tenantId: string) => `mmm-retention/${tenantId}`;
 
-async function ensureSchedule(client: Client, opts: { scheduleId: string; cron: string; workflowType: string; workflowId: string; taskQueue: string; args: unknown[] }): Promise<'created' | 'updated'> {
-  const spec = { cronExpressions: [opts.cron] };
-  const action = { type: 'startWorkflow' as const, workflowType: opts.workflowType, workflowId: opts.workflowId, taskQueue: opts.taskQueue, args: opts.args };
+/**
+ * A Schedule created, or (already there: another replica, an earlier start) updated to match the current config;
+ * updating is idempotent. A slow run never overlaps the next one: it is skipped, the next one catches up. `cron` or
+ * `every` gives its spec. Shared by the UBI, retention and experiment Schedules.
+ */
+export async function ensureSchedule(
+  client: Client,
+  opts: {
+    scheduleId: string;
+    cron?: string;
+    every?: `${number} seconds`;
+    workflowType: string;
+    workflowId: string;
+    taskQueue: string;
+    args: unknown[];
+    catchupWindow?: '1 hour' | '1 minute';
+    workflowExecutionTimeout?: `${number} minutes`;
+  },
+): Promise<'created' | 'updated'> {
+  const spec = opts.every ? { intervals: [{ every: opts.every }] } : { cronExpressions: [opts.cron as string] };
+  const action = {
+    type: 'startWorkflow' as const, workflowType: opts.workflowType, workflowId: opts.workflowId, taskQueue: opts.taskQueue, args: opts.args,
+    ...(opts.workflowExecutionTimeout ? { workflowExecutionTimeout: opts.workflowExecutionTimeout } : {}),
+  };
   try {
-    // A slow run must not overlap the next one: skip, the next night catches up.
-    await client.schedule.create({ scheduleId: opts.scheduleId, spec, action, policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' } });
+    await client.schedule.create({ scheduleId: opts.scheduleId, spec, action, policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: opts.catchupWindow ?? '1 hour' } });
     return 'created';
   } catch (err) {
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;
   }
-  // Already there (another replica, an earlier start): make it match the current config. Updating is idempotent.
   await client.schedule.getHandle(opts.scheduleId).update((prev) => ({ ...prev, spec, action }));
   return 'updated';
 }
