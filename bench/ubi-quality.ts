@@ -11,6 +11,7 @@ import { DEFAULT_UBI_CONFIG } from '../domain/model/ubi-config';
 import { detectAnomalies } from '../domain/ubi/detection';
 import { computeFeatures, hourOfWeek, type FeatureEvent } from '../domain/ubi/features';
 import type { ActorType } from '../domain/model/common';
+import { seededUniform } from '../domain/random';
 
 const DAY = 86_400_000;
 const MIN = 60_000;
@@ -19,14 +20,7 @@ const START = Date.parse('2026-01-05T00:00:00Z');
 
 /** Deterministic PRNG (mulberry32): the same seed gives the same activity, so thresholds are asserted on fixed data. */
 function rng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededUniform(seed);
   return {
     next,
     int: (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1)),

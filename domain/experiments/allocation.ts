@@ -4,7 +4,7 @@
  * Pure: the uniform source is passed in (the workflow's deterministic Math.random, or a seeded generator).
  */
 import type { Arm, ExperimentStrategy, Guardrails } from '../model/experiment';
-import { hashToUnit, sampleBeta, seededUniform, type Uniform } from './random';
+import { hashToUnit, sampleBeta, seededUniform, type Uniform } from '../random';
 
 /** What the schedule and the results read per arm: SQL aggregates over the tenant's exposures and outcomes. */
 export interface ArmCounts {

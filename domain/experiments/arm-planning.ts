@@ -8,7 +8,7 @@ import type { ActionPlan, CandidateAction } from '../action-planning';
 import type { ArmOverride, ExperimentStrategy } from '../model/experiment';
 import type { MatchedPlaybook } from '../playbook-matching';
 import { fixedArm, pickByWeight } from './allocation';
-import type { Uniform } from './random';
+import type { Uniform } from '../random';
 
 /** An active experiment as the decision context loads it: its arms with their current weights. */
 export interface ActiveExperiment {

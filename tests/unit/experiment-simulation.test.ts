@@ -5,7 +5,7 @@
  * function the per-tenant schedule runs. Nothing here is fitted to the outcome: change the seed and it still holds.
  */
 import { allocate, emptyCounts, pickByWeight, type AllocationSpec, type ArmCounts } from '../../domain/experiments/allocation';
-import { seededUniform } from '../../domain/experiments/random';
+import { seededUniform } from '../../domain/random';
 
 const TRUE_RATE: Record<string, number> = { worse: 0.2, better: 0.4 };
 const MIN_SHARE = 0.05;

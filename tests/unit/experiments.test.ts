@@ -1,6 +1,6 @@
 import { allocate, emptyCounts, fixedArm, guardrailBreach, pickByWeight, probabilityBest, type AllocationSpec, type ArmCounts } from '../../domain/experiments/allocation';
 import { studentTCdf, studentTQuantile, summarise, welchDifference } from '../../domain/experiments/effect';
-import { hashToUnit, sampleBeta, sampleGamma, seededUniform } from '../../domain/experiments/random';
+import { hashToUnit, sampleBeta, sampleGamma, seededUniform } from '../../domain/random';
 import { experimentInputSchema } from '../../domain/model/experiment';
 
 const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;

@@ -1,5 +1,5 @@
 /**
- * Randomness for experiments, from a uniform source passed in: the workflow's deterministic `Math.random` when a
+ * Randomness from a uniform source passed in (experiments; the UBI quality bench uses the seeded one): the workflow's deterministic `Math.random` when a
  * decision draws an arm, a seeded generator (below) when the schedule or a test estimates from posteriors. Nothing
  * here reads a clock or the global generator, so the sandbox lint holds and every draw can be replayed.
  */
