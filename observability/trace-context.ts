@@ -2,7 +2,7 @@
  * Trace context helpers on the OpenTelemetry API alone (no SDK): cheap no-ops while tracing is off, so the logger,
  * the service clients and the activities use them unconditionally (ADR 0015).
  */
-import { SpanKind, context, propagation, trace, type Context, type SpanContext } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, context, propagation, trace, type Context, type Span, type SpanContext } from '@opentelemetry/api';
 
 /** `traceparent` of a span context (W3C trace context, version 00). */
 export function traceparentOf(sc: SpanContext): string {
@@ -51,12 +51,14 @@ export async function inItemSpan<T>(name: string, traceparent: string | undefine
   return tracer.startActiveSpan(name, { links, attributes }, parent, (span) => endWith(span, fn));
 }
 
-async function endWith<T>(span: ReturnType<typeof tracer.startSpan>, fn: () => Promise<T>): Promise<T> {
+/** Runs `fn` and ends `span` after it; a failure is recorded on the span (`onError` adds what the caller knows of it). */
+export async function endWith<T>(span: Span, fn: () => Promise<T>, onError?: (err: unknown) => void): Promise<T> {
   try {
     return await fn();
   } catch (err) {
+    onError?.(err);
     span.recordException(err as Error);
-    span.setStatus({ code: 2, message: (err as Error).message });
+    span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
     throw err;
   } finally {
     span.end();

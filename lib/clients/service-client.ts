@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { SpanKind, SpanStatusCode, context as otelContext, trace } from '@opentelemetry/api';
+import { SpanKind, context as otelContext, trace } from '@opentelemetry/api';
 import {
   BrokenCircuitError,
   CircuitState,
@@ -13,7 +13,7 @@ import {
 } from 'cockatiel';
 import type { z } from 'zod';
 import type { Metrics } from '../../observability/metrics';
-import { activeTraceparent } from '../../observability/trace-context';
+import { activeTraceparent, endWith } from '../../observability/trace-context';
 
 /** The services we call (CONTRACT.md, "Services we call"); also the `dependency` label of the client metrics. */
 export const SERVICE_NAMES = ['iam', 'policy', 'eris', 'llm_gateway', 'data_governance', 'ubi', 'edge_agent', 'ci', 'alerting'] as const;
@@ -187,16 +187,10 @@ export function createServiceClient(opts: ServiceClientOptions): ServiceClient {
       kind: SpanKind.CLIENT,
       attributes: { 'http.request.method': method, 'url.full': baseUrl + path, 'server.address': new URL(baseUrl).host, 'peer.service': opts.name },
     });
-    try {
-      return await otelContext.with(trace.setSpan(otelContext.active(), span), call);
-    } catch (err) {
+    return endWith(span, () => otelContext.with(trace.setSpan(otelContext.active(), span), call), (err) => {
       const status = err instanceof ServiceCallError ? err.status : undefined;
       if (status) span.setAttribute('http.response.status_code', status);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
-      throw err;
-    } finally {
-      span.end();
-    }
+    });
   }
 
   return {
