@@ -53,6 +53,8 @@ export function createFeatureBatcher(deps: FeatureBatcherDeps) {
   let wake: (() => void) | undefined;
   let running = false;
   let loop: Promise<void> | undefined;
+  /** How long drain() waits for pairs other processes' batches hold. */
+  const DRAIN_WAIT_MS = 30_000;
   let lastRetry = 0;
   let lastGauge = 0;
 
@@ -202,15 +204,22 @@ export function createFeatureBatcher(deps: FeatureBatcherDeps) {
     for (const t of backlog.byTenant) metrics.queueSize.set({ tenant_id: t.tenant_id }, t.pending);
   }
 
-  /** Runs batches until the dirty set is empty (tests and the bench call this to wait for freshness). */
+  /**
+   * Runs batches until the dirty set is empty (tests and the bench call this to wait for freshness). A claim skips the
+   * pairs another process's batch holds (SKIP LOCKED), so an empty claim is not yet an empty set: while pairs remain,
+   * held elsewhere, it waits for that batch to commit (at most DRAIN_WAIT_MS) and claims again.
+   */
   async function drain(): Promise<BatchResult> {
     const all: BehaviouralSignal[] = [];
     let pairs = 0;
+    const deadline = Date.now() + DRAIN_WAIT_MS;
     for (;;) {
       const r = await runOnce();
       pairs += r.pairs;
       all.push(...r.signals);
-      if (r.pairs === 0) return { pairs, signals: all };
+      if (r.pairs > 0) continue;
+      if ((await repos.events.backlog()).pending === 0 || Date.now() > deadline) return { pairs, signals: all };
+      await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
 
