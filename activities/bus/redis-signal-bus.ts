@@ -189,8 +189,8 @@ export function createRedisSignalBus(deps: RedisBusDeps, options: RedisBusOption
     }
 
     /** Entries pending longer than claimIdleMs, with their delivery counts (XAUTOCLAIM has just counted this one). */
-    async function claim(): Promise<Array<{ id: string; fields: Fields | null; deliveries: number }>> {
-      const reply = (await commands.xautoclaim(stream, opts.group, opts.consumer, options.claimIdleMs, claimCursor, 'COUNT', concurrency)) as [string, StreamEntry[], string[]?];
+    async function claim(room: number): Promise<Array<{ id: string; fields: Fields | null; deliveries: number }>> {
+      const reply = (await commands.xautoclaim(stream, opts.group, opts.consumer, options.claimIdleMs, claimCursor, 'COUNT', room)) as [string, StreamEntry[], string[]?];
       claimCursor = reply[0];
       const entries = reply[1].filter((e): e is StreamEntry => Array.isArray(e));
       if (!entries.length) return [];
@@ -199,10 +199,10 @@ export function createRedisSignalBus(deps: RedisBusDeps, options: RedisBusOption
       return entries.map(([id, fields]) => ({ id, fields, deliveries: counts.get(id) ?? options.maxDeliveries }));
     }
 
-    async function read(): Promise<Array<{ id: string; fields: Fields | null; deliveries: number }>> {
+    async function read(room: number): Promise<Array<{ id: string; fields: Fields | null; deliveries: number }>> {
       reading = true;
       try {
-        const pending = reader.xreadgroup('GROUP', opts.group, opts.consumer, 'COUNT', concurrency, 'BLOCK', options.blockMs, 'STREAMS', stream, '>');
+        const pending = reader.xreadgroup('GROUP', opts.group, opts.consumer, 'COUNT', room, 'BLOCK', options.blockMs, 'STREAMS', stream, '>');
         pending.catch(() => undefined); // when the stop signal wins the race below
         const reply = (await Promise.race([pending, stopSignal])) as Array<[string, StreamEntry[]]> | null;
         return (reply?.[0]?.[1] ?? []).map(([id, fields]) => ({ id, fields, deliveries: 1 }));
@@ -224,15 +224,42 @@ export function createRedisSignalBus(deps: RedisBusDeps, options: RedisBusOption
       }
     }
 
+    // A sliding window of at most `concurrency` handlers: the loop reads more as soon as half of the window is free,
+    // instead of waiting for a whole batch's slowest message (a burst of 300 signals ran at the pace of each batch's
+    // slowest decision). A failed acknowledgement (Redis away) surfaces in the loop, which then pauses as before; the
+    // entry stays pending and is claimed again.
+    const inFlight = new Set<Promise<void>>();
+    const inFlightIds = new Set<string>();
+    let failure: { err: unknown } | undefined;
+    const refillAt = Math.max(1, Math.floor(concurrency / 2));
     const loop = (async () => {
       while (!stopped) {
         try {
-          const claimed = await claim();
-          const batch = claimed.length ? claimed : await read();
-          // Settle the whole batch before reading on, so a failed acknowledgement never overlaps the next batch.
-          const settled = await Promise.allSettled(batch.map((m) => handleOne(m.id, m.fields, m.deliveries)));
-          const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-          if (failed) throw failed.reason;
+          if (failure) {
+            const { err } = failure;
+            failure = undefined;
+            throw err;
+          }
+          if (inFlight.size > concurrency - refillAt) {
+            await Promise.race(inFlight);
+            continue;
+          }
+          const room = concurrency - inFlight.size;
+          // An entry of ours still being handled that has been pending past claimIdleMs is not started a second time.
+          const claimed = (await claim(room)).filter((m) => !inFlightIds.has(m.id));
+          const batch = claimed.length ? claimed : await read(room);
+          for (const m of batch) {
+            inFlightIds.add(m.id);
+            const running: Promise<void> = handleOne(m.id, m.fields, m.deliveries)
+              .catch((err: unknown) => {
+                failure ??= { err };
+              })
+              .finally(() => {
+                inFlight.delete(running);
+                inFlightIds.delete(m.id);
+              });
+            inFlight.add(running);
+          }
           await reportLag();
         } catch (err) {
           if (stopped) break;
@@ -243,6 +270,8 @@ export function createRedisSignalBus(deps: RedisBusDeps, options: RedisBusOption
           if (String((err as Error)?.message).startsWith('NOGROUP')) await createGroup().catch(() => undefined);
         }
       }
+      // Handlers in flight finish (and acknowledge) before the subscription counts as stopped.
+      await Promise.allSettled([...inFlight]);
     })();
 
     const handle = {

@@ -123,4 +123,38 @@ describe('Redis Streams signal bus, on the stream itself', () => {
       await bus.close();
     }
   });
+  test('when one message is slow, then the consumer keeps taking new ones beside it (a sliding window, not batch by batch), and the slow one is not started twice', async () => {
+    const prefix = uniqueId('p') + '.';
+    const bus = makeBus(prefix); // concurrency 4, claimIdleMs 300
+    const starts = new Map<string, number>();
+    const done: string[] = [];
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let slow: string | undefined;
+    const sub = await bus.subscribe(BEHAVIOURAL_SIGNALS_TOPIC, {
+      group: 'engine',
+      consumer: 'c1',
+      handler: async (m) => {
+        starts.set(m.id, (starts.get(m.id) ?? 0) + 1);
+        if (!slow) slow = m.id;
+        if (m.id === slow) await held;
+        done.push(m.id);
+      },
+    });
+    try {
+      await bus.publish(Array.from({ length: 12 }, () => behaviouralSignal()));
+      // Batch by batch, the first read's 3 others would finish and the consumer would wait for the slow one.
+      await waitFor('the other 11 handled while the slow one is held', () => done.length === 11);
+      await new Promise((r) => setTimeout(r, 700)); // past claimIdleMs: the held entry is due to be claimed
+      expect(starts.get(slow as string)).toBe(1);
+      release();
+      await waitFor('all 12 handled', () => done.length === 12);
+      expect([...starts.values()].every((n) => n === 1)).toBe(true);
+      await waitFor('nothing pending', async () => ((await redis.xpending(prefix + BEHAVIOURAL_SIGNALS_TOPIC, 'engine')) as [number])[0] === 0);
+    } finally {
+      release();
+      await sub.stop();
+      await bus.close();
+    }
+  });
 });
