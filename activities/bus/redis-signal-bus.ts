@@ -224,14 +224,13 @@ export function createRedisSignalBus(deps: RedisBusDeps, options: RedisBusOption
       }
     }
 
-    // A sliding window of at most `concurrency` handlers: the loop reads more as soon as half of the window is free,
-    // instead of waiting for a whole batch's slowest message (a burst of 300 signals ran at the pace of each batch's
-    // slowest decision). A failed acknowledgement (Redis away) surfaces in the loop, which then pauses as before; the
-    // entry stays pending and is claimed again.
-    const inFlight = new Set<Promise<void>>();
-    const inFlightIds = new Set<string>();
+    // A sliding window of at most `concurrency` handlers, keyed by entry id: the loop reads more as soon as half of the
+    // window is free, instead of waiting for a whole batch's slowest message (a burst of 300 signals ran at the pace of
+    // each batch's slowest decision). A failed acknowledgement (Redis away) surfaces in the loop, which then pauses as
+    // before; the entry stays pending and is claimed again.
+    const inFlight = new Map<string, Promise<void>>();
+    const refill = Math.max(1, Math.floor(concurrency / 2));
     let failure: { err: unknown } | undefined;
-    const refillAt = Math.max(1, Math.floor(concurrency / 2));
     const loop = (async () => {
       while (!stopped) {
         try {
@@ -240,25 +239,22 @@ export function createRedisSignalBus(deps: RedisBusDeps, options: RedisBusOption
             failure = undefined;
             throw err;
           }
-          if (inFlight.size > concurrency - refillAt) {
-            await Promise.race(inFlight);
+          const room = concurrency - inFlight.size;
+          if (room < refill) {
+            await Promise.race(inFlight.values());
             continue;
           }
-          const room = concurrency - inFlight.size;
-          // An entry of ours still being handled that has been pending past claimIdleMs is not started a second time.
-          const claimed = (await claim(room)).filter((m) => !inFlightIds.has(m.id));
+          // An entry of ours still being handled past claimIdleMs (default 30 s, beyond decide's own bounds) is not started
+          // a second time here; XAUTOCLAIM has still counted it as a delivery, as it would for another consumer.
+          const claimed = (await claim(room)).filter((m) => !inFlight.has(m.id));
           const batch = claimed.length ? claimed : await read(room);
           for (const m of batch) {
-            inFlightIds.add(m.id);
             const running: Promise<void> = handleOne(m.id, m.fields, m.deliveries)
               .catch((err: unknown) => {
                 failure ??= { err };
               })
-              .finally(() => {
-                inFlight.delete(running);
-                inFlightIds.delete(m.id);
-              });
-            inFlight.add(running);
+              .finally(() => inFlight.delete(m.id));
+            inFlight.set(m.id, running);
           }
           await reportLag();
         } catch (err) {
@@ -271,7 +267,7 @@ export function createRedisSignalBus(deps: RedisBusDeps, options: RedisBusOption
         }
       }
       // Handlers in flight finish (and acknowledge) before the subscription counts as stopped.
-      await Promise.allSettled([...inFlight]);
+      await Promise.allSettled(inFlight.values());
     })();
 
     const handle = {
