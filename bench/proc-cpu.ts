@@ -45,7 +45,7 @@ export function cpuSnapshot(loadGeneratorPids: Set<number> = new Set()): CpuGrou
     .filter((p): p is Proc => p !== undefined);
   const children = new Map<number, Proc[]>();
   for (const p of procs) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p]);
-  const groups: CpuGroups = { node_api_and_worker: 0, load_generator: 0, temporal_server: 0, postgres: 0, redis: 0, other: 0 };
+  const groups: CpuGroups = { node_api_and_worker: 0, load_generator: 0, temporal_server: 0, postgres: 0, redis: 0, kafka: 0, other: 0 };
   const visit = (p: Proc, inLoad: boolean) => {
     const load = inLoad || loadGeneratorPids.has(p.pid);
     const group = p.pid === process.pid
@@ -58,7 +58,9 @@ export function cpuSnapshot(loadGeneratorPids: Set<number> = new Set()): CpuGrou
             ? 'postgres'
             : /redis/.test(p.comm)
               ? 'redis'
-              : 'other';
+              : /java/.test(p.comm)
+                ? 'kafka'
+                : 'other';
     groups[group] += p.cpuMs;
     for (const c of children.get(p.pid) ?? []) visit(c, load);
   };

@@ -10,8 +10,9 @@ import * as m008 from './migrations/008-decision-updates';
 import * as m009 from './migrations/009-decision-trace-id';
 import * as m010 from './migrations/010-audit-chain-and-metrics';
 import * as m011 from './migrations/011-experiments';
+import * as m012 from './migrations/012-ubi-dirty-claims';
 
-const MIGRATIONS: Array<{ name: string; up: string }> = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m010, m011];
+const MIGRATIONS: Array<{ name: string; up: string }> = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m010, m011, m012];
 
 /** Arbitrary constant: the advisory lock that makes concurrent replicas migrate one at a time. */
 const MIGRATION_LOCK = 727_001;

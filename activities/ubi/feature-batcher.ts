@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import type { BehaviouralSignal } from '../../domain/model/behavioural-signal';
 import type { RobustBaseline } from '../../domain/ubi/baselines';
 import type { UbiConfig } from '../../domain/model/ubi-config';
@@ -6,7 +7,6 @@ import { MAX_CLOCK_SKEW_MS } from '../../domain/model/ubi-event';
 import { computeFeatures, utcDay, WINDOWS, type FeatureEvent } from '../../domain/ubi/features';
 import type { UbiRepositories } from '../../db/repositories/ubi-repositories';
 import { actorKey, baselineKey, type DirtyPair } from '../../db/repositories/ubi-feature-repository';
-import type { Transaction } from 'sequelize';
 import type { Logger } from '../../observability/logger';
 import type { UbiMetrics } from '../../observability/metrics';
 import type { SignalPublisher } from '../bus/signal-bus';
@@ -30,6 +30,8 @@ export interface FeatureBatcherDeps {
   batchSize?: number;
   /** Idle poll interval; ingestion in the same process wakes the loop at once. */
   intervalMs?: number;
+  /** A claimed pair not released this long is claimed again (its batch's process died): well above a batch's time. */
+  claimTimeoutMs?: number;
   now?: () => number;
 }
 
@@ -50,6 +52,7 @@ export function createFeatureBatcher(deps: FeatureBatcherDeps) {
   const batchSize = deps.batchSize ?? 500;
   const intervalMs = deps.intervalMs ?? 200;
   const now = deps.now ?? Date.now;
+  const claimTimeoutMs = deps.claimTimeoutMs ?? 60_000;
   let wake: (() => void) | undefined;
   let running = false;
   let loop: Promise<void> | undefined;
@@ -65,20 +68,24 @@ export function createFeatureBatcher(deps: FeatureBatcherDeps) {
     inflight = run.catch(() => undefined);
     return run;
   }
-  const runOnce = () => serialised(() => runBatch((tx) => repos.features.claimDirty(tx, batchSize), { freshness: true }));
+  const runOnce = () => serialised(() => runBatch((claimId) => repos.features.claimDirty(claimId, batchSize, claimTimeoutMs), { freshness: true }));
 
   /**
    * One batch: claims pairs, recomputes their features, scores the open days, stores and publishes the new signals.
    * `freshness`: the pairs were marked by ingestion, so their age is the ingestion-to-feature delay the metric reports.
    */
-  async function runBatch(claim: (tx: Transaction) => Promise<DirtyPair[]>, opts: { freshness: boolean }): Promise<BatchResult> {
+  async function runBatch(claim: (claimId: string) => Promise<DirtyPair[]>, opts: { freshness: boolean }): Promise<BatchResult> {
     const started = process.hrtime.bigint();
     let nowMs = now();
     let oldest = nowMs;
     const tenantsSeen = new Set<string>();
+    // The claim is committed on its own: ingestion of these pairs meanwhile is not held up by this batch (it marks
+    // them again, and the release below leaves them pending). Every event marked before the claim was committed
+    // before it, so the reads below see it.
+    const claimId = crypto.randomUUID();
+    const pairs = await claim(claimId);
+    if (pairs.length === 0) return { pairs: 0, signals: [] };
     const result = await repos.features.transaction(async (tx) => {
-      const pairs = await claim(tx);
-      if (pairs.length === 0) return { pairs: 0, signals: [] as BehaviouralSignal[] };
       // "Now" is taken after the claim: every event committed before it is inside the windows that end now.
       nowMs = now();
       const nowIso = new Date(nowMs).toISOString();
@@ -167,7 +174,12 @@ export function createFeatureBatcher(deps: FeatureBatcherDeps) {
       await repos.features.replaceDaily(tx, pairs, daily);
       await repos.features.replaceWindows(tx, list, windows);
       const inserted = await repos.signals.insert(tx, candidates);
+      // Last, so the pairs' rows are locked only for the commit: ingestion waits on them that long at most.
+      await repos.features.release(tx, claimId);
       return { pairs: pairs.length, signals: candidates.filter((s) => inserted.has(s.signal_id)) };
+    }).catch(async (err: unknown) => {
+      await repos.features.unclaim(claimId).catch(() => undefined);
+      throw err;
     });
     if (result.pairs > 0 && opts.freshness) metrics.freshness.observe((now() - oldest) / 1000);
     for (const s of result.signals) {
@@ -206,8 +218,8 @@ export function createFeatureBatcher(deps: FeatureBatcherDeps) {
 
   /**
    * Runs batches until the dirty set is empty (tests and the bench call this to wait for freshness). A claim skips the
-   * pairs another process's batch holds (SKIP LOCKED), so an empty claim is not yet an empty set: while pairs remain,
-   * held elsewhere, it waits for that batch to commit (at most DRAIN_WAIT_MS) and claims again.
+   * pairs another process's batch holds (its live claim), so an empty claim is not yet an empty set: while pairs
+   * remain, held elsewhere, it waits for that batch to release them (at most DRAIN_WAIT_MS) and claims again.
    */
   async function drain(): Promise<BatchResult> {
     const all: BehaviouralSignal[] = [];
@@ -226,16 +238,17 @@ export function createFeatureBatcher(deps: FeatureBatcherDeps) {
   /**
    * Recomputes and scores the given (actor, day) pairs now, as one batch of this process (the baseline recompute's
    * last step, so the open days meet the new baselines without waiting for another event). The pairs are marked
-   * pending first, so a batch of another process that holds one finishes before, and one that claims one after reads
-   * the new baselines; those it claims are its to score and publish, so the result names only the signals of the
-   * pairs claimed here. Marking inside this process's turn keeps its own loop from claiming them in between.
+   * pending first, which takes them from a batch of another process that holds one (that batch finishes with what it
+   * read, and leaves the pair pending); a batch that claims one before this one does reads the new baselines; those it
+   * claims are its to score and publish, so the result names only the signals of the pairs claimed here. Marking
+   * inside this process's turn keeps its own loop from claiming them in between.
    */
   function rescore(pairs: ReadonlyArray<{ tenant_id: string; actor_id: string; day: string }>): Promise<BatchResult> {
     if (pairs.length === 0) return Promise.resolve({ pairs: 0, signals: [] });
     const list = [...pairs];
     return serialised(async () => {
       await repos.features.markDirty(list);
-      return runBatch((tx) => repos.features.claimPairs(tx, list), { freshness: false });
+      return runBatch((claimId) => repos.features.claimPairs(claimId, list, claimTimeoutMs), { freshness: false });
     });
   }
 

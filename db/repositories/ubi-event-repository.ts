@@ -3,7 +3,9 @@ import type { UbiEvent } from '../../domain/model/ubi-event';
 
 /**
  * Event writes. One statement per batch: the events (unnest of column arrays, ON CONFLICT DO NOTHING so a repeated
- * (tenant_id, event_id) is stored once), the dirty (actor, day) pairs the micro-batcher drains, and the actor roster.
+ * (tenant_id, event_id) is stored once), the dirty (actor, day) pairs the micro-batcher drains (a pair a batch has
+ * claimed is marked again, so it is computed again after that batch, without waiting for it), and the actor roster; rows are locked in key
+ * order, so concurrent batches cannot deadlock.
  * One statement is one transaction: the batch is acknowledged only after all three are committed.
  */
 export function createUbiEventRepository(sequelize: Sequelize) {
@@ -36,11 +38,12 @@ export function createUbiEventRepository(sequelize: Sequelize) {
            RETURNING event_id, actor_id, actor_type, team_id, occurred_at
          ), dirty AS (
            INSERT INTO ubi_dirty (tenant_id, actor_id, day)
-           SELECT DISTINCT $1, actor_id, (occurred_at AT TIME ZONE 'UTC')::date FROM ins
-           ON CONFLICT DO NOTHING
+           SELECT DISTINCT $1, actor_id, (occurred_at AT TIME ZONE 'UTC')::date FROM ins ORDER BY 2, 3
+           ON CONFLICT (tenant_id, actor_id, day) DO UPDATE SET remarked_at = clock_timestamp()
+             WHERE ubi_dirty.claim_id IS NOT NULL AND ubi_dirty.remarked_at IS NULL
          ), actors AS (
            INSERT INTO ubi_actors (tenant_id, actor_id, actor_type, team_id, first_seen, last_seen)
-           SELECT $1, actor_id, min(actor_type), max(team_id), min(occurred_at), max(occurred_at) FROM ins GROUP BY actor_id
+           SELECT $1, actor_id, min(actor_type), max(team_id), min(occurred_at), max(occurred_at) FROM ins GROUP BY actor_id ORDER BY actor_id
            ON CONFLICT (tenant_id, actor_id) DO UPDATE SET
              first_seen = LEAST(ubi_actors.first_seen, EXCLUDED.first_seen),
              last_seen = GREATEST(ubi_actors.last_seen, EXCLUDED.last_seen),

@@ -38,49 +38,80 @@ export function createUbiFeatureRepository(sequelize: Sequelize) {
   return {
     transaction: <T>(fn: (tx: Transaction) => Promise<T>) => sequelize.transaction(fn),
 
-    /** Claims up to `limit` pending pairs, oldest first; SKIP LOCKED lets several workers drain side by side. */
-    claimDirty: (tx: Transaction, limit: number) =>
+    /**
+     * Claims up to `limit` pending pairs, oldest first, for one batch: a short committed UPDATE that stamps them with
+     * `claimId` (SKIP LOCKED, so several workers drain side by side). No lock is held afterwards, so ingestion of the
+     * same pairs meanwhile does not wait for the batch: it marks the pair again, and the batch's release leaves it
+     * pending. A pair is in one live claim at a time; one older than `claimTimeoutMs` is taken again (its batch's
+     * process died).
+     */
+    claimDirty: (claimId: string, limit: number, claimTimeoutMs: number) =>
       q<DirtyPair>(
-        `DELETE FROM ubi_dirty d USING (
-           SELECT tenant_id, actor_id, day FROM ubi_dirty ORDER BY marked_at LIMIT $1 FOR UPDATE SKIP LOCKED
+        `UPDATE ubi_dirty d SET claim_id = $2, claimed_at = clock_timestamp(), remarked_at = NULL FROM (
+           SELECT tenant_id, actor_id, day FROM ubi_dirty
+            WHERE claim_id IS NULL OR claimed_at < clock_timestamp() - make_interval(secs => $3 / 1000.0)
+            ORDER BY marked_at LIMIT $1 FOR UPDATE SKIP LOCKED
          ) c WHERE d.tenant_id = c.tenant_id AND d.actor_id = c.actor_id AND d.day = c.day
          RETURNING d.tenant_id, d.actor_id, to_char(d.day, 'YYYY-MM-DD') AS day, d.marked_at`,
-        [limit], tx,
+        [limit, claimId, claimTimeoutMs],
       ),
 
     /**
      * Marks the given pairs pending (the baseline recompute does, before scoring them itself with `claimPairs`). A pair
-     * a batch holds makes this wait for that batch to commit, as an ingestion of that pair would: afterwards every
-     * pair is pending again and whichever batch claims it next reads the new baselines. Sorted, so two markers
-     * take their row locks in the same order.
+     * another batch holds is marked again: that batch finishes with what it read and leaves it pending, and whichever
+     * batch claims it next reads the new baselines. Sorted, so two markers take their row locks in the same order.
      */
     async markDirty(pairs: Array<{ tenant_id: string; actor_id: string; day: string }>): Promise<void> {
       if (pairs.length === 0) return;
       await sequelize.query(
         `INSERT INTO ubi_dirty (tenant_id, actor_id, day)
          SELECT * FROM unnest($1::text[], $2::text[], $3::date[]) ORDER BY 1, 2, 3
-         ON CONFLICT DO NOTHING`,
+         ON CONFLICT (tenant_id, actor_id, day) DO UPDATE SET remarked_at = clock_timestamp()
+           WHERE ubi_dirty.claim_id IS NOT NULL AND ubi_dirty.remarked_at IS NULL`,
         { bind: [pairs.map((p) => p.tenant_id), pairs.map((p) => p.actor_id), pairs.map((p) => p.day)] },
       );
     },
 
-    /**
-     * Claims these pairs only, as `claimDirty` claims the oldest: a pair another batch holds is skipped, since that
-     * batch scores it (it claimed it after `markDirty`, so it reads the new baselines).
-     */
-    claimPairs: (tx: Transaction, pairs: Array<{ tenant_id: string; actor_id: string; day: string }>) =>
+    /** Claims these pairs only, as `claimDirty` claims the oldest (a pair claimed by a live batch is skipped). */
+    claimPairs: (claimId: string, pairs: Array<{ tenant_id: string; actor_id: string; day: string }>, claimTimeoutMs: number) =>
       pairs.length === 0
         ? Promise.resolve([] as DirtyPair[])
         : q<DirtyPair>(
-          `DELETE FROM ubi_dirty d USING (
+          `UPDATE ubi_dirty d SET claim_id = $4, claimed_at = clock_timestamp(), remarked_at = NULL FROM (
              SELECT u.tenant_id, u.actor_id, u.day FROM ubi_dirty u
                JOIN unnest($1::text[], $2::text[], $3::date[]) AS k(tenant_id, actor_id, day)
                  ON u.tenant_id = k.tenant_id AND u.actor_id = k.actor_id AND u.day = k.day
+              WHERE u.claim_id IS NULL OR u.claimed_at < clock_timestamp() - make_interval(secs => $5 / 1000.0)
                FOR UPDATE OF u SKIP LOCKED
            ) c WHERE d.tenant_id = c.tenant_id AND d.actor_id = c.actor_id AND d.day = c.day
            RETURNING d.tenant_id, d.actor_id, to_char(d.day, 'YYYY-MM-DD') AS day, d.marked_at`,
-          [pairs.map((p) => p.tenant_id), pairs.map((p) => p.actor_id), pairs.map((p) => p.day)], tx,
+          [pairs.map((p) => p.tenant_id), pairs.map((p) => p.actor_id), pairs.map((p) => p.day), claimId, claimTimeoutMs],
         ),
+
+    /**
+     * The batch's last write: its pairs are done, except those ingestion or a recompute marked again meanwhile, which
+     * become pending (from when they were marked again). Locks in key order, as ingestion does, so the two cannot
+     * deadlock.
+     */
+    async release(tx: Transaction, claimId: string): Promise<void> {
+      await sequelize.query(
+        `WITH held AS (
+           SELECT tenant_id, actor_id, day, remarked_at FROM ubi_dirty WHERE claim_id = $1 ORDER BY 1, 2, 3 FOR UPDATE
+         ), done AS (
+           DELETE FROM ubi_dirty d USING held h
+            WHERE d.tenant_id = h.tenant_id AND d.actor_id = h.actor_id AND d.day = h.day AND h.remarked_at IS NULL
+         )
+         UPDATE ubi_dirty d SET claim_id = NULL, claimed_at = NULL, marked_at = h.remarked_at, remarked_at = NULL
+           FROM held h
+          WHERE d.tenant_id = h.tenant_id AND d.actor_id = h.actor_id AND d.day = h.day AND h.remarked_at IS NOT NULL`,
+        { bind: [claimId], transaction: tx },
+      );
+    },
+
+    /** A batch that failed gives its pairs back at once (else they wait out the claim timeout). */
+    async unclaim(claimId: string): Promise<void> {
+      await sequelize.query('UPDATE ubi_dirty SET claim_id = NULL, claimed_at = NULL, remarked_at = NULL WHERE claim_id = $1', { bind: [claimId] });
+    },
 
     /**
      * The days from `since` on that have daily features, of one page of the tenant's actors (by id, after the

@@ -7,6 +7,8 @@ import { QueryTypes } from 'sequelize';
 import { useTestApp } from '../support/harness';
 import { event } from '../support/ubi-fakes';
 import { expectEnvelope, fieldsOf, newTenant } from './fixtures';
+import { createFeatureBatcher } from '../../activities/ubi/feature-batcher';
+import { createLogger } from '../../observability/logger';
 
 jest.setTimeout(60000);
 
@@ -158,6 +160,49 @@ describe('POST /v1/ubi/events', () => {
     expect(profile.body.features['7d'].values.build_failure_rate).toBe(0.25);
     expect(profile.body.cold_start).toEqual({ state: 'insufficient', active_days: 0, as_of: null });
     expect(freshnessMs).toBeLessThan(5000);
+  });
+
+  it('when a feature batch holding an actor-day is still writing, then new events of that day are stored at once and its features are computed again after the batch', async () => {
+    const fx = newTenant(app);
+    const spec = { tenant_id: fx.tenant, actor_id: 'dev-1', repo_id: 'repo-a' };
+    const at = new Date(Date.now() - 60_000);
+    const pair = { tenant_id: fx.tenant, actor_id: 'dev-1', day: at.toISOString().slice(0, 10) };
+    const repos = app.runtime.repos.ubi;
+    const contextSwitches = async () =>
+      ((await app.runtime.repos.sequelize.query<{ value: number }>(`SELECT value FROM ubi_feature_daily WHERE tenant_id = :t AND actor_id = 'dev-1' AND feature = 'context_switches'`, { replacements: { t: fx.tenant }, type: QueryTypes.SELECT }))[0]?.value);
+    expect((await ingest(fx.service, [event(spec, 'build_completed', at, { status: 'success' })])).status).toBe(202);
+    await app.runtime.ubi.batcher?.drain();
+    expect(await contextSwitches()).toBe(1);
+
+    // A second batcher (another worker's, say) whose batch stops inside its write transaction until released.
+    let entered!: () => void;
+    const inside = new Promise<void>((r) => (entered = r));
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const held = createFeatureBatcher({
+      repos: { ...repos, features: { ...repos.features, replaceDaily: async (...args: Parameters<typeof repos.features.replaceDaily>) => (entered(), await gate, repos.features.replaceDaily(...args)) } },
+      publisher: app.runtime.bus, metrics: app.runtime.metrics.ubi, logger: createLogger('warn'),
+    });
+    const batch = held.rescore([pair]);
+    await inside;
+
+    // The same actor-day from another repo: stored while the batch is open (it used to wait for the batch's commit).
+    const sending = ingest(fx.service, [event({ ...spec, repo_id: 'repo-b' }, 'build_completed', at, { status: 'success' })]);
+    const answer = await Promise.race([sending, new Promise<'waited'>((r) => setTimeout(() => r('waited'), 5_000))]);
+    expect(answer === 'waited' ? answer : answer.status).toBe(202);
+    // The runtime's own batcher leaves the pair to the batch that holds it: one batch per pair at a time.
+    await new Promise((r) => setTimeout(r, 500));
+    const [row] = await app.runtime.repos.sequelize.query<{ claimed: boolean; remarked: boolean }>(
+      `SELECT claim_id IS NOT NULL AS claimed, remarked_at IS NOT NULL AS remarked FROM ubi_dirty WHERE tenant_id = :t`, { replacements: { t: fx.tenant }, type: QueryTypes.SELECT });
+    expect(row).toEqual({ claimed: true, remarked: true });
+
+    open();
+    expect((await batch).pairs).toBe(1);
+    // The batch wrote what it had read (one repo); the pair marked meanwhile is pending again and computed next.
+    await app.runtime.ubi.batcher?.drain();
+    expect(await contextSwitches()).toBe(2);
+    const [left] = await app.runtime.repos.sequelize.query<{ n: number }>(`SELECT count(*)::int AS n FROM ubi_dirty WHERE tenant_id = :t`, { replacements: { t: fx.tenant }, type: QueryTypes.SELECT });
+    expect(left.n).toBe(0);
   });
 
   it("when a reviewer reviews an author's PRs and the author merges them, then the author's profile shows cycle time, pick-up time and rework", async () => {
