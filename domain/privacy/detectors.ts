@@ -31,6 +31,14 @@ const OWN_SECRET = new RegExp(OWN_SECRETS.map((re) => `(?:${re.source})`).join('
 
 /** gitleaks' rules, compiled once. A rule runs only when one of its keywords occurs (gitleaks' own prefilter). */
 const VENDORED = GITLEAKS_RULES.map((r) => ({ re: new RegExp(r.source, r.flags), entropy: r.entropy, group: r.group, keywords: r.keywords }));
+/**
+ * Every rule's keywords in one alternation: a value holding none of them (nearly every value) is cleared by one regex
+ * pass instead of ~300 `includes` (12 µs a value, most of the filter's cost per UBI event). Only when every rule has
+ * keywords; a rule without any must always run.
+ */
+const ANY_KEYWORD = VENDORED.every((r) => r.keywords.length > 0)
+  ? new RegExp([...new Set(VENDORED.flatMap((r) => r.keywords))].map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'))
+  : undefined;
 
 const CODE_HINTS = [
   /[{};]\s*$/m,
@@ -60,6 +68,7 @@ export function looksLikeEmail(s: string): boolean {
 
 function vendoredRuleMatches(s: string): boolean {
   const lower = s.toLowerCase();
+  if (ANY_KEYWORD && !ANY_KEYWORD.test(lower)) return false;
   for (const rule of VENDORED) {
     if (rule.keywords.length > 0 && !rule.keywords.some((k) => lower.includes(k))) continue;
     const m = rule.re.exec(s);
