@@ -215,36 +215,42 @@ export function createUbiFeatureRepository(sequelize: Sequelize) {
     },
 
     /** Replaces the daily feature values of the given (actor, day) pairs with `rows` (a feature may have vanished). */
+    /**
+     * Replaces the daily features of the given pairs: every value upserted (an unchanged key is updated in place, HOT
+     * where the page has room), then the pair's rows this transaction did not write (a feature gone since) deleted.
+     * `computed_at` is the transaction's start for every row it writes, so "not written here" is `computed_at < now()`.
+     */
     async replaceDaily(tx: Transaction, pairs: Array<{ tenant_id: string; actor_id: string; day: string }>, rows: Array<{ tenant_id: string; actor_id: string; actor_type: string; feature: string; day: string; value: number }>) {
+      if (rows.length > 0)
+        await sequelize.query(
+          `INSERT INTO ubi_feature_daily (tenant_id, actor_id, actor_type, feature, day, value, computed_at)
+           SELECT k.*, now() FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::date[], $6::float8[]) AS k ORDER BY 1, 2, 4, 5
+           ON CONFLICT (tenant_id, actor_id, feature, day) DO UPDATE SET actor_type = EXCLUDED.actor_type, value = EXCLUDED.value, computed_at = EXCLUDED.computed_at`,
+          { bind: [rows.map((r) => r.tenant_id), rows.map((r) => r.actor_id), rows.map((r) => r.actor_type), rows.map((r) => r.feature), rows.map((r) => r.day), rows.map((r) => r.value)], transaction: tx },
+        );
       await sequelize.query(
         `DELETE FROM ubi_feature_daily f USING unnest($1::text[], $2::text[], $3::date[]) AS k(tenant_id, actor_id, day)
-          WHERE f.tenant_id = k.tenant_id AND f.actor_id = k.actor_id AND f.day = k.day`,
+          WHERE f.tenant_id = k.tenant_id AND f.actor_id = k.actor_id AND f.day = k.day AND f.computed_at < now()`,
         { bind: [pairs.map((p) => p.tenant_id), pairs.map((p) => p.actor_id), pairs.map((p) => p.day)], transaction: tx },
-      );
-      if (rows.length === 0) return;
-      await sequelize.query(
-        `INSERT INTO ubi_feature_daily (tenant_id, actor_id, actor_type, feature, day, value)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::date[], $6::float8[])
-         ON CONFLICT (tenant_id, actor_id, feature, day) DO UPDATE SET value = EXCLUDED.value, computed_at = now()`,
-        { bind: [rows.map((r) => r.tenant_id), rows.map((r) => r.actor_id), rows.map((r) => r.actor_type), rows.map((r) => r.feature), rows.map((r) => r.day), rows.map((r) => r.value)], transaction: tx },
       );
     },
 
-    /** Replaces the current window features (1h, 1d, 7d ending now) of the given actors. */
+    /** Replaces the current window features (1h, 1d, 7d ending now) of the given actors, as `replaceDaily` does. */
     async replaceWindows(tx: Transaction, actors: Array<{ tenant_id: string; actor_id: string }>, rows: Array<{ tenant_id: string; actor_id: string; window: string; feature: string; value: number; start: Date; end: Date }>) {
+      if (rows.length > 0)
+        await sequelize.query(
+          `INSERT INTO ubi_features (tenant_id, actor_id, time_window, feature, value, window_start, window_end, computed_at)
+           SELECT k.*, now() FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::timestamptz[], $7::timestamptz[]) AS k ORDER BY 1, 2, 3, 4
+           ON CONFLICT (tenant_id, actor_id, time_window, feature) DO UPDATE SET value = EXCLUDED.value, window_start = EXCLUDED.window_start, window_end = EXCLUDED.window_end, computed_at = EXCLUDED.computed_at`,
+          {
+            bind: [rows.map((r) => r.tenant_id), rows.map((r) => r.actor_id), rows.map((r) => r.window), rows.map((r) => r.feature), rows.map((r) => r.value), rows.map((r) => r.start.toISOString()), rows.map((r) => r.end.toISOString())],
+            transaction: tx,
+          },
+        );
       await sequelize.query(
-        `DELETE FROM ubi_features f USING unnest($1::text[], $2::text[]) AS k(tenant_id, actor_id) WHERE f.tenant_id = k.tenant_id AND f.actor_id = k.actor_id`,
+        `DELETE FROM ubi_features f USING unnest($1::text[], $2::text[]) AS k(tenant_id, actor_id)
+          WHERE f.tenant_id = k.tenant_id AND f.actor_id = k.actor_id AND f.computed_at < now()`,
         { bind: [actors.map((a) => a.tenant_id), actors.map((a) => a.actor_id)], transaction: tx },
-      );
-      if (rows.length === 0) return;
-      await sequelize.query(
-        `INSERT INTO ubi_features (tenant_id, actor_id, time_window, feature, value, window_start, window_end)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::timestamptz[], $7::timestamptz[])
-         ON CONFLICT (tenant_id, actor_id, time_window, feature) DO UPDATE SET value = EXCLUDED.value, window_start = EXCLUDED.window_start, window_end = EXCLUDED.window_end, computed_at = now()`,
-        {
-          bind: [rows.map((r) => r.tenant_id), rows.map((r) => r.actor_id), rows.map((r) => r.window), rows.map((r) => r.feature), rows.map((r) => r.value), rows.map((r) => r.start.toISOString()), rows.map((r) => r.end.toISOString())],
-          transaction: tx,
-        },
       );
     },
   };
