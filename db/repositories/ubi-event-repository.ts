@@ -1,5 +1,6 @@
 import { QueryTypes, type Sequelize } from 'sequelize';
 import type { UbiEvent } from '../../domain/model/ubi-event';
+import { MARK_DIRTY_ON_CONFLICT } from './ubi-feature-repository';
 
 /**
  * Event writes. One statement per batch: the events (unnest of column arrays, ON CONFLICT DO NOTHING so a repeated
@@ -39,8 +40,7 @@ export function createUbiEventRepository(sequelize: Sequelize) {
          ), dirty AS (
            INSERT INTO ubi_dirty (tenant_id, actor_id, day)
            SELECT DISTINCT $1, actor_id, (occurred_at AT TIME ZONE 'UTC')::date FROM ins ORDER BY 2, 3
-           ON CONFLICT (tenant_id, actor_id, day) DO UPDATE SET remarked_at = clock_timestamp()
-             WHERE ubi_dirty.claim_id IS NOT NULL AND ubi_dirty.remarked_at IS NULL
+           ${MARK_DIRTY_ON_CONFLICT}
          ), actors AS (
            INSERT INTO ubi_actors (tenant_id, actor_id, actor_type, team_id, first_seen, last_seen)
            SELECT $1, actor_id, min(actor_type), max(team_id), min(occurred_at), max(occurred_at) FROM ins GROUP BY actor_id ORDER BY actor_id

@@ -23,6 +23,17 @@ export interface PrTimes {
   reviews: Map<string, { firstReviewMs: number; changesRequested: boolean }>;
 }
 
+/**
+ * How a write marks (actor, day) pairs pending (ingestion and `markDirty`): a new pair is inserted; one a batch has
+ * claimed is only stamped as marked again, so the batch is not waited for and its release leaves the pair pending.
+ * Append to `INSERT INTO ubi_dirty (tenant_id, actor_id, day) SELECT … ORDER BY <the key>`.
+ */
+export const MARK_DIRTY_ON_CONFLICT = `ON CONFLICT (tenant_id, actor_id, day) DO UPDATE SET remarked_at = clock_timestamp()
+  WHERE ubi_dirty.claim_id IS NOT NULL AND ubi_dirty.remarked_at IS NULL`;
+
+/** A dirty row `u` free to claim: unclaimed, or its claim older than the timeout in `$2` (ms). */
+const CLAIMABLE = `(u.claim_id IS NULL OR u.claimed_at < clock_timestamp() - make_interval(secs => $2 / 1000.0))`;
+
 const key = (t: string, a: string) => `${t}\u0000${a}`;
 export { key as actorKey };
 
@@ -30,10 +41,19 @@ export { key as actorKey };
 export const baselineKey = (tenantId: string, scope: 'personal' | 'team', subjectId: string, actorType: string) =>
   `${tenantId}\u0000${scope}\u0000${subjectId}\u0000${actorType}`;
 
-/** What the feature micro-batcher reads and writes, all inside the transaction that claimed the dirty pairs. */
+/** What the feature micro-batcher claims (each claim commits on its own), reads and writes (in one transaction a batch). */
 export function createUbiFeatureRepository(sequelize: Sequelize) {
   const q = <T extends object>(sql: string, bind: unknown[], transaction?: Transaction) =>
     sequelize.query<T>(sql, { bind, type: QueryTypes.SELECT, transaction });
+
+  /** Stamps the rows `pick` selects (locked, SKIP LOCKED) with claim `$1`, in one short committed statement. */
+  const claim = (pick: string, bind: unknown[]) =>
+    q<DirtyPair>(
+      `UPDATE ubi_dirty d SET claim_id = $1, claimed_at = clock_timestamp(), remarked_at = NULL FROM (${pick}) c
+        WHERE d.tenant_id = c.tenant_id AND d.actor_id = c.actor_id AND d.day = c.day
+        RETURNING d.tenant_id, d.actor_id, to_char(d.day, 'YYYY-MM-DD') AS day, d.marked_at`,
+      bind,
+    );
 
   return {
     transaction: <T>(fn: (tx: Transaction) => Promise<T>) => sequelize.transaction(fn),
@@ -46,15 +66,7 @@ export function createUbiFeatureRepository(sequelize: Sequelize) {
      * process died).
      */
     claimDirty: (claimId: string, limit: number, claimTimeoutMs: number) =>
-      q<DirtyPair>(
-        `UPDATE ubi_dirty d SET claim_id = $2, claimed_at = clock_timestamp(), remarked_at = NULL FROM (
-           SELECT tenant_id, actor_id, day FROM ubi_dirty
-            WHERE claim_id IS NULL OR claimed_at < clock_timestamp() - make_interval(secs => $3 / 1000.0)
-            ORDER BY marked_at LIMIT $1 FOR UPDATE SKIP LOCKED
-         ) c WHERE d.tenant_id = c.tenant_id AND d.actor_id = c.actor_id AND d.day = c.day
-         RETURNING d.tenant_id, d.actor_id, to_char(d.day, 'YYYY-MM-DD') AS day, d.marked_at`,
-        [limit, claimId, claimTimeoutMs],
-      ),
+      claim(`SELECT u.tenant_id, u.actor_id, u.day FROM ubi_dirty u WHERE ${CLAIMABLE} ORDER BY u.marked_at LIMIT $3 FOR UPDATE SKIP LOCKED`, [claimId, claimTimeoutMs, limit]),
 
     /**
      * Marks the given pairs pending (the baseline recompute does, before scoring them itself with `claimPairs`). A pair
@@ -66,8 +78,7 @@ export function createUbiFeatureRepository(sequelize: Sequelize) {
       await sequelize.query(
         `INSERT INTO ubi_dirty (tenant_id, actor_id, day)
          SELECT * FROM unnest($1::text[], $2::text[], $3::date[]) ORDER BY 1, 2, 3
-         ON CONFLICT (tenant_id, actor_id, day) DO UPDATE SET remarked_at = clock_timestamp()
-           WHERE ubi_dirty.claim_id IS NOT NULL AND ubi_dirty.remarked_at IS NULL`,
+         ${MARK_DIRTY_ON_CONFLICT}`,
         { bind: [pairs.map((p) => p.tenant_id), pairs.map((p) => p.actor_id), pairs.map((p) => p.day)] },
       );
     },
@@ -76,16 +87,12 @@ export function createUbiFeatureRepository(sequelize: Sequelize) {
     claimPairs: (claimId: string, pairs: Array<{ tenant_id: string; actor_id: string; day: string }>, claimTimeoutMs: number) =>
       pairs.length === 0
         ? Promise.resolve([] as DirtyPair[])
-        : q<DirtyPair>(
-          `UPDATE ubi_dirty d SET claim_id = $4, claimed_at = clock_timestamp(), remarked_at = NULL FROM (
-             SELECT u.tenant_id, u.actor_id, u.day FROM ubi_dirty u
-               JOIN unnest($1::text[], $2::text[], $3::date[]) AS k(tenant_id, actor_id, day)
-                 ON u.tenant_id = k.tenant_id AND u.actor_id = k.actor_id AND u.day = k.day
-              WHERE u.claim_id IS NULL OR u.claimed_at < clock_timestamp() - make_interval(secs => $5 / 1000.0)
-               FOR UPDATE OF u SKIP LOCKED
-           ) c WHERE d.tenant_id = c.tenant_id AND d.actor_id = c.actor_id AND d.day = c.day
-           RETURNING d.tenant_id, d.actor_id, to_char(d.day, 'YYYY-MM-DD') AS day, d.marked_at`,
-          [pairs.map((p) => p.tenant_id), pairs.map((p) => p.actor_id), pairs.map((p) => p.day), claimId, claimTimeoutMs],
+        : claim(
+          `SELECT u.tenant_id, u.actor_id, u.day FROM ubi_dirty u
+             JOIN unnest($3::text[], $4::text[], $5::date[]) AS k(tenant_id, actor_id, day)
+               ON u.tenant_id = k.tenant_id AND u.actor_id = k.actor_id AND u.day = k.day
+            WHERE ${CLAIMABLE} FOR UPDATE OF u SKIP LOCKED`,
+          [claimId, claimTimeoutMs, pairs.map((p) => p.tenant_id), pairs.map((p) => p.actor_id), pairs.map((p) => p.day)],
         ),
 
     /**
@@ -214,7 +221,6 @@ export function createUbiFeatureRepository(sequelize: Sequelize) {
       return out;
     },
 
-    /** Replaces the daily feature values of the given (actor, day) pairs with `rows` (a feature may have vanished). */
     /**
      * Replaces the daily features of the given pairs: every value upserted (an unchanged key is updated in place, HOT
      * where the page has room), then the pair's rows this transaction did not write (a feature gone since) deleted.
