@@ -1,6 +1,7 @@
 import { createAlertActivities, type AlertActivityDeps } from './alerts/alert-activities';
 import { createApprovalActivities, type ApprovalDeps } from './approval/approval-activities';
 import { createContextActivities, type ContextDeps, type ContextServices } from './context/context-activities';
+import { createDecideBatchActivity } from './decisions/decide-batch-activity';
 import { createDecisionActivities, type DecisionStoreDeps } from './decisions/decision-activities';
 import type { DecisionNotifier } from '../lib/decision-notifier';
 import { createErisActivities, type ErisActivityDeps } from './eris/eris-activities';
@@ -31,12 +32,17 @@ export interface ActivityDeps {
 
 /** Every activity the decision worker registers, built from injected dependencies. */
 export function createActivities(deps: ActivityDeps) {
+  const context = createContextActivities(deps.repos, deps.external?.context);
+  const decisions = createDecisionActivities({ ...deps.repos, fatigueStore: deps.fatigueStore, notifier: deps.notifier, privacy: deps.external?.privacy });
+  const mentor = createMentorActivities(deps.actions ?? {});
   return {
-    ...createContextActivities(deps.repos, deps.external?.context),
-    ...createDecisionActivities({ ...deps.repos, fatigueStore: deps.fatigueStore, notifier: deps.notifier, privacy: deps.external?.privacy }),
+    ...context,
+    ...decisions,
+    // A shard batch's context, planning and commit in one local activity (ADR 0012).
+    ...createDecideBatchActivity({ loadDecisionContexts: context.loadDecisionContexts, commitDecisions: decisions.commitDecisions, mentorGatewayStatus: mentor.mentorGatewayStatus }),
     ...createErisActivities(deps.external?.eris),
     ...(deps.ubi ? createUbiBaselineActivities(deps.ubi) : {}),
-    ...createMentorActivities(deps.actions ?? {}),
+    ...mentor,
     ...createApprovalActivities(deps.actions ?? {}),
     ...createAlertActivities(deps.alerts),
     ...(deps.retention ? createRetentionActivities({ ...deps.retention, privacy: deps.external?.privacy }) : {}),

@@ -11,6 +11,7 @@ import type { PublishedPlaybook } from '../domain/model/playbook';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import { sleep } from '../lib/sleep';
+import { createTtlCache } from '../lib/ttl-cache';
 import { createDecidePrivacyFilter, type DecidePrivacyFilter } from '../lib/decide-privacy';
 import { inConsumerSpan } from '../observability/trace-context';
 
@@ -18,7 +19,13 @@ export interface SignalConsumerDeps {
   bus: SignalBus;
   decide: Pick<DecideService, 'decide'>;
   /** The published playbooks with a trigger of this kind (db decision-context reader: one query). */
-  playbooks: { load(tenantId: string, actorId: string, triggerKind: string): Promise<{ playbooks: PublishedPlaybook[] }> };
+  playbooks: { publishedWithTrigger(tenantId: string, triggerKind: string): Promise<PublishedPlaybook[]> };
+  /**
+   * How long the consumer keeps a tenant's playbooks of one trigger kind for routing signals to surfaces (default
+   * 1,000 ms): a burst of signals of one kind reads them once. The decision itself always reads them fresh, so a
+   * playbook published or archived within this time only changes which surfaces are asked, for that long.
+   */
+  routingCacheMs?: number;
   group: string;
   /** Unique per process within the group; defaults to host and pid. */
   consumer?: string;
@@ -50,6 +57,7 @@ function problems(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }
  * delivered twice makes one decision per surface.
  */
 export function createSignalHandler(deps: Omit<SignalConsumerDeps, 'bus' | 'group' | 'consumer'>) {
+  const routing = createTtlCache<PublishedPlaybook[]>({ ttlMs: deps.routingCacheMs ?? 1_000, maxEntries: 1_000 });
   return (message: BusMessage): Promise<void> => inConsumerSpan(BEHAVIOURAL_SIGNALS_TOPIC, { 'messaging.message.id': message.id }, () => handle(message));
 
   async function handle(message: BusMessage): Promise<void> {
@@ -59,7 +67,7 @@ export function createSignalHandler(deps: Omit<SignalConsumerDeps, 'bus' | 'grou
     if (message.key !== b.tenant_id) throw new PoisonMessageError(`tenant key "${message.key}" does not match the signal's tenant_id "${b.tenant_id}"`);
 
     const signal = toEngineSignal(b);
-    const { playbooks } = await deps.playbooks.load(b.tenant_id, b.actor_id, signal.kind);
+    const playbooks = await routing.get(`${b.tenant_id}\u0000${signal.kind}`, () => deps.playbooks.publishedWithTrigger(b.tenant_id, signal.kind));
     const surfaces = surfacesForSignal(playbooks, { actor_type: b.actor_type, signal }, deps.defaultSurfaces);
     if (!surfaces.length) {
       deps.metrics?.signalDecisions.inc({ outcome: 'no_playbook' });

@@ -10,6 +10,9 @@ import type { UbiClient } from '../clients/ubi-client';
 import type { PrivacyGuard } from '../governance/privacy-guard';
 import type { PolicyResolver } from '../policy/policy-resolver';
 import { inItemSpan } from '../../observability/trace-context';
+import type { BatchItemError, LoadContextInput, LoadedContext } from '../../domain/decision-steps';
+
+export type { BatchItemError, LoadContextInput, LoadedContext } from '../../domain/decision-steps';
 
 /** The narrow slices of the repositories that context assembly reads. */
 export interface ContextDeps {
@@ -28,35 +31,12 @@ export interface ContextDeps {
   signals: { recent(tenantId: string, actorId: string, limit?: number): Promise<RecentSignal[]> };
 }
 
-export interface LoadContextInput {
-  tenant_id: string;
-  actor_id: string;
-  /** The signal's kind, or "request" for a surface request without a signal. */
-  trigger_kind: string;
-  /** The decision's trace (ADR 0015): its context is read under it. */
-  traceparent?: string;
-}
-
-/** One item of a batch activity that failed on its own: the workflow fails that decision's Update with it. */
-export interface BatchItemError {
-  error: string;
-}
-
 /** Per-item answers of a batch; throws the first error when every item failed, so the activity is retried. */
 export function settleBatch<T>(settled: Array<PromiseSettledResult<T>>): Array<T | BatchItemError> {
   if (settled.length > 0 && settled.every((r) => r.status === 'rejected')) throw (settled[0] as PromiseRejectedResult).reason;
   return settled.map((r) => (r.status === 'fulfilled' ? r.value : { error: r.reason instanceof Error ? r.reason.message : String(r.reason) }));
 }
 
-export interface LoadedContext {
-  policy: TenantPolicy;
-  preferences: Preferences;
-  playbooks: PublishedPlaybook[];
-  recent_signals: RecentSignal[];
-  degraded_reasons: string[];
-  /** The active experiments of those playbooks (ADR 0017); absent from contexts recorded before them, and when none. */
-  experiments?: ActiveExperiment[];
-}
 
 /**
  * Services context assembly calls when they are configured (unset: the local tables serve, as before). Each answer is

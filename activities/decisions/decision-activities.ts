@@ -1,10 +1,9 @@
-import { decisionOutcome, type ActionPlan } from '../../domain/action-planning';
+import { decisionOutcome } from '../../domain/action-planning';
 import { applyFatigueVerdicts, isOverBudget, receiptPayload } from '../../domain/decision-assembly';
 import type { FatigueVerdict } from '../../domain/fatigue';
-import type { DecideRequest, Decision, DecisionContext, DecisionRef } from '../../domain/model/decision';
+import type { Decision, DecisionRef } from '../../domain/model/decision';
 import type { RecordDecision } from '../../db/repositories/decision-repository';
 import type { OpenApproval } from '../../db/repositories/action-approval-repository';
-import type { ApprovalTask } from '../../domain/approval/approval-planning';
 import { requiredApprovals } from '../../domain/approval/approval-rules';
 import { approvalWorkflowId } from '../../temporal/workflow-ids';
 import { createFatigueActivities } from '../fatigue/fatigue-activities';
@@ -15,6 +14,9 @@ import { PRIVACY_FIELDS_DROPPED } from '../../domain/privacy/privacy-filter';
 import type { DecisionNotifier } from '../../lib/decision-notifier';
 import { settleBatch, type BatchItemError } from '../context/context-activities';
 import { inItemSpan, traceIdOf } from '../../observability/trace-context';
+import type { CommitDecisionInput } from '../../domain/decision-steps';
+
+export type { CommitDecisionInput } from '../../domain/decision-steps';
 
 export interface DecisionStoreDeps {
   decisions: {
@@ -31,28 +33,6 @@ export interface DecisionStoreDeps {
   privacy?: Pick<PrivacyGuard, 'applyCached'>;
 }
 
-export interface CommitDecisionInput {
-  decision_id: string;
-  workflow_id: string;
-  /** Set by decisionShardWorkflow: the run and the Update that make this decision (ADR 0012). */
-  workflow_run_id?: string | null;
-  update_id?: string;
-  created_at: string;
-  request: DecideRequest;
-  context: DecisionContext;
-  plan: ActionPlan;
-  fatigue: { window_ms: number; max: number };
-  degraded_reasons: string[];
-  idempotency_key: string | null;
-  request_sha256: string;
-  received_at_ms: number;
-  /** Request fields the privacy filter removed before the decision (names only, ADR 0013). */
-  dropped_fields?: string[];
-  /** Multiplier actions of the plan, opened for consent when shown. */
-  approvals?: ApprovalTask[];
-  /** The decision's trace (ADR 0015): its id is stored with the decision, its reservation made under it. */
-  traceparent?: string;
-}
 
 /**
  * The approval of each shown multiplier action is opened before the decision is announced, so the actor can consent

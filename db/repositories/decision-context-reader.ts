@@ -22,8 +22,21 @@ export interface DecisionInputs {
  * trigger of this kind) in one round trip: this runs once per decide, on the latency path. The trigger-kind filter is
  * only a pre-selection; matching proper (source, severity, surfaces, conditions) stays in domain/playbook-matching.ts.
  */
+const PUBLISHED_WITH_TRIGGER = `
+  SELECT p.playbook_id, v.version, v.definition
+    FROM playbooks p JOIN playbook_versions v ON v.playbook_id = p.playbook_id AND v.version = p.published_version
+   WHERE p.tenant_id = :tenantId AND p.status = 'published'
+     AND v.definition -> 'triggers' @> CAST(:kindFilter AS jsonb)`;
+
 export function createDecisionContextReader(sequelize: Sequelize) {
   return {
+    /** Only the published playbooks with a trigger of this kind (the signal consumer's routing to surfaces). */
+    async publishedWithTrigger(tenantId: string, triggerKind: string): Promise<PublishedPlaybook[]> {
+      return sequelize.query<PublishedPlaybook>(`${PUBLISHED_WITH_TRIGGER} ORDER BY p.playbook_id`, {
+        replacements: { tenantId, kindFilter: JSON.stringify([{ kind: triggerKind }]) },
+        type: QueryTypes.SELECT,
+      });
+    },
     /** The signals live in the same database (the embedded UBI store), so load() can read them too. */
     readsRecentSignals: true,
     /** `opts.recentSignals`: also the actor's latest signals, in the same round trip (the embedded UBI store). */
@@ -35,11 +48,7 @@ export function createDecisionContextReader(sequelize: Sequelize) {
         recent_signals: Array<RecentSignal & { score: number | string }> | null;
         experiments: ActiveExperiment[];
       }>(
-        `WITH pb AS (
-           SELECT p.playbook_id, v.version, v.definition
-             FROM playbooks p JOIN playbook_versions v ON v.playbook_id = p.playbook_id AND v.version = p.published_version
-            WHERE p.tenant_id = :tenantId AND p.status = 'published'
-              AND v.definition -> 'triggers' @> CAST(:kindFilter AS jsonb))
+        `WITH pb AS (${PUBLISHED_WITH_TRIGGER})
          SELECT
            (SELECT json_build_object('version', version, 'policy', policy, 'updated_at', updated_at)
               FROM tenant_policies WHERE tenant_id = :tenantId) AS policy,

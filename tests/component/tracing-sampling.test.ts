@@ -95,13 +95,13 @@ it('when a decision is not sampled, then it exports no span and sends no trace c
   const unsampledInSampledRun = await decideB(false);
 
   const sampledRun = await collector.waitForTrace(sampledFirst.traceId, (s) =>
-    ['POST /v1/mmm/decide', 'HandleUpdate:decide', 'StartActivity:loadDecisionContexts', 'RunActivity:loadDecisionContexts', 'RunActivity:commitDecisions', 'decision context', 'decision commit'].every(
+    ['POST /v1/mmm/decide', 'HandleUpdate:decide', 'StartActivity:decideBatch', 'RunActivity:decideBatch', 'decision context', 'decision commit'].every(
       (n) => named(s, n).length > 0,
     ),
   );
-  // The batch's activities hang off the run the sampled decision started.
-  const start = sampledRun.find((s) => s.spanId === named(sampledRun, 'RunActivity:loadDecisionContexts')[0].parentSpanId);
-  expect(start?.name).toBe('StartActivity:loadDecisionContexts');
+  // The batch's activity hangs off the run the sampled decision started.
+  const start = sampledRun.find((s) => s.spanId === named(sampledRun, 'RunActivity:decideBatch')[0].parentSpanId);
+  expect(start?.name).toBe('StartActivity:decideBatch');
   const inUnsampledRun = await collector.waitForTrace(sampledInUnsampledRun.traceId, (s) =>
     ['POST /v1/mmm/decide', 'HandleUpdate:decide', 'decision context', 'decision commit'].every((n) => named(s, n).length > 0) &&
     s.some((x) => x.attributes['db.system'] === 'postgresql') &&

@@ -73,7 +73,7 @@ it('when a decide request comes with a traceparent, then one trace holds its HTT
   const calledSpanId = seen[0].split('-')[2];
 
   const spans = await collector.waitForTrace(traceId, (s) =>
-    ['POST /v1/mmm/decide', 'HandleUpdate:decide', 'RunActivity:loadDecisionContexts', 'RunActivity:commitDecisions'].every((n) => named(s, n).length > 0) &&
+    ['POST /v1/mmm/decide', 'HandleUpdate:decide', 'RunActivity:decideBatch'].every((n) => named(s, n).length > 0) &&
     s.some((x) => x.spanId === calledSpanId) &&
     s.some((x) => x.attributes['db.system'] === 'postgresql') &&
     s.some((x) => x.attributes['db.system'] === 'redis'),
@@ -90,30 +90,25 @@ it('when a decide request comes with a traceparent, then one trace holds its HTT
   // The Update is sent under it and handled in the workflow under the client's span.
   const [update] = named(spans, 'HandleUpdate:decide');
   expect(ancestors(update)).toContain(server.spanId);
-  // The batch's local activities ran as activity spans of this trace (this request started the shard's run), each
-  // under the workflow's StartActivity span; those hang off the run's RunWorkflow span, exported when the run ends.
-  const runSpans = new Set<string>();
-  for (const name of ['loadDecisionContexts', 'commitDecisions']) {
-    const run = named(spans, `RunActivity:${name}`)[0];
-    const start = byId.get(run.parentSpanId);
-    expect(start?.name).toBe(`StartActivity:${name}`);
-    runSpans.add(start!.parentSpanId);
-  }
-  expect(runSpans.size).toBe(1);
+  // The batch's one local activity ran as an activity span of this trace (this request started the shard's run), under
+  // the workflow's StartActivity span, which hangs off the run's RunWorkflow span, exported when the run ends.
+  const batch = named(spans, 'RunActivity:decideBatch');
+  expect(batch).toHaveLength(1);
+  expect(byId.get(batch[0].parentSpanId)?.name).toBe('StartActivity:decideBatch');
   // The decision's own part of the batch: a span of its trace, linked to the batch activity's span.
   const [item] = named(spans, 'decision context');
-  expect(item.links.map((l) => l.spanId)).toContain(named(spans, 'RunActivity:loadDecisionContexts')[0].spanId);
+  expect(item.links.map((l) => l.spanId)).toContain(batch[0].spanId);
   // The outbound call: a client span whose id is the one the called service saw.
   const call = byId.get(calledSpanId)!;
   expect(call.kind).toBe(3);
   expect(call.attributes['peer.service']).toBe('ubi');
   expect(ancestors(call)).toContain(server.spanId);
   // PostgreSQL and Redis calls made for this decision are in its trace: its context reads under its context span, its
-  // nudge reservation under its commit span (the batch's one transaction under the commit activity's span).
+  // nudge reservation under its commit span (the batch's one transaction under the batch activity's span).
   const [commitItem] = named(spans, 'decision commit');
   expect(spans.some((s) => s.attributes['db.system'] === 'postgresql' && ancestors(s).includes(item.spanId))).toBe(true);
   expect(spans.some((s) => s.attributes['db.system'] === 'redis' && ancestors(s).includes(commitItem.spanId))).toBe(true);
-  expect(spans.some((s) => s.attributes['db.system'] === 'postgresql' && s.parentSpanId === named(spans, 'RunActivity:commitDecisions')[0].spanId)).toBe(true);
+  expect(spans.some((s) => s.attributes['db.system'] === 'postgresql' && s.parentSpanId === batch[0].spanId)).toBe(true);
 
   // The stored row and the decision as read back carry the trace id.
   const got = await app.request('GET', `/v1/mmm/decisions/${res.body.decision_id}`, { token: service });

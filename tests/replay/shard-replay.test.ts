@@ -5,7 +5,9 @@
  *
  *   RECORD_HISTORIES=1 npx jest tests/replay/shard-replay.test.ts
  *
- * Stored histories are those of older code: after a deliberate, versioned change keep the old files and add new ones.
+ * Stored histories are those of older code: after a deliberate, versioned change keep the old files and add new ones
+ * (the `one-activity-` files are those of batches decided in one local activity, behind the patch
+ * `decision-shard-one-activity`; the others were recorded before it and replay its two-activity branch).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -49,6 +51,18 @@ function updateInputs(history: History): unknown[] {
     .filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED)
     .map((e) => defaultPayloadConverter.fromPayload(e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.args?.payloads?.[0] ?? {}));
 }
+
+/** The activity types of a history's local-activity markers, in order. */
+function localActivityTypes(history: History): string[] {
+  return (history.events ?? [])
+    .filter((e) => e.eventType === EventType.EVENT_TYPE_MARKER_RECORDED && e.markerRecordedEventAttributes?.markerName === 'core_local_activity')
+    .map((e) => (defaultPayloadConverter.fromPayload(e.markerRecordedEventAttributes?.details?.data?.payloads?.[0] ?? {}) as { activity_type: string }).activity_type);
+}
+
+/** Histories recorded before a batch ran as one local activity (ADR 0012); kept, and still replayed. */
+const TWO_ACTIVITY_HISTORIES = ['continued-as-new-shown-no-match-alert.json', 'after-continue-as-new.json', 'shown-mentor-multiplier.json', 'suppressed-fatigue-unavailable.json', 'shown-thompson-experiment.json'];
+/** The same scenarios recorded with one local activity per batch. */
+const ONE_ACTIVITY = (name: string) => `one-activity-${name}`;
 
 beforeAll(() => quietSdkLogs('ERROR'));
 
@@ -98,11 +112,16 @@ it('when decisions of each kind run as Updates of shard workflows, then their fr
     const closedRun = await t.env.client.workflow.getHandle(mirrorHandle.workflowId, firstRun).fetchHistory();
     expect(closedRun.events?.at(-1)?.eventType).toBe(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW);
     const histories = [
-      { name: 'continued-as-new-shown-no-match-alert.json', history: closedRun },
-      { name: 'after-continue-as-new.json', history: await mirrorHandle.fetchHistory() },
-      { name: 'shown-mentor-multiplier.json', history: await t.env.client.workflow.getHandle(decisionShardWorkflowId(mentor, 0)).fetchHistory() },
-      { name: 'suppressed-fatigue-unavailable.json', history: await t.env.client.workflow.getHandle(decisionShardWorkflowId(unavailable, 0)).fetchHistory() },
+      { name: ONE_ACTIVITY('continued-as-new-shown-no-match-alert.json'), history: closedRun },
+      { name: ONE_ACTIVITY('after-continue-as-new.json'), history: await mirrorHandle.fetchHistory() },
+      { name: ONE_ACTIVITY('shown-mentor-multiplier.json'), history: await t.env.client.workflow.getHandle(decisionShardWorkflowId(mentor, 0)).fetchHistory() },
+      { name: ONE_ACTIVITY('suppressed-fatigue-unavailable.json'), history: await t.env.client.workflow.getHandle(decisionShardWorkflowId(unavailable, 0)).fetchHistory() },
     ];
+    // Every batch is one local activity now: no context or commit activity of its own.
+    for (const { name, history } of histories) {
+      const types = localActivityTypes(history);
+      expect({ name, types: [...new Set(types)] }).toEqual({ name, types: ['decideBatch'] });
+    }
 
     expect(await replayAll(bundle(), histories)).toEqual(Object.fromEntries(histories.map((h) => [h.name, null])));
 
@@ -136,9 +155,10 @@ it('when a batch of decisions draws thompson arms (override and holdout), then i
     expect(refs).toHaveLength(12);
     expect(arms.every((a) => ['control', 'short', 'hold'].includes(a ?? ''))).toBe(true);
     const history = await t.env.client.workflow.getHandle(decisionShardWorkflowId(tenant, 0)).fetchHistory();
-    const histories = [{ name: 'shown-thompson-experiment.json', history }];
+    const histories = [{ name: ONE_ACTIVITY('shown-thompson-experiment.json'), history }];
+    expect(new Set(localActivityTypes(history))).toEqual(new Set(['decideBatch']));
 
-    expect(await replayAll(bundle(), histories)).toEqual({ 'shown-thompson-experiment.json': null });
+    expect(await replayAll(bundle(), histories)).toEqual({ [ONE_ACTIVITY('shown-thompson-experiment.json')]: null });
 
     if (RECORD) {
       fs.mkdirSync(DIR, { recursive: true });
@@ -151,9 +171,11 @@ it('when a batch of decisions draws thompson arms (override and holdout), then i
 
 it('when the stored shard histories are read, then each is a decisionShardWorkflow whose every Update input is valid for the current contract', () => {
   const histories = stored();
-  expect(histories.map((h) => h.name)).toEqual(
-    expect.arrayContaining(['continued-as-new-shown-no-match-alert.json', 'after-continue-as-new.json', 'shown-mentor-multiplier.json', 'suppressed-fatigue-unavailable.json']),
-  );
+  expect(histories.map((h) => h.name)).toEqual(expect.arrayContaining([...TWO_ACTIVITY_HISTORIES, ...TWO_ACTIVITY_HISTORIES.map(ONE_ACTIVITY)]));
+  for (const { name, history } of histories) {
+    const types = new Set(localActivityTypes(history));
+    expect({ name, oneActivity: types.has('decideBatch') }).toEqual({ name, oneActivity: name.startsWith('one-activity-') });
+  }
   for (const { name, history } of histories) {
     const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
     expect({ name, workflowType: started?.workflowType?.name }).toEqual({ name, workflowType: 'decisionShardWorkflow' });
@@ -165,7 +187,7 @@ it('when the stored shard histories are read, then each is a decisionShardWorkfl
 
 it('when every stored shard history is replayed against the current workflow bundle, then none is non-deterministic', async () => {
   const histories = stored();
-  expect(histories.length).toBeGreaterThanOrEqual(4);
+  expect(histories.length).toBeGreaterThanOrEqual(10);
   expect(await replayAll(bundle(), histories)).toEqual(Object.fromEntries(histories.map((s) => [s.name, null])));
 });
 

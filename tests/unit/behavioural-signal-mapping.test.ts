@@ -88,10 +88,17 @@ describe('surfacesForSignal', () => {
 
 describe('the signal consumer handler', () => {
   const logger = createLogger('silent');
-  function setup(playbooks: PublishedPlaybook[], decideImpl?: (r: DecideRequest) => Promise<void>) {
+  function setup(playbooks: PublishedPlaybook[] | (() => PublishedPlaybook[]), decideImpl?: (r: DecideRequest) => Promise<void>, routingCacheMs?: number) {
     const calls: Array<{ request: DecideRequest; key: string | null }> = [];
+    const lookups: string[] = [];
     const handler = createSignalHandler({
-      playbooks: { load: async () => ({ playbooks }) },
+      playbooks: {
+        publishedWithTrigger: async (tenantId, kind) => {
+          lookups.push(`${tenantId}/${kind}`);
+          return typeof playbooks === 'function' ? playbooks() : playbooks;
+        },
+      },
+      ...(routingCacheMs !== undefined ? { routingCacheMs } : {}),
       decide: {
         async decide(request, opts) {
           calls.push({ request, key: opts.idempotencyKey });
@@ -102,7 +109,7 @@ describe('the signal consumer handler', () => {
       defaultSurfaces: ['ide'],
       logger,
     });
-    return { handler, calls };
+    return { handler, calls, lookups };
   }
   const message = (payload: unknown, key: string): BusMessage => ({ id: '1-0', topic: BEHAVIOURAL_SIGNALS_TOPIC, key, payload: JSON.parse(JSON.stringify(payload)), deliveries: 1 });
 
@@ -115,6 +122,28 @@ describe('the signal consumer handler', () => {
       ['pr', signalIdempotencyKey(b.signal_id, 'pr')],
     ]);
     expect(calls[0].request).toEqual(expect.objectContaining({ tenant_id: b.tenant_id, actor_id: 'bot-7', actor_type: 'ai_agent', signal: toEngineSignal(behaviouralSignalSchema.parse(b)) }));
+  });
+
+  test('when a burst of signals of one kind arrives, then their playbooks are read once for routing, and again after the cache time', async () => {
+    let published = [playbook('a', [{ kind: 'ci_retry_burst', surfaces: ['ci'] }])];
+    const { handler, calls, lookups } = setup(() => published, undefined, 200);
+    const tenant = 't-burst';
+    const burst = Array.from({ length: 20 }, () => behaviouralSignal({ signal_type: 'ci_retry_burst', tenant_id: tenant }));
+    await Promise.all(burst.map((b) => handler(message(b, b.tenant_id))));
+    const other = behaviouralSignal({ signal_type: 'ci_retry_burst', tenant_id: 't-other' });
+    await handler(message(other, other.tenant_id));
+    expect(calls).toHaveLength(21);
+    expect(lookups).toEqual([`${tenant}/ci_retry_burst`, 't-other/ci_retry_burst']);
+    // A playbook archived: within the cache time the old routing holds, after it the new one.
+    published = [];
+    const soon = behaviouralSignal({ signal_type: 'ci_retry_burst', tenant_id: tenant });
+    await handler(message(soon, tenant));
+    expect(calls).toHaveLength(22);
+    await new Promise((r) => setTimeout(r, 250));
+    const later = behaviouralSignal({ signal_type: 'ci_retry_burst', tenant_id: tenant });
+    await handler(message(later, tenant));
+    expect(calls).toHaveLength(22);
+    expect(lookups.filter((l) => l === `${tenant}/ci_retry_burst`)).toHaveLength(2);
   });
 
   test('when the message is not a valid signal, then it is poison naming the field, and decide is not called', async () => {

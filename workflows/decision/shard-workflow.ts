@@ -1,4 +1,5 @@
-import { allHandlersFinished, ApplicationFailure, condition, continueAsNew, currentUpdateInfo, patched, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, condition, continueAsNew, currentUpdateInfo, patched, proxyLocalActivities, setHandler, sleep, uuid4, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../../activities';
 import type { BatchItemError, LoadedContext } from '../../activities/context/context-activities';
 import type { DecisionRef } from '../../domain/model/decision';
 import type { DecideWorkflowInput } from './contract';
@@ -10,6 +11,7 @@ import {
   fast,
   prepareActionFollowUps,
   startActionFollowUps,
+  startFollowUps,
   wantsGateway,
   type RecordedAt,
 } from './decide-steps';
@@ -75,7 +77,9 @@ export async function decisionShardWorkflow(input: DecisionShardInput): Promise<
   for (;;) {
     await condition(() => pending.length > 0 || full());
     if (pending.length === 0) break;
-    await decideBatch(pending.splice(0));
+    const batch = pending.splice(0);
+    // Runs recorded before it replay their batches as two local activities with planning in the workflow.
+    await (patched('decision-shard-one-activity') ? decideInOneActivity(batch) : decideBatch(batch));
   }
   await condition(allHandlersFinished);
   await continueAsNew<typeof decisionShardWorkflow>(input);
@@ -83,7 +87,41 @@ export async function decisionShardWorkflow(input: DecisionShardInput): Promise<
 
 const isError = (r: unknown): r is BatchItemError => typeof r === 'object' && r !== null && 'error' in r;
 
-/** One batch: every item is settled, whatever fails (a failed activity fails its decisions, never the workflow). */
+/**
+ * Context, planning and commit of a whole batch in one local activity (its time limit covers the context's budgets,
+ * 1.5 s at most, and the commit). Each decision's seed comes from the workflow's generator, so a task that runs the
+ * batch again plans the same action ids.
+ */
+const batchActivity = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '4 seconds',
+  localRetryThreshold: '1 second',
+  retry: { initialInterval: '20 milliseconds', backoffCoefficient: 2, maximumInterval: '200 milliseconds', maximumAttempts: 3 },
+});
+
+/** One batch in one local activity; then the follow-ups start in acceptance order and every Update is answered. */
+async function decideInOneActivity(batch: Pending[]): Promise<void> {
+  try {
+    const results = await batchActivity.decideBatch({
+      now: new Date().toISOString(),
+      items: batch.map((p) => ({ input: p.input, recorded_at: p.recordedAt, seed: uuid4() })),
+    });
+    const starts: Array<Promise<unknown>> = [];
+    batch.forEach((p, i) => {
+      const r = results[i];
+      if (!isError(r) && r.follow_ups) starts.push(...startFollowUps(p.input, r.follow_ups, { alertDelivery: () => true, onceOnly: true }));
+    });
+    if (starts.length > 0) await Promise.all(starts);
+    batch.forEach((p, i) => {
+      const r = results[i];
+      p.settle(isError(r) ? r : r.ref);
+    });
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    for (const p of batch) p.settle({ error: message });
+  }
+}
+
+/** One batch as runs recorded before decideInOneActivity have it: every item is settled, whatever fails (a failed activity fails its decisions, never the workflow). */
 async function decideBatch(batch: Pending[]): Promise<void> {
   try {
     const now = new Date();
