@@ -237,19 +237,16 @@ export function createFeatureBatcher(deps: FeatureBatcherDeps) {
 
   /**
    * Recomputes and scores the given (actor, day) pairs now, as one batch of this process (the baseline recompute's
-   * last step, so the open days meet the new baselines without waiting for another event). The pairs are marked
-   * pending first, which takes them from a batch of another process that holds one (that batch finishes with what it
-   * read, and leaves the pair pending); a batch that claims one before this one does reads the new baselines; those it
-   * claims are its to score and publish, so the result names only the signals of the pairs claimed here. Marking
-   * inside this process's turn keeps its own loop from claiming them in between.
+   * last step, so the open days meet the new baselines without waiting for another event). One statement marks the
+   * pairs pending and claims them, so no other batch (of this process or another) can take them in between: the
+   * result names the signals of exactly these pairs, published here. A pair another process's live batch holds is
+   * marked again instead: that batch finishes with what it read and leaves it pending for the next batch, which reads
+   * the new baselines.
    */
   function rescore(pairs: ReadonlyArray<{ tenant_id: string; actor_id: string; day: string }>): Promise<BatchResult> {
     if (pairs.length === 0) return Promise.resolve({ pairs: 0, signals: [] });
     const list = [...pairs];
-    return serialised(async () => {
-      await repos.features.markDirty(list);
-      return runBatch((claimId) => repos.features.claimPairs(claimId, list, claimTimeoutMs), { freshness: false });
-    });
+    return serialised(() => runBatch((claimId) => repos.features.markAndClaim(claimId, list, claimTimeoutMs), { freshness: false }));
   }
 
   return {
