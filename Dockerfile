@@ -6,6 +6,8 @@ FROM node:20-bookworm-slim AS build
 WORKDIR /app
 # Dependencies first, so a source-only change reuses this layer.
 COPY package.json package-lock.json ./
+# npm's postinstall applies these to node_modules (patch-package; ADR 0012, "Stack traces off").
+COPY patches ./patches
 # The lock file currently lacks @swc/core's other-platform optional packages (a registry mirror left them out), and
 # `npm ci` refuses such a lock as out of sync; `npm install` honours the same lock and skips them (the same fallback
 # as scripts/ensure.mjs). Once package-lock.json is regenerated against a complete registry, `npm ci` alone suffices.

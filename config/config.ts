@@ -68,6 +68,12 @@ export const configSchema = z.object({
   TEMPORAL_METRICS_BIND_ADDRESS: z.string().regex(/^[\w.-]+:\d{1,5}$/, 'must be host:port').optional(),
   RUN_WORKER: bool.default(true),
   /**
+   * The Temporal SDK's stack capture for every promise a workflow creates, which serves the `__stack_trace` query (the
+   * UI's Stack Trace tab). Off by default: it was a sixth of a decision's worker CPU (ADR 0012, "Stack traces off").
+   * Switch it on for a worker when a workflow seems stuck and its stack is wanted; everything else works either way.
+   */
+  WORKFLOW_STACK_TRACES: bool.default(false),
+  /**
    * Decisions (ADR 0012): shard workflows per tenant, decisions per shard run before it continues as new (the server
    * allows 2,000 Updates per run), and Updates one API process keeps in flight per shard (the server allows 10).
    */

@@ -9,6 +9,7 @@ import type { Activities } from '../activities';
 import type { Logger } from '../observability/logger';
 import type { Tracing } from '../observability/tracing';
 import { OTEL_WORKFLOW_INTERCEPTORS, tracedBundlePath } from '../temporal/bundle-workflows';
+import { setWorkflowStackTraces } from '../temporal/workflow-stack-traces';
 import { headersSampled, whenSampled } from '../workflows/tracing/sampling';
 
 export interface DecisionWorkerOptions {
@@ -21,6 +22,8 @@ export interface DecisionWorkerOptions {
   logger?: Logger;
   /** When tracing: workflow and activity spans, workflows run from the traced bundle (ADR 0015). */
   tracing?: Tracing;
+  /** The SDK's per-promise stack capture (`WORKFLOW_STACK_TRACES`, temporal/workflow-stack-traces.ts); off unless true. */
+  workflowStackTraces?: boolean;
 }
 
 /** The plain bundle, or with tracing its traced sibling; neither there: bundle at start (with the interceptors if tracing). */
@@ -60,5 +63,7 @@ export async function createDecisionWorker(opts: DecisionWorkerOptions): Promise
     // Decision workflows finish in their first task; sticky queues would only add a second poller per worker.
     stickyQueueScheduleToStartTimeout: '2 seconds',
   };
+  // Read by the workflow threads this worker starts (the patched SDK's switch).
+  setWorkflowStackTraces(opts.workflowStackTraces === true);
   return Worker.create(options);
 }

@@ -238,6 +238,7 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
         }),
         workflowBundlePath: config.WORKFLOW_BUNDLE_PATH ?? WORKFLOW_BUNDLE_PATH,
         tracing,
+        workflowStackTraces: config.WORKFLOW_STACK_TRACES,
       });
       const running = worker.run();
       const w = worker;
