@@ -4,7 +4,7 @@ import { AppError, ConflictError, DependencyUnavailableError } from '../domain/e
 import { canonicalJson, sha256Hex } from '../lib/receipt-crypto';
 import type { Decision, DecideRequest } from '../domain/model/decision';
 import type { StoredDecision } from '../db/repositories/decision-repository';
-import type { DecisionNotifier } from '../lib/decision-notifier';
+import type { CommittedDecision, DecisionNotifier } from '../lib/decision-notifier';
 import type { Metrics } from '../observability/metrics';
 import { activeTraceparent } from '../observability/trace-context';
 import type { DecisionClient } from '../workflows/decision/client';
@@ -34,13 +34,15 @@ export interface DecideOutcome {
 export function createDecideService(deps: DecideServiceDeps) {
   const resultTimeoutMs = deps.resultTimeoutMs ?? 10_000;
 
+  const keyReused = () =>
+    new ConflictError('idempotency_key_reused', 'this Idempotency-Key was used with a different request body', {
+      fields: [{ field: 'Idempotency-Key', message: 'already used for another request' }],
+    });
+
   async function replay(tenantId: string, key: string, requestSha: string): Promise<DecideOutcome | null> {
     const stored = await deps.store.findByIdempotencyKey(tenantId, key);
     if (!stored) return null;
-    if (stored.requestSha256 !== requestSha)
-      throw new ConflictError('idempotency_key_reused', 'this Idempotency-Key was used with a different request body', {
-        fields: [{ field: 'Idempotency-Key', message: 'already used for another request' }],
-      });
+    if (stored.requestSha256 !== requestSha) throw keyReused();
     return { decision: stored.decision, replayed: true };
   }
 
@@ -57,25 +59,26 @@ export function createDecideService(deps: DecideServiceDeps) {
   }
 
   /**
-   * The committed decision: from the in-process worker's commit when it has this shard, else read back once the
-   * Update answers with its reference. Whichever comes first wins; the other is dropped without a second read.
+   * The committed decision: from the in-process worker's commit when it has this shard (with the request hash it was
+   * stored for), else read back once the Update answers with its reference (no hash: `decide` reads it by key).
+   * Whichever comes first wins; the other is dropped without a second read.
    */
-  async function awaitDecision(input: DecideWorkflowInput): Promise<Decision> {
+  async function awaitDecision(input: DecideWorkflowInput): Promise<CommittedDecision | { decision: Decision; requestSha256?: undefined }> {
     const tenantId = input.request.tenant_id;
     const { workflowId } = deps.decisions.shardOf(tenantId, input.request.actor_id);
     // Registered before the Update is sent, so a commit made during the call is not missed.
     const local = deps.notifier?.waitFor(input.decision_id, resultTimeoutMs);
     let answered = false;
     let timer: NodeJS.Timeout | undefined;
-    const sent = deps.decisions.decide(input).then((s) => (answered ? null : deps.store.get(tenantId, s.ref.decision_id)));
+    const sent = deps.decisions.decide(input).then(async (s) => (answered ? null : { decision: await deps.store.get(tenantId, s.ref.decision_id) }));
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(decisionTimeout(resultTimeoutMs, workflowId, input.decision_id)), resultTimeoutMs);
     });
     try {
       const fromWorker = local ? local.promise.then((d) => d ?? sent) : sent;
-      const decision = await Promise.race([fromWorker, sent, timeout]);
-      if (!decision) throw decisionTimeout(resultTimeoutMs, workflowId, input.decision_id);
-      return decision;
+      const committed = await Promise.race([fromWorker, sent, timeout]);
+      if (!committed) throw decisionTimeout(resultTimeoutMs, workflowId, input.decision_id);
+      return committed;
     } finally {
       answered = true;
       clearTimeout(timer);
@@ -108,9 +111,12 @@ export function createDecideService(deps: DecideServiceDeps) {
         ...(traceparent ? { traceparent } : {}),
       };
       try {
-        const decision = await awaitDecision(input);
-        // Two requests racing with one key both land here; only the one whose body matches may see the decision.
-        if (opts.idempotencyKey) {
+        const { decision, requestSha256: storedSha } = await awaitDecision(input);
+        // Two requests racing with one key both land here; only the one whose body matches may see the decision. The
+        // in-process commit says which request's body it stored; a decision read back is checked by its key.
+        if (opts.idempotencyKey && storedSha !== undefined) {
+          if (storedSha !== requestSha) throw keyReused();
+        } else if (opts.idempotencyKey) {
           const stored = await replay(request.tenant_id, opts.idempotencyKey, requestSha);
           if (stored && stored.decision.decision_id !== decision.decision_id) return stored;
         }

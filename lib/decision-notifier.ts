@@ -1,6 +1,12 @@
 import { EventEmitter } from 'node:events';
 import type { Decision } from '../domain/model/decision';
 
+/** A committed decision, with the hash of the request it was stored for (another request may share its Idempotency-Key). */
+export interface CommittedDecision {
+  decision: Decision;
+  requestSha256: string;
+}
+
 /**
  * In-process hand-off of committed decisions from the decision activity to the API, for the embedded topology where
  * both share a process. Once commitDecision returns, the decision and its receipt are durable in PostgreSQL, so the
@@ -9,9 +15,9 @@ import type { Decision } from '../domain/model/decision';
  * given stays the truth. A separate API tier never receives notifications and reads the Update's outcome instead.
  */
 export interface DecisionNotifier {
-  committed(decisionId: string, decision: Decision): void;
+  committed(decisionId: string, committed: CommittedDecision): void;
   /** Resolves with the decision committed under `decisionId`, or null after `timeoutMs`. Register before sending it. */
-  waitFor(decisionId: string, timeoutMs: number): { promise: Promise<Decision | null>; cancel(): void };
+  waitFor(decisionId: string, timeoutMs: number): { promise: Promise<CommittedDecision | null>; cancel(): void };
 }
 
 export function createDecisionNotifier(): DecisionNotifier {
@@ -23,8 +29,8 @@ export function createDecisionNotifier(): DecisionNotifier {
     },
     waitFor(workflowId, timeoutMs) {
       let cancel = () => {};
-      const promise = new Promise<Decision | null>((resolve) => {
-        const onCommitted = (d: Decision) => {
+      const promise = new Promise<CommittedDecision | null>((resolve) => {
+        const onCommitted = (d: CommittedDecision) => {
           clearTimeout(timer);
           resolve(d);
         };

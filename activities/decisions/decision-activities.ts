@@ -2,7 +2,7 @@ import { decisionOutcome } from '../../domain/action-planning';
 import { applyFatigueVerdicts, isOverBudget, receiptPayload } from '../../domain/decision-assembly';
 import type { FatigueVerdict } from '../../domain/fatigue';
 import type { Decision, DecisionRef } from '../../domain/model/decision';
-import type { RecordDecision } from '../../db/repositories/decision-repository';
+import type { RecordDecision, StoredDecision } from '../../db/repositories/decision-repository';
 import type { OpenApproval } from '../../db/repositories/action-approval-repository';
 import { requiredApprovals } from '../../domain/approval/approval-rules';
 import { approvalWorkflowId } from '../../temporal/workflow-ids';
@@ -20,9 +20,10 @@ export type { CommitDecisionInput } from '../../domain/decision-steps';
 
 export interface DecisionStoreDeps {
   decisions: {
-    record(input: RecordDecision): Promise<Decision>;
+    /** The decision stored, or the one stored earlier under its id, with the request hash it was stored for. */
+    record(input: RecordDecision): Promise<StoredDecision>;
     /** Several decisions of one tenant in one transaction, in order (decision-repository.ts). */
-    recordMany?(inputs: RecordDecision[]): Promise<Decision[]>;
+    recordMany?(inputs: RecordDecision[]): Promise<StoredDecision[]>;
   };
   /** Tells an API in the same process that the decision is durable (see decision-notifier.ts). */
   notifier?: DecisionNotifier;
@@ -124,9 +125,10 @@ export function createDecisionActivities(deps: DecisionStoreDeps & { fatigueStor
   }
 
   /** After the decision is durable: its approvals opened, the API in this process told, the reference returned. */
-  async function finish(input: CommitDecisionInput, decision: Decision): Promise<DecisionRef> {
+  async function finish(input: CommitDecisionInput, stored: StoredDecision): Promise<DecisionRef> {
+    const { decision } = stored;
     await openApprovals(deps, input, decision);
-    deps.notifier?.committed(decision.decision_id, decision);
+    deps.notifier?.committed(decision.decision_id, stored);
     const ref: DecisionRef = { decision_id: decision.decision_id, receipt_id: decision.receipt_id, outcome: decision.outcome };
     // Only decisions that will start follow-ups carry the shown action ids (keeps older histories' results unchanged).
     // Alert-surface decisions that show actions deliver their alerts after the answer (alert-delivery-v1).
@@ -156,7 +158,7 @@ export function createDecisionActivities(deps: DecisionStoreDeps & { fatigueStor
       const ready = prepared.flatMap((p, i) => (p.status === 'fulfilled' ? [{ i, record: p.value }] : []));
       // One transaction for all of them (one chain lock, one look for earlier commits); should it fail, each is
       // stored on its own, so one bad decision does not take the batch down with it.
-      let stored: Array<PromiseSettledResult<Decision>> | undefined;
+      let stored: Array<PromiseSettledResult<StoredDecision>> | undefined;
       if (deps.decisions.recordMany && ready.length > 1) {
         try {
           stored = (await deps.decisions.recordMany(ready.map((r) => r.record))).map((d) => ({ status: 'fulfilled', value: d }));

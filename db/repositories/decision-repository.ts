@@ -31,15 +31,16 @@ export interface StoredDecision {
 /** Decisions and their receipts are written in one transaction: there is never a decision without its receipt. */
 export function createDecisionRepository(sequelize: Sequelize, models: Models, ledger: ReceiptLedger) {
   return {
-    async record(input: RecordDecision): Promise<Decision> {
+    async record(input: RecordDecision): Promise<StoredDecision> {
       return (await this.recordMany([input]))[0];
     },
 
     /**
      * Decisions of one tenant, stored in order in one transaction (one chain lock, one look for earlier commits of the
-     * same ids): a shard workflow's batch (ADR 0012). Each already stored (a retried activity) comes back as stored.
+     * same ids): a shard workflow's batch (ADR 0012). Each already stored (a retried activity, or another request
+     * with the same Idempotency-Key) comes back as stored, with the request hash it was stored for.
      */
-    async recordMany(inputs: RecordDecision[]): Promise<Decision[]> {
+    async recordMany(inputs: RecordDecision[]): Promise<StoredDecision[]> {
       if (inputs.length === 0) return [];
       const tenantId = inputs[0].decision.tenant_id;
       if (inputs.some((i) => i.decision.tenant_id !== tenantId)) throw new Error('recordMany takes the decisions of one tenant');
@@ -47,13 +48,13 @@ export function createDecisionRepository(sequelize: Sequelize, models: Models, l
         // Taking the chain lock first also serialises a retried activity behind its own earlier attempt.
         let head = await ledger.lockHead(tenantId, transaction);
         // A retried activity finds its own earlier commit and returns it: one decision, one receipt.
-        const existing = await sequelize.query<{ decision_id: string; body: Decision }>('SELECT decision_id, body FROM decisions WHERE decision_id IN (:ids)', {
+        const existing = await sequelize.query<{ decision_id: string; body: Decision; request_sha256: string }>('SELECT decision_id, body, request_sha256 FROM decisions WHERE decision_id IN (:ids)', {
           replacements: { ids: inputs.map((i) => i.decision.decision_id) },
           transaction,
           type: QueryTypes.SELECT,
         });
-        const stored = new Map(existing.map((r) => [r.decision_id, r.body]));
-        const out: Decision[] = [];
+        const stored = new Map<string, StoredDecision>(existing.map((r) => [r.decision_id, { decision: r.body, requestSha256: r.request_sha256 }]));
+        const out: StoredDecision[] = [];
         for (const input of inputs) {
           const prior = stored.get(input.decision.decision_id);
           if (prior) {
@@ -87,8 +88,8 @@ export function createDecisionRepository(sequelize: Sequelize, models: Models, l
           );
           // The next receipt of this batch chains onto this one (the row lock is still ours).
           head = { seq: head.seq + 1, lastHash: receiptHash(receipt) };
-          const decision = decisionRow(receipt.receipt_id);
-          stored.set(decision.decision_id, decision);
+          const decision = { decision: decisionRow(receipt.receipt_id), requestSha256: input.requestSha256 };
+          stored.set(decision.decision.decision_id, decision);
           out.push(decision);
         }
         return out;

@@ -39,6 +39,7 @@ export function createFakeRepos(): FakeRepos {
   const experiments = new Map<string, ActiveExperiment[]>();
   const calls: RecordDecision[] = [];
   const stored = new Map<string, Decision>();
+  const storedShas = new Map<string, string>();
   let receipts = 0;
   const failures = new Map<string, number>();
 
@@ -67,10 +68,11 @@ export function createFakeRepos(): FakeRepos {
           throw new Error('database unavailable (fake)');
         }
         const prior = stored.get(input.decision.decision_id);
-        if (prior) return prior;
+        if (prior) return { decision: prior, requestSha256: storedShas.get(prior.decision_id) as string };
         const decision: Decision = { ...input.decision, receipt_id: `rcpt_fake_${++receipts}` };
         stored.set(decision.decision_id, decision);
-        return decision;
+        storedShas.set(decision.decision_id, input.requestSha256);
+        return { decision, requestSha256: input.requestSha256 };
       },
     },
     failRecords(tenantId, times) {
