@@ -27,11 +27,26 @@ export function findRabbitMqServer(): string | undefined {
   return fs.existsSync(DEBIAN_SERVER_SCRIPT) ? DEBIAN_SERVER_SCRIPT : findOnPath('rabbitmq-server');
 }
 
+/** Attempts when the broker's port was taken between our check and its bind (it binds seconds after it starts). */
+const PORT_CLASH_ATTEMPTS = 3;
+
 export async function startRabbitMqServer(opts: { dir?: string } = {}): Promise<RabbitMqServer> {
   const script = findRabbitMqServer();
   if (!script) throw new Error('rabbitmq-server not found: apt-get install rabbitmq-server (or set RABBITMQ_URL to use another broker)');
   const epmdBinary = findOnPath('epmd');
   if (!epmdBinary) throw new Error('epmd (Erlang) not found: apt-get install rabbitmq-server installs it');
+  // A free port can be taken by any process's outgoing connection (both come from the ephemeral range) in the seconds
+  // before the broker binds it; it then exits with eaddrinuse, and fresh ports are tried.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(script, epmdBinary, opts);
+    } catch (err) {
+      if (attempt >= PORT_CLASH_ATTEMPTS || !/eaddrinuse/i.test(err instanceof Error ? err.message : String(err))) throw err;
+    }
+  }
+}
+
+async function startOnce(script: string, epmdBinary: string, opts: { dir?: string }): Promise<RabbitMqServer> {
   const ownDir = !opts.dir;
   const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'mmm-rabbitmq-'));
   fs.mkdirSync(dir, { recursive: true });
