@@ -24,7 +24,7 @@ export interface PrTimes {
 }
 
 /**
- * How a write marks (actor, day) pairs pending (ingestion; `markAndClaim` marks and claims at once): a new pair is inserted; one a batch has
+ * How a write marks (actor, day) pairs pending (ingestion and `markAndClaim`): a new pair is inserted; one a batch has
  * claimed is only stamped as marked again, so the batch is not waited for and its release leaves the pair pending.
  * Append to `INSERT INTO ubi_dirty (tenant_id, actor_id, day) SELECT … ORDER BY <the key>`.
  */
@@ -46,13 +46,14 @@ export function createUbiFeatureRepository(sequelize: Sequelize) {
   const q = <T extends object>(sql: string, bind: unknown[], transaction?: Transaction) =>
     sequelize.query<T>(sql, { bind, type: QueryTypes.SELECT, transaction });
 
-  /** Stamps the rows `pick` selects (locked, SKIP LOCKED) with claim `$1`, in one short committed statement. */
-  const claim = (pick: string, bind: unknown[]) =>
+  /** Stamps the rows `pick` selects (locked, SKIP LOCKED) with claim `$1`: one short statement, committed alone unless in `tx`. */
+  const claim = (pick: string, bind: unknown[], tx?: Transaction) =>
     q<DirtyPair>(
       `UPDATE ubi_dirty d SET claim_id = $1, claimed_at = clock_timestamp(), remarked_at = NULL FROM (${pick}) c
         WHERE d.tenant_id = c.tenant_id AND d.actor_id = c.actor_id AND d.day = c.day
         RETURNING d.tenant_id, d.actor_id, to_char(d.day, 'YYYY-MM-DD') AS day, d.marked_at`,
       bind,
+      tx,
     );
 
   return {
@@ -69,26 +70,33 @@ export function createUbiFeatureRepository(sequelize: Sequelize) {
       claim(`SELECT u.tenant_id, u.actor_id, u.day FROM ubi_dirty u WHERE ${CLAIMABLE} ORDER BY u.marked_at LIMIT $3 FOR UPDATE SKIP LOCKED`, [claimId, claimTimeoutMs, limit]),
 
     /**
-     * Marks the given pairs pending and claims them for `claimId` in one statement (the baseline recompute scores its
-     * open days so): a new pair is inserted claimed, a free one (unclaimed, or its claim past `claimTimeoutMs`) is
-     * claimed, and one another live batch holds is marked again (that batch finishes with what it read and leaves it
-     * pending; whichever batch claims it next reads the new baselines). No other batch can claim a pair between the
-     * mark and the claim, so the pairs returned are exactly those this batch scores. Sorted, so two writers take their
-     * row locks in the same order.
+     * Marks the given pairs pending, as ingestion does, and claims them for `claimId`, in one transaction (the baseline
+     * recompute scores its open days so). The mark locks every pair until the commit, a conflicting row too even where
+     * it is not updated, so another process's claim (SKIP LOCKED) cannot take one in between: the pairs returned are
+     * exactly those this batch scores. One another live batch holds is marked again and not claimed (that batch
+     * finishes with what it read and leaves it pending; whichever batch claims it next reads the new baselines).
+     * Sorted, so two markers take their row locks in the same order.
      */
-    markAndClaim: (claimId: string, pairs: Array<{ tenant_id: string; actor_id: string; day: string }>, claimTimeoutMs: number) =>
-      pairs.length === 0
-        ? Promise.resolve([] as DirtyPair[])
-        : q<DirtyPair & { claim_id: string }>(
-          `INSERT INTO ubi_dirty AS u (tenant_id, actor_id, day, claim_id, claimed_at)
-           SELECT k.*, $1, clock_timestamp() FROM unnest($3::text[], $4::text[], $5::date[]) AS k ORDER BY 1, 2, 3
-           ON CONFLICT (tenant_id, actor_id, day) DO UPDATE SET
-             claim_id    = CASE WHEN ${CLAIMABLE} THEN EXCLUDED.claim_id ELSE u.claim_id END,
-             claimed_at  = CASE WHEN ${CLAIMABLE} THEN EXCLUDED.claimed_at ELSE u.claimed_at END,
-             remarked_at = CASE WHEN ${CLAIMABLE} THEN NULL ELSE COALESCE(u.remarked_at, clock_timestamp()) END
-           RETURNING u.tenant_id, u.actor_id, to_char(u.day, 'YYYY-MM-DD') AS day, u.marked_at, u.claim_id`,
-          [claimId, claimTimeoutMs, pairs.map((p) => p.tenant_id), pairs.map((p) => p.actor_id), pairs.map((p) => p.day)],
-        ).then((rows) => rows.filter((r) => r.claim_id === claimId).map(({ claim_id: _mine, ...pair }) => pair)),
+    markAndClaim: (claimId: string, pairs: Array<{ tenant_id: string; actor_id: string; day: string }>, claimTimeoutMs: number) => {
+      if (pairs.length === 0) return Promise.resolve([] as DirtyPair[]);
+      const keys = [pairs.map((p) => p.tenant_id), pairs.map((p) => p.actor_id), pairs.map((p) => p.day)];
+      return sequelize.transaction(async (tx) => {
+        await sequelize.query(
+          `INSERT INTO ubi_dirty (tenant_id, actor_id, day)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::date[]) ORDER BY 1, 2, 3
+           ${MARK_DIRTY_ON_CONFLICT}`,
+          { bind: keys, transaction: tx },
+        );
+        return claim(
+          `SELECT u.tenant_id, u.actor_id, u.day FROM ubi_dirty u
+             JOIN unnest($3::text[], $4::text[], $5::date[]) AS k(tenant_id, actor_id, day)
+               ON u.tenant_id = k.tenant_id AND u.actor_id = k.actor_id AND u.day = k.day
+            WHERE ${CLAIMABLE} FOR UPDATE OF u SKIP LOCKED`,
+          [claimId, claimTimeoutMs, ...keys],
+          tx,
+        );
+      });
+    },
 
     /**
      * The batch's last write: its pairs are done, except those ingestion or a recompute marked again meanwhile, which
