@@ -2,9 +2,8 @@ import crypto from 'node:crypto';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { AppError, ConflictError, DependencyUnavailableError } from '../domain/errors';
 import { canonicalJson, sha256Hex } from '../lib/receipt-crypto';
-import type { Decision, DecideRequest } from '../domain/model/decision';
-import type { StoredDecision } from '../db/repositories/decision-repository';
-import type { CommittedDecision, DecisionNotifier } from '../lib/decision-notifier';
+import type { Decision, DecideRequest, StoredDecision } from '../domain/model/decision';
+import type { DecisionNotifier } from '../lib/decision-notifier';
 import type { Metrics } from '../observability/metrics';
 import { activeTraceparent } from '../observability/trace-context';
 import type { DecisionClient } from '../workflows/decision/client';
@@ -15,7 +14,7 @@ export interface DecideServiceDeps {
   decisions: DecisionClient;
   store: {
     findByIdempotencyKey(tenantId: string, key: string): Promise<StoredDecision | null>;
-    get(tenantId: string, decisionId: string): Promise<Decision>;
+    getStored(tenantId: string, decisionId: string): Promise<StoredDecision>;
   };
   /** How long a caller waits for a decision before getting a 503 (the decision itself carries on). */
   resultTimeoutMs?: number;
@@ -34,15 +33,18 @@ export interface DecideOutcome {
 export function createDecideService(deps: DecideServiceDeps) {
   const resultTimeoutMs = deps.resultTimeoutMs ?? 10_000;
 
-  const keyReused = () =>
-    new ConflictError('idempotency_key_reused', 'this Idempotency-Key was used with a different request body', {
-      fields: [{ field: 'Idempotency-Key', message: 'already used for another request' }],
-    });
+  /** Only the request a decision was stored for may see it under its Idempotency-Key; another body gets 409. */
+  function assertSameBody(stored: StoredDecision, requestSha: string): void {
+    if (stored.requestSha256 !== requestSha)
+      throw new ConflictError('idempotency_key_reused', 'this Idempotency-Key was used with a different request body', {
+        fields: [{ field: 'Idempotency-Key', message: 'already used for another request' }],
+      });
+  }
 
   async function replay(tenantId: string, key: string, requestSha: string): Promise<DecideOutcome | null> {
     const stored = await deps.store.findByIdempotencyKey(tenantId, key);
     if (!stored) return null;
-    if (stored.requestSha256 !== requestSha) throw keyReused();
+    assertSameBody(stored, requestSha);
     return { decision: stored.decision, replayed: true };
   }
 
@@ -59,18 +61,18 @@ export function createDecideService(deps: DecideServiceDeps) {
   }
 
   /**
-   * The committed decision: from the in-process worker's commit when it has this shard (with the request hash it was
-   * stored for), else read back once the Update answers with its reference (no hash: `decide` reads it by key).
-   * Whichever comes first wins; the other is dropped without a second read.
+   * The committed decision with the hash of the request it was stored for: from the in-process worker's commit when
+   * it has this shard, else read back once the Update answers with its reference. Whichever comes first wins; the
+   * other is dropped without a second read.
    */
-  async function awaitDecision(input: DecideWorkflowInput): Promise<CommittedDecision | { decision: Decision; requestSha256?: undefined }> {
+  async function awaitDecision(input: DecideWorkflowInput): Promise<StoredDecision> {
     const tenantId = input.request.tenant_id;
     const { workflowId } = deps.decisions.shardOf(tenantId, input.request.actor_id);
     // Registered before the Update is sent, so a commit made during the call is not missed.
     const local = deps.notifier?.waitFor(input.decision_id, resultTimeoutMs);
     let answered = false;
     let timer: NodeJS.Timeout | undefined;
-    const sent = deps.decisions.decide(input).then(async (s) => (answered ? null : { decision: await deps.store.get(tenantId, s.ref.decision_id) }));
+    const sent = deps.decisions.decide(input).then((s) => (answered ? null : deps.store.getStored(tenantId, s.ref.decision_id)));
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(decisionTimeout(resultTimeoutMs, workflowId, input.decision_id)), resultTimeoutMs);
     });
@@ -111,15 +113,10 @@ export function createDecideService(deps: DecideServiceDeps) {
         ...(traceparent ? { traceparent } : {}),
       };
       try {
-        const { decision, requestSha256: storedSha } = await awaitDecision(input);
-        // Two requests racing with one key both land here; only the one whose body matches may see the decision. The
-        // in-process commit says which request's body it stored; a decision read back is checked by its key.
-        if (opts.idempotencyKey && storedSha !== undefined) {
-          if (storedSha !== requestSha) throw keyReused();
-        } else if (opts.idempotencyKey) {
-          const stored = await replay(request.tenant_id, opts.idempotencyKey, requestSha);
-          if (stored && stored.decision.decision_id !== decision.decision_id) return stored;
-        }
+        const stored = await awaitDecision(input);
+        // Two requests racing with one key both land here (one decision id, one Update id).
+        if (opts.idempotencyKey) assertSameBody(stored, requestSha);
+        const { decision } = stored;
         count(request, decision);
         return { decision, replayed: false };
       } catch (err) {

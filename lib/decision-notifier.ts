@@ -1,11 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Decision } from '../domain/model/decision';
-
-/** A committed decision, with the hash of the request it was stored for (another request may share its Idempotency-Key). */
-export interface CommittedDecision {
-  decision: Decision;
-  requestSha256: string;
-}
+import type { StoredDecision } from '../domain/model/decision';
 
 /**
  * In-process hand-off of committed decisions from the decision activity to the API, for the embedded topology where
@@ -15,9 +9,9 @@ export interface CommittedDecision {
  * given stays the truth. A separate API tier never receives notifications and reads the Update's outcome instead.
  */
 export interface DecisionNotifier {
-  committed(decisionId: string, committed: CommittedDecision): void;
+  committed(decisionId: string, stored: StoredDecision): void;
   /** Resolves with the decision committed under `decisionId`, or null after `timeoutMs`. Register before sending it. */
-  waitFor(decisionId: string, timeoutMs: number): { promise: Promise<CommittedDecision | null>; cancel(): void };
+  waitFor(decisionId: string, timeoutMs: number): { promise: Promise<StoredDecision | null>; cancel(): void };
 }
 
 export function createDecisionNotifier(): DecisionNotifier {
@@ -29,8 +23,8 @@ export function createDecisionNotifier(): DecisionNotifier {
     },
     waitFor(workflowId, timeoutMs) {
       let cancel = () => {};
-      const promise = new Promise<CommittedDecision | null>((resolve) => {
-        const onCommitted = (d: CommittedDecision) => {
+      const promise = new Promise<StoredDecision | null>((resolve) => {
+        const onCommitted = (d: StoredDecision) => {
           clearTimeout(timer);
           resolve(d);
         };

@@ -1,6 +1,6 @@
 import { QueryTypes, UniqueConstraintError, type Sequelize } from 'sequelize';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../domain/errors';
-import type { Decision } from '../../domain/model/decision';
+import type { Decision, StoredDecision } from '../../domain/model/decision';
 import type { Models } from '../models';
 import type { ReceiptLedger } from './receipt-ledger';
 import { receiptHash } from '../../lib/receipt-crypto';
@@ -23,10 +23,7 @@ export interface RecordDecision {
   recordedBy?: { workflowRunId: string | null; updateId: string };
 }
 
-export interface StoredDecision {
-  decision: Decision;
-  requestSha256: string;
-}
+export type { StoredDecision } from '../../domain/model/decision';
 
 /** Decisions and their receipts are written in one transaction: there is never a decision without its receipt. */
 export function createDecisionRepository(sequelize: Sequelize, models: Models, ledger: ReceiptLedger) {
@@ -97,10 +94,15 @@ export function createDecisionRepository(sequelize: Sequelize, models: Models, l
     },
 
     async get(tenantId: string, decisionId: string): Promise<Decision> {
+      return (await this.getStored(tenantId, decisionId)).decision;
+    },
+
+    /** The decision with the hash of the request it was stored for. */
+    async getStored(tenantId: string, decisionId: string): Promise<StoredDecision> {
       const row = await models.Decision.findByPk(decisionId);
       if (!row) throw new NotFoundError('decision', decisionId);
       if (row.get('tenant_id') !== tenantId) throw new ForbiddenError('forbidden_tenant', 'this decision belongs to another tenant');
-      return row.get('body') as Decision;
+      return { decision: row.get('body') as Decision, requestSha256: row.get('request_sha256') as string };
     },
 
     async findByIdempotencyKey(tenantId: string, key: string): Promise<StoredDecision | null> {

@@ -190,6 +190,12 @@ export const outcomeInputSchema = z
  * What the decision workflow returns and records in its history: a reference to the stored decision. The decision
  * itself lives in PostgreSQL (and reaches an in-process API directly), which keeps histories small.
  */
+/** A stored decision with the hash of the request it was stored for (another request may share its Idempotency-Key). */
+export interface StoredDecision {
+  decision: Decision;
+  requestSha256: string;
+}
+
 export interface DecisionRef {
   decision_id: string;
   receipt_id: string;

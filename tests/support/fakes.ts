@@ -8,7 +8,7 @@ import type { ContextDeps } from '../../activities/context/context-activities';
 import type { DecisionStoreDeps } from '../../activities/decisions/decision-activities';
 import type { FatigueStore } from '../../activities/fatigue/fatigue-store';
 import type { RecordDecision } from '../../db/repositories/decision-repository';
-import type { Decision } from '../../domain/model/decision';
+import type { Decision, StoredDecision } from '../../domain/model/decision';
 import { playbookInputSchema, type PublishedPlaybook } from '../../domain/model/playbook';
 import { DEFAULT_TENANT_POLICY, policySnapshotId, type TenantPolicy, type TenantPolicyInput } from '../../domain/model/policy';
 import { DEFAULT_PREFERENCES, type Preferences, type PreferencesInput } from '../../domain/model/preferences';
@@ -38,8 +38,7 @@ export function createFakeRepos(): FakeRepos {
   const signals = new Map<string, RecentSignal[]>();
   const experiments = new Map<string, ActiveExperiment[]>();
   const calls: RecordDecision[] = [];
-  const stored = new Map<string, Decision>();
-  const storedShas = new Map<string, string>();
+  const stored = new Map<string, StoredDecision>();
   let receipts = 0;
   const failures = new Map<string, number>();
 
@@ -68,11 +67,10 @@ export function createFakeRepos(): FakeRepos {
           throw new Error('database unavailable (fake)');
         }
         const prior = stored.get(input.decision.decision_id);
-        if (prior) return { decision: prior, requestSha256: storedShas.get(prior.decision_id) as string };
-        const decision: Decision = { ...input.decision, receipt_id: `rcpt_fake_${++receipts}` };
-        stored.set(decision.decision_id, decision);
-        storedShas.set(decision.decision_id, input.requestSha256);
-        return { decision, requestSha256: input.requestSha256 };
+        if (prior) return prior;
+        const record: StoredDecision = { decision: { ...input.decision, receipt_id: `rcpt_fake_${++receipts}` }, requestSha256: input.requestSha256 };
+        stored.set(input.decision.decision_id, record);
+        return record;
       },
     },
     failRecords(tenantId, times) {
@@ -97,7 +95,7 @@ export function createFakeRepos(): FakeRepos {
       return calls.filter((c) => c.decision.tenant_id === tenantId);
     },
     storedDecisions(tenantId) {
-      return [...stored.values()].filter((d) => d.tenant_id === tenantId);
+      return [...stored.values()].map((s) => s.decision).filter((d) => d.tenant_id === tenantId);
     },
   };
 }
