@@ -4,7 +4,7 @@
  * hook when `TEMPORAL_WORKFLOW_STACK_TRACES=off` is in the environment the workflow threads start with. Workers copy
  * the process environment when they start their threads, so this is set before `Worker.create` (ADR 0012).
  */
-export const SDK_STACK_TRACES_ENV = 'TEMPORAL_WORKFLOW_STACK_TRACES';
+const SDK_STACK_TRACES_ENV = 'TEMPORAL_WORKFLOW_STACK_TRACES';
 
 /** Applies `WORKFLOW_STACK_TRACES` (config/) to the workflow threads of the workers created after this call. */
 export function setWorkflowStackTraces(enabled: boolean): void {
