@@ -38,24 +38,42 @@ export function perOp(delta: CpuGroups, ops: number) {
 
 /** The HTTP load generator: another process, like a real client, so its JSON and socket work is measured apart. */
 export const LOAD_SCRIPT = `
+const http = require('node:http');
 const { url, token, signal, concurrency, total, offset, durationMs } = JSON.parse(process.env.LOAD);
 const latencies = [], recorded = [], outcomes = {};
 let next = 0;
 const deadline = durationMs ? performance.now() + durationMs : Infinity;
+// node:http with one kept-alive socket per concurrent caller: a WHATWG fetch per request cost this process about twice
+// the CPU (ADR 0012), and every millisecond it spends is taken from the system under test on the same two cores.
+const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+const target = new URL(url);
+function post(body) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: target.hostname, port: target.port, path: target.pathname, method: 'POST', agent,
+      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: 'Bearer ' + token } }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, json: JSON.parse(Buffer.concat(chunks).toString()) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 async function one(i) {
   const n = offset + i;
   const body = JSON.stringify({ tenant_id: 'bench', actor_id: 'actor-' + (n % 500), actor_type: n % 5 === 0 ? 'ai_agent' : 'human',
     surface: 'ide', repo_id: 'payments', branch: 'main', signal: { ...signal, signal_id: 's-' + n } });
   const t = performance.now();
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer ' + token }, body });
-  const json = await res.json();
+  const { status, json } = await post(body);
   const ms = performance.now() - t;
-  if (res.status !== 200) throw new Error('decide answered ' + res.status + ': ' + JSON.stringify(json));
+  if (status !== 200) throw new Error('decide answered ' + status + ': ' + JSON.stringify(json));
   latencies.push(ms); recorded.push(json.latency_ms); outcomes[json.outcome] = (outcomes[json.outcome] || 0) + 1;
 }
 (async () => {
   const started = performance.now();
   await Promise.all(Array.from({ length: concurrency }, async () => { while (next < total && performance.now() < deadline) await one(next++); }));
+  agent.destroy();
   process.stdout.write(JSON.stringify({ latencies, recorded, outcomes, wallMs: performance.now() - started }));
 })().catch((err) => { console.error(err); process.exit(1); });
 `;
