@@ -4,6 +4,7 @@ import type { TenantPolicy } from '../../domain/model/policy';
 import type { Preferences } from '../../domain/model/preferences';
 import type { RecentSignal } from '../../domain/model/signal';
 import type { ActiveExperiment } from '../../domain/experiments/arm-planning';
+import { prepared, withConnection } from '../direct-sql';
 import { toPolicy } from './policy-repository';
 import { toPreferences } from './preferences-repository';
 
@@ -28,27 +29,8 @@ const PUBLISHED_WITH_TRIGGER = `
    WHERE p.tenant_id = :tenantId AND p.status = 'published'
      AND v.definition -> 'triggers' @> CAST(:kindFilter AS jsonb)`;
 
-export function createDecisionContextReader(sequelize: Sequelize) {
-  return {
-    /** Only the published playbooks with a trigger of this kind (the signal consumer's routing to surfaces). */
-    async publishedWithTrigger(tenantId: string, triggerKind: string): Promise<PublishedPlaybook[]> {
-      return sequelize.query<PublishedPlaybook>(`${PUBLISHED_WITH_TRIGGER} ORDER BY p.playbook_id`, {
-        replacements: { tenantId, kindFilter: JSON.stringify([{ kind: triggerKind }]) },
-        type: QueryTypes.SELECT,
-      });
-    },
-    /** The signals live in the same database (the embedded UBI store), so load() can read them too. */
-    readsRecentSignals: true,
-    /** `opts.recentSignals`: also the actor's latest signals, in the same round trip (the embedded UBI store). */
-    async load(tenantId: string, actorId: string, triggerKind: string, opts: { recentSignals?: number } = {}): Promise<DecisionInputs> {
-      const [row] = await sequelize.query<{
-        policy: { version: number; policy: unknown; updated_at: string } | null;
-        preferences: { preferences: unknown; updated_at: string } | null;
-        playbooks: Array<{ playbook_id: string; version: number; definition: PlaybookInput }>;
-        recent_signals: Array<RecentSignal & { score: number | string }> | null;
-        experiments: ActiveExperiment[];
-      }>(
-        `WITH pb AS (${PUBLISHED_WITH_TRIGGER})
+/** Everything one decision reads, in one statement (its context, above, and the actor's latest signals). */
+const CONTEXT_SQL = `WITH pb AS (${PUBLISHED_WITH_TRIGGER})
          SELECT
            (SELECT json_build_object('version', version, 'policy', policy, 'updated_at', updated_at)
               FROM tenant_policies WHERE tenant_id = :tenantId) AS policy,
@@ -70,12 +52,34 @@ export function createDecisionContextReader(sequelize: Sequelize) {
            (SELECT coalesce(json_agg(s ORDER BY s.created_at DESC), '[]'::json)
               FROM (SELECT signal_id, dimension, signal_type, severity, score, created_at FROM ubi_signals
                      WHERE tenant_id = :tenantId AND actor_id = :actorId AND :signalLimit > 0
-                     ORDER BY created_at DESC LIMIT :signalLimit) s) AS recent_signals`,
-        {
-          replacements: { tenantId, actorId, kindFilter: JSON.stringify([{ kind: triggerKind }]), signalLimit: opts.recentSignals ?? 0 },
-          type: QueryTypes.SELECT,
-        },
-      );
+                     ORDER BY created_at DESC LIMIT :signalLimit) s) AS recent_signals`;
+
+interface ContextRow {
+  policy: { version: number; policy: unknown; updated_at: string } | null;
+  preferences: { preferences: unknown; updated_at: string } | null;
+  playbooks: Array<{ playbook_id: string; version: number; definition: PlaybookInput }>;
+  recent_signals: Array<RecentSignal & { score: number | string }> | null;
+  experiments: ActiveExperiment[];
+}
+
+export function createDecisionContextReader(sequelize: Sequelize) {
+  return {
+    /** Only the published playbooks with a trigger of this kind (the signal consumer's routing to surfaces). */
+    async publishedWithTrigger(tenantId: string, triggerKind: string): Promise<PublishedPlaybook[]> {
+      return sequelize.query<PublishedPlaybook>(`${PUBLISHED_WITH_TRIGGER} ORDER BY p.playbook_id`, {
+        replacements: { tenantId, kindFilter: JSON.stringify([{ kind: triggerKind }]) },
+        type: QueryTypes.SELECT,
+      });
+    },
+    /** The signals live in the same database (the embedded UBI store), so load() can read them too. */
+    readsRecentSignals: true,
+    /** `opts.recentSignals`: also the actor's latest signals, in the same round trip (the embedded UBI store). */
+    async load(tenantId: string, actorId: string, triggerKind: string, opts: { recentSignals?: number } = {}): Promise<DecisionInputs> {
+      // A named prepared statement: parsed and planned once per connection, not on every decision (ADR 0012).
+      const statement = prepared(CONTEXT_SQL, { tenantId, actorId, kindFilter: JSON.stringify([{ kind: triggerKind }]), signalLimit: opts.recentSignals ?? 0 });
+      const {
+        rows: [row],
+      } = await withConnection(sequelize, (c) => c.query<ContextRow>(statement));
       if (!row) throw new Error('decision context query returned no row');
       return {
         policy: toPolicy(

@@ -1,9 +1,9 @@
-import { QueryTypes, UniqueConstraintError, type Sequelize } from 'sequelize';
+import { UniqueConstraintError, type Sequelize } from 'sequelize';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../domain/errors';
 import type { Decision, StoredDecision } from '../../domain/model/decision';
 import type { Models } from '../models';
-import type { ReceiptLedger } from './receipt-ledger';
-import { receiptHash } from '../../lib/receipt-crypto';
+import { chainHeadOf, LOCK_HEAD_SQL, type ReceiptLedger } from './receipt-ledger';
+import { inTransaction, literal, prepared, withConnection, type SqlValue } from '../direct-sql';
 import { exposuresOf } from '../../domain/experiments/exposures';
 
 /** The decision's experiment exposures, as a data-modifying CTE ahead of its INSERT (same statement, same snapshot). */
@@ -41,17 +41,20 @@ export function createDecisionRepository(sequelize: Sequelize, models: Models, l
       if (inputs.length === 0) return [];
       const tenantId = inputs[0].decision.tenant_id;
       if (inputs.some((i) => i.decision.tenant_id !== tenantId)) throw new Error('recordMany takes the decisions of one tenant');
-      return sequelize.transaction(async (transaction) => {
+      // Two round trips for the whole batch (ADR 0012, "Fewer round trips"): BEGIN with the chain lock and the look for
+      // earlier commits, then every decision's insert with COMMIT. Each statement of a round trip gets its own
+      // snapshot, so the look, taken after the lock is ours, sees a retried attempt that committed while we waited.
+      const ids = inputs.map((i) => i.decision.decision_id);
+      return inTransaction(sequelize, async (send) => {
         // Taking the chain lock first also serialises a retried activity behind its own earlier attempt.
-        let head = await ledger.lockHead(tenantId, transaction);
+        const [[headRow], existing] = await send([literal(LOCK_HEAD_SQL, { tenantId }), literal('SELECT decision_id, body, request_sha256 FROM decisions WHERE decision_id IN (:ids)', { ids })]);
+        let head = chainHeadOf(headRow as { seq: string; last_hash: string | null });
         // A retried activity finds its own earlier commit and returns it: one decision, one receipt.
-        const existing = await sequelize.query<{ decision_id: string; body: Decision; request_sha256: string }>('SELECT decision_id, body, request_sha256 FROM decisions WHERE decision_id IN (:ids)', {
-          replacements: { ids: inputs.map((i) => i.decision.decision_id) },
-          transaction,
-          type: QueryTypes.SELECT,
-        });
-        const stored = new Map<string, StoredDecision>(existing.map((r) => [r.decision_id, { decision: r.body, requestSha256: r.request_sha256 }]));
+        const stored = new Map<string, StoredDecision>(
+          (existing as Array<{ decision_id: string; body: Decision; request_sha256: string }>).map((r) => [r.decision_id, { decision: r.body, requestSha256: r.request_sha256 }]),
+        );
         const out: StoredDecision[] = [];
+        const statements: string[] = [];
         for (const input of inputs) {
           const prior = stored.get(input.decision.decision_id);
           if (prior) {
@@ -62,9 +65,8 @@ export function createDecisionRepository(sequelize: Sequelize, models: Models, l
           // What experiments count (ADR 0017): written by the same statement as the decision and its receipt, so an
           // experiment adds no round trip to the decide path (the row is a CTE before the decision's INSERT).
           const exposures = exposuresOf(input.decision);
-          const receipt = await ledger.append(
+          const next = await ledger.nextReceipt(
             { tenantId, decisionId: input.decision.decision_id, kind: 'decision', payload: input.receiptPayload, createdAt: new Date(input.decision.created_at) },
-            transaction,
             head,
             {
               sql: `${exposures.length > 0 ? EXPOSURES_CTE : ''}
@@ -83,12 +85,14 @@ export function createDecisionRepository(sequelize: Sequelize, models: Models, l
               },
             },
           );
+          statements.push(literal(next.sql, next.replacements as Record<string, SqlValue>));
           // The next receipt of this batch chains onto this one (the row lock is still ours).
-          head = { seq: head.seq + 1, lastHash: receiptHash(receipt) };
-          const decision = { decision: decisionRow(receipt.receipt_id), requestSha256: input.requestSha256 };
+          head = next.next;
+          const decision = { decision: decisionRow(next.receipt.receipt_id), requestSha256: input.requestSha256 };
           stored.set(decision.decision.decision_id, decision);
           out.push(decision);
         }
+        await send(statements, { commit: true });
         return out;
       });
     },
@@ -106,8 +110,12 @@ export function createDecisionRepository(sequelize: Sequelize, models: Models, l
     },
 
     async findByIdempotencyKey(tenantId: string, key: string): Promise<StoredDecision | null> {
-      const row = await models.Decision.findOne({ where: { tenant_id: tenantId, idempotency_key: key } });
-      return row ? { decision: row.get('body') as Decision, requestSha256: row.get('request_sha256') as string } : null;
+      // Every keyed decision (each bus signal's) asks this first: a prepared statement, as the context read.
+      const statement = prepared('SELECT body, request_sha256 FROM decisions WHERE tenant_id = :tenantId AND idempotency_key = :key', { tenantId, key });
+      const {
+        rows: [row],
+      } = await withConnection(sequelize, (c) => c.query<{ body: Decision; request_sha256: string }>(statement));
+      return row ? { decision: row.body, requestSha256: row.request_sha256 } : null;
     },
 
     async recordOutcome(tenantId: string, decisionId: string, actionId: string, outcome: string, recordedBy: string, reason: string | null = null) {

@@ -31,22 +31,27 @@ export interface ChainHead {
   lastHash: string | null;
 }
 
+/**
+ * Creates the tenant's chain head on first use and locks it in one statement (the no-op DO UPDATE takes the row lock),
+ * so concurrent appends of one tenant queue here and form one unbroken chain. Placeholder `:tenantId`.
+ */
+export const LOCK_HEAD_SQL = `INSERT INTO receipt_chain_heads (tenant_id, seq) VALUES (:tenantId, 0)
+       ON CONFLICT (tenant_id) DO UPDATE SET seq = receipt_chain_heads.seq
+       RETURNING seq, last_hash`;
+
+/** The head LOCK_HEAD_SQL returned. */
+export function chainHeadOf(row: { seq: string | number; last_hash: string | null } | undefined): ChainHead {
+  if (!row) throw new Error('receipt chain head missing');
+  return { seq: Number(row.seq), lastHash: row.last_hash };
+}
+
 export function createReceiptLedger(sequelize: Sequelize, models: Models, opts: { configuredPrivateKeyPem?: string }) {
   let active: Promise<SigningKey> | undefined;
 
-  /**
-   * Creates the tenant's chain head on first use and locks it in one statement (the no-op DO UPDATE takes the row
-   * lock), so concurrent appends of one tenant queue here and form one unbroken chain.
-   */
+  /** LOCK_HEAD_SQL in the caller's transaction. */
   async function lockHead(tenantId: string, transaction: Transaction): Promise<ChainHead> {
-    const [head] = await sequelize.query<{ seq: string; last_hash: string | null }>(
-      `INSERT INTO receipt_chain_heads (tenant_id, seq) VALUES (:tenantId, 0)
-       ON CONFLICT (tenant_id) DO UPDATE SET seq = receipt_chain_heads.seq
-       RETURNING seq, last_hash`,
-      { replacements: { tenantId }, transaction, type: QueryTypes.SELECT },
-    );
-    if (!head) throw new Error('receipt chain head missing');
-    return { seq: Number(head.seq), lastHash: head.last_hash };
+    const [head] = await sequelize.query<{ seq: string; last_hash: string | null }>(LOCK_HEAD_SQL, { replacements: { tenantId }, transaction, type: QueryTypes.SELECT });
+    return chainHeadOf(head);
   }
 
   async function loadOrCreateKey(): Promise<SigningKey> {
@@ -82,18 +87,12 @@ export function createReceiptLedger(sequelize: Sequelize, models: Models, opts: 
     signingKey,
 
     /**
-     * Appends a receipt inside the caller's transaction. `lockedHead` comes from lockHead() in the same transaction;
-     * `alsoInsert` lets the caller write its own row (the decision) in the same statement, so a decision costs one
-     * lock round trip and one write round trip.
+     * The signed receipt that goes after `head` (its hash is the next head's), and the one statement that stores it,
+     * moves the chain head and, with `alsoInsert`, writes the caller's own row (the decision) too. For callers that
+     * send the statement themselves, several in one round trip (decision-repository.ts); `head` must be locked by them.
      */
-    async append(
-      entry: AppendReceipt,
-      transaction: Transaction,
-      lockedHead?: ChainHead,
-      alsoInsert?: { sql: string; replacements: Record<string, unknown> },
-    ): Promise<Receipt> {
+    async nextReceipt(entry: AppendReceipt, head: ChainHead, alsoInsert?: { sql: string; replacements: Record<string, unknown> }) {
       const key = await signingKey();
-      const head = lockedHead ?? (await lockHead(entry.tenantId, transaction));
       const seq = head.seq + 1;
       const unsigned: UnsignedReceipt = {
         receipt_id: `rcpt_${crypto.randomUUID()}`,
@@ -108,23 +107,37 @@ export function createReceiptLedger(sequelize: Sequelize, models: Models, opts: 
       };
       const receipt = signReceipt(unsigned, key);
       const hash = receiptHash(receipt);
-      await sequelize.query(
-        `WITH receipt AS (
+      return {
+        receipt,
+        next: { seq, lastHash: hash } satisfies ChainHead,
+        sql: `WITH receipt AS (
            INSERT INTO receipts (receipt_id, tenant_id, decision_id, kind, seq, receipt_hash, body, created_at)
            VALUES (:receiptId, :tenantId, :decisionId, :kind, :seq, :hash, :body, :createdAt)
          ), head AS (
            UPDATE receipt_chain_heads SET seq = :seq, last_hash = :hash, last_receipt_id = :receiptId WHERE tenant_id = :tenantId
          )
          ${alsoInsert ? alsoInsert.sql : 'SELECT 1'}`,
-        {
-          replacements: {
-            ...(alsoInsert?.replacements ?? {}),
-            receiptId: receipt.receipt_id, tenantId: entry.tenantId, decisionId: entry.decisionId, kind: entry.kind,
-            seq, hash, body: JSON.stringify(receipt), createdAt: entry.createdAt.toISOString(),
-          },
-          transaction,
+        replacements: {
+          ...(alsoInsert?.replacements ?? {}),
+          receiptId: receipt.receipt_id, tenantId: entry.tenantId, decisionId: entry.decisionId, kind: entry.kind,
+          seq, hash, body: JSON.stringify(receipt), createdAt: entry.createdAt.toISOString(),
         },
-      );
+      };
+    },
+
+    /**
+     * Appends a receipt inside the caller's transaction. `lockedHead` comes from lockHead() in the same transaction;
+     * `alsoInsert` lets the caller write its own row in the same statement: one lock round trip, one write round trip.
+     */
+    async append(
+      entry: AppendReceipt,
+      transaction: Transaction,
+      lockedHead?: ChainHead,
+      alsoInsert?: { sql: string; replacements: Record<string, unknown> },
+    ): Promise<Receipt> {
+      const head = lockedHead ?? (await lockHead(entry.tenantId, transaction));
+      const { receipt, sql, replacements } = await this.nextReceipt(entry, head, alsoInsert);
+      await sequelize.query(sql, { replacements, transaction });
       return receipt;
     },
 

@@ -1,0 +1,112 @@
+/**
+ * The decide path's statements on the pg driver itself, on a connection of Sequelize's own pool (so its pre-ping and
+ * limits apply): ADR 0012, "Fewer round trips". Two shapes, from the same SQL text with `:name` placeholders:
+ * - `prepared`: a named prepared statement with `$n` parameters, parsed and planned once per connection (the decision
+ *   context, the largest statement of the path);
+ * - `literal`: the values written into the text, so several statements go in one simple-protocol round trip (the
+ *   commit of a batch: BEGIN with the chain lock and the look for earlier commits, then every insert with COMMIT).
+ * A placeholder is `:name` not preceded by a colon (`::jsonb` casts stay), and never inside a string literal; a name
+ * missing from the values throws, so a stray match cannot go unnoticed.
+ */
+import crypto from 'node:crypto';
+import { escapeLiteral } from 'pg';
+import type { Sequelize } from 'sequelize';
+
+export type SqlValue = string | number | boolean | null | readonly string[];
+
+export interface PgResult<R> {
+  rows: R[];
+}
+
+/** The part of a pg client used here. */
+export interface PgConnection {
+  query<R>(config: { name: string; text: string; values: unknown[] }): Promise<PgResult<R>>;
+  query(text: string): Promise<PgResult<Record<string, unknown>> | Array<PgResult<Record<string, unknown>>>>;
+}
+
+const PLACEHOLDER = /(?<!:):([A-Za-z_][A-Za-z0-9_]*)/g;
+
+function valueOf(values: Record<string, SqlValue | undefined>, name: string): SqlValue {
+  const v = values[name];
+  if (v === undefined) throw new Error(`no value for :${name}`);
+  return v;
+}
+
+function literalOf(v: SqlValue): string {
+  if (v === null) return 'NULL';
+  if (typeof v === 'boolean') return v ? 'TRUE' : 'FALSE';
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw new Error(`not a finite number: ${v}`);
+    return String(v);
+  }
+  if (Array.isArray(v)) {
+    if (v.length === 0) throw new Error('an empty list has no SQL literal');
+    return v.map((s) => escapeLiteral(s)).join(', ');
+  }
+  return escapeLiteral(v as string);
+}
+
+/** The statement with its values written in as literals (a list becomes `a, b, c`, for `IN (:ids)`). */
+export function literal(sql: string, values: Record<string, SqlValue | undefined>): string {
+  return sql.replace(PLACEHOLDER, (_, name: string) => literalOf(valueOf(values, name)));
+}
+
+/** A named prepared statement: `$n` parameters in order of first use, named after a hash of its text. */
+export function prepared(sql: string, values: Record<string, SqlValue | undefined>): { name: string; text: string; values: unknown[] } {
+  const order: string[] = [];
+  const text = sql.replace(PLACEHOLDER, (_, name: string) => {
+    let i = order.indexOf(name);
+    if (i < 0) i = order.push(name) - 1;
+    return `$${i + 1}`;
+  });
+  return { name: `mmm_${crypto.createHash('sha1').update(text).digest('hex').slice(0, 20)}`, text, values: order.map((n) => valueOf(values, n)) };
+}
+
+interface ConnectionManager {
+  getConnection(options?: unknown): Promise<PgConnection>;
+  releaseConnection(connection: PgConnection): void;
+}
+
+/** A pooled connection for `run`, given back afterwards (a broken one is dropped by the pool's own validation). */
+export async function withConnection<T>(sequelize: Sequelize, run: (connection: PgConnection) => Promise<T>): Promise<T> {
+  const manager = sequelize.connectionManager as unknown as ConnectionManager;
+  const connection = await manager.getConnection({ type: 'write' });
+  try {
+    return await run(connection);
+  } finally {
+    manager.releaseConnection(connection);
+  }
+}
+
+/** Sends statements within the transaction; with `commit`, COMMIT goes in the same round trip. Rows per statement. */
+export type SendStatements = (statements: string[], opts?: { commit?: boolean }) => Promise<Array<Array<Record<string, unknown>>>>;
+
+/**
+ * One transaction on one connection in as few round trips as the caller makes: BEGIN goes with the first statements
+ * sent, COMMIT with the last (`commit: true`) or on its own after `run`. Any failure rolls back; a connection that
+ * cannot roll back is marked broken, so the pool drops it.
+ */
+export async function inTransaction<T>(sequelize: Sequelize, run: (send: SendStatements) => Promise<T>): Promise<T> {
+  return withConnection(sequelize, async (connection) => {
+    let open = false;
+    let committed = false;
+    const send: SendStatements = async (statements, opts = {}) => {
+      if (committed) throw new Error('the transaction is already committed');
+      const first = !open;
+      open = true;
+      const all = [...(first ? ['BEGIN'] : []), ...statements, ...(opts.commit ? ['COMMIT'] : [])];
+      const out = await connection.query(all.join(';\n'));
+      committed = opts.commit === true;
+      const rows = (Array.isArray(out) ? out : [out]).map((r) => r.rows);
+      return rows.slice(first ? 1 : 0, opts.commit ? -1 : undefined);
+    };
+    try {
+      const result = await run(send);
+      if (open && !committed) await connection.query('COMMIT');
+      return result;
+    } catch (err) {
+      if (open && !committed) await connection.query('ROLLBACK').catch(() => ((connection as { _invalid?: boolean })._invalid = true));
+      throw err;
+    }
+  });
+}
