@@ -8,9 +8,12 @@
  */
 import crypto from 'node:crypto';
 import os from 'node:os';
-import { WithStartWorkflowOperation } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { BEHAVIOURAL_SIGNALS_TOPIC, type BehaviouralSignal } from '../domain/model/behavioural-signal';
 import { playbookInputSchema } from '../domain/model/playbook';
+import { createKeyedGate } from '../lib/keyed-gate';
+import { sleep } from '../lib/sleep';
 import { signalConsumerConcurrency } from '../workers/signal-bus-factory';
 import { pingUpdate, type pingShardWorkflow } from '../workflows/ping/workflow';
 import { startBenchRuntime, runBench } from './bench-runtime';
@@ -38,11 +41,27 @@ async function main() {
     const shards = config.DECISION_SHARDS;
     let pings = 0;
     const started = new Set<string>();
-    // As workflows/decision/client.ts does: Update-with-Start the first time, a plain Update after.
+    // As workflows/decision/client.ts does: Update-with-Start the first time, a plain Update after, and at most as
+    // many in flight per workflow as it keeps (the server refuses an 11th).
+    const gated = createKeyedGate(config.DECISION_MAX_IN_FLIGHT_PER_SHARD);
     const pingOnce = async () => {
       const n = pings++;
       const workflowId = `ping-shard/${n % shards}`;
       const t = performance.now();
+      // A run that has taken its 1,000 refuses more while it continues as new: sent again, as the decision client does.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await gated(workflowId, () => ping(n, workflowId));
+          break;
+        } catch (err) {
+          const draining = err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === 'PingShardDraining';
+          if (!draining || attempt > 200) throw err;
+          await sleep(Math.min(50, 2 ** attempt));
+        }
+      }
+      return performance.now() - t;
+    };
+    const ping = async (n: number, workflowId: string) => {
       if (started.has(workflowId)) await rt.temporal.client.workflow.getHandle(workflowId).executeUpdate(pingUpdate, { args: [n], updateId: `ping-${crypto.randomUUID()}` });
       else {
         await rt.temporal.client.workflow.executeUpdateWithStart(pingUpdate, {
@@ -56,7 +75,6 @@ async function main() {
         });
         started.add(workflowId);
       }
-      return performance.now() - t;
     };
     const floorLoad = async (concurrency: number, total: number) => {
       const latencies: number[] = [];

@@ -77,7 +77,7 @@ export const configSchema = z.object({
    * Decisions (ADR 0012): shard workflows per tenant, decisions per shard run before it continues as new (the server
    * allows 2,000 Updates per run), and Updates one API process keeps in flight per shard (the server allows 10).
    */
-  DECISION_SHARDS: z.coerce.number().int().min(1).max(1024).default(8),
+  DECISION_SHARDS: z.coerce.number().int().min(1).max(1024).default(4),
   DECISION_MAX_PER_RUN: z.coerce.number().int().min(1).max(1900).default(1000),
   /** A shard run continues as new at this age too, so a worker added to the tier takes its share of shards (0: never). */
   DECISION_MAX_RUN_AGE_MS: z.coerce.number().int().min(0).default(300_000),

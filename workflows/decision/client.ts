@@ -9,6 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { DecisionRef } from '../../domain/model/decision';
 import { TENANT_ID_ATTR } from '../../temporal/search-attributes';
 import { decisionShardOf, decisionShardWorkflowId } from '../../temporal/workflow-ids';
+import { createKeyedGate } from '../../lib/keyed-gate';
 import { sleep } from '../../lib/sleep';
 import type { DecideWorkflowInput } from './contract';
 import { DECISION_SHARD_WORKFLOW_TYPE, decideUpdate, SHARD_DRAINING, type DecisionShardInput } from './messages';
@@ -43,22 +44,7 @@ const RESEND_FOR_MS = 10_000;
 
 export function createDecisionClient(opts: DecisionClientOptions) {
   const limit = opts.maxInFlightPerShard ?? 8;
-  const gates = new Map<string, { active: number; waiting: Array<() => void> }>();
-
-  async function gated<T>(workflowId: string, run: () => Promise<T>): Promise<T> {
-    let gate = gates.get(workflowId);
-    if (!gate) gates.set(workflowId, (gate = { active: 0, waiting: [] }));
-    if (gate.active >= limit) await new Promise<void>((resolve) => gate.waiting.push(resolve));
-    gate.active++;
-    try {
-      return await run();
-    } finally {
-      gate.active--;
-      const next = gate.waiting.shift();
-      if (next) next();
-      else if (gate.active === 0) gates.delete(workflowId);
-    }
-  }
+  const gated = createKeyedGate(limit);
 
   function shardOf(tenantId: string, actorId: string): { workflowId: string; shard: number } {
     const shard = decisionShardOf(actorId, opts.shards);
