@@ -2,6 +2,7 @@
  * The decide flow end to end: admin writes and publishes a playbook, a surface asks for a decision, the decision is
  * stored and readable, and outcomes can be recorded once per action.
  */
+import { loadConfig } from '../../config/config';
 import { decisionShardOf, decisionShardWorkflowId } from '../../temporal/workflow-ids';
 import { uniqueId, useTestApp } from '../support/harness';
 import {
@@ -43,7 +44,7 @@ describe('POST /v1/mmm/decide with a published mirror playbook', () => {
     expect(d.policy_snapshot_id).toBe(`pol_${fx.tenant}_v0`);
     expect(d.receipt_id).toMatch(/^rcpt_[0-9a-f-]{36}$/);
     // Every decision of one actor is an Update into the actor's shard workflow (ADR 0012).
-    expect(d.workflow_id).toBe(decisionShardWorkflowId(fx.tenant, decisionShardOf('alice', 8)));
+    expect(d.workflow_id).toBe(decisionShardWorkflowId(fx.tenant, decisionShardOf('alice', loadConfig({}).DECISION_SHARDS)));
     expect(typeof d.latency_ms).toBe('number');
     expect(d.latency_ms).toBeGreaterThanOrEqual(0);
     expect(typeof d.latency_warning).toBe('boolean');
