@@ -58,6 +58,27 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions = {}
         'put `temporal` on the PATH, or set TEMPORAL_CLI_PATH',
     );
   }
+  // A port found free can be taken by another process before the server binds it (and the server binds ports of its
+  // own next to it): when we chose the ports, a start that fails on an address in use is tried again on fresh ones.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(cliPath, opts);
+    } catch (err) {
+      const chosenHere = !opts.port && !opts.uiPort;
+      if (!chosenHere || attempt >= PORT_CLASH_ATTEMPTS || !isAddressInUse(err)) throw err;
+    }
+  }
+}
+
+/** Attempts when a port we chose was taken before the server bound it. */
+const PORT_CLASH_ATTEMPTS = 3;
+
+/** What a server that lost its port says (Go's and PostgreSQL's wording, and Erlang's eaddrinuse). */
+export function isAddressInUse(err: unknown): boolean {
+  return /address already in use|eaddrinuse/i.test(err instanceof Error ? err.message : String(err));
+}
+
+async function startOnce(cliPath: string, opts: TemporalDevServerOptions): Promise<TemporalDevServer> {
   const ip = opts.ip ?? '127.0.0.1';
   const port = opts.port || (await getFreePort(ip));
   await assertPortFree(ip, port, 'Temporal dev server');

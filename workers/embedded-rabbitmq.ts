@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import amqp from 'amqplib';
-import { assertPortFree, findOnPath, getFreePort, spawnServer } from '../temporal/dev-server';
+import { assertPortFree, findOnPath, getFreePort, isAddressInUse, spawnServer } from '../temporal/dev-server';
 
 /** Where Debian's package puts the real start script (/usr/sbin/rabbitmq-server only wraps it, su-ing to `rabbitmq`). */
 const DEBIAN_SERVER_SCRIPT = '/usr/lib/rabbitmq/bin/rabbitmq-server';
@@ -41,7 +41,7 @@ export async function startRabbitMqServer(opts: { dir?: string } = {}): Promise<
     try {
       return await startOnce(script, epmdBinary, opts);
     } catch (err) {
-      if (attempt >= PORT_CLASH_ATTEMPTS || !/eaddrinuse/i.test(err instanceof Error ? err.message : String(err))) throw err;
+      if (attempt >= PORT_CLASH_ATTEMPTS || !isAddressInUse(err)) throw err;
     }
   }
 }

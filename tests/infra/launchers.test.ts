@@ -3,13 +3,14 @@
  * Everything runs on free ports in a throwaway folder, so it can run next to `npm start` or other test workers.
  */
 import fs from 'fs';
+import net from 'net';
 import os from 'os';
 import path from 'path';
 import { Connection } from '@temporalio/client';
 import Redis from 'ioredis';
 import { Client } from 'pg';
 import { startEmbeddedPostgres } from '../../db/embedded-postgres';
-import { startTemporalDevServer } from '../../temporal/dev-server';
+import { isAddressInUse, startTemporalDevServer } from '../../temporal/dev-server';
 import { startRedisServer } from '../../workers/embedded-redis';
 import { isListening } from '../support/ports';
 
@@ -91,6 +92,23 @@ describe('embedded Postgres launcher', () => {
       }
     } finally {
       await postgres.stop();
+    }
+  });
+
+  it('when its port is taken by another process, then it fails with the error a port clash is retried on (a port it chose itself is)', async () => {
+    // Something else holds the port on 127.0.0.1, as a process that took it between our check and postgres' bind would.
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const port = (holder.address() as net.AddressInfo).port;
+    try {
+      const err = await startEmbeddedPostgres({ dataDir: dataDir(), database: 'launchers_test', port }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(Error);
+      expect(isAddressInUse(err)).toBe(true);
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
     }
   });
 });
