@@ -10,7 +10,7 @@
  */
 import crypto from 'node:crypto';
 import { escapeLiteral } from 'pg';
-import type { Sequelize } from 'sequelize';
+import { ConnectionError, type Sequelize } from 'sequelize';
 
 export type SqlValue = string | number | boolean | null | readonly string[];
 
@@ -22,6 +22,8 @@ export interface PgResult<R> {
 export interface PgConnection {
   query<R>(config: { name: string; text: string; values: unknown[] }): Promise<PgResult<R>>;
   query(text: string): Promise<PgResult<Record<string, unknown>> | Array<PgResult<Record<string, unknown>>>>;
+  /** Marks the connection broken, so the pool drops it instead of handing it out again. */
+  discard?(): void;
 }
 
 const PLACEHOLDER = /(?<!:):([A-Za-z_][A-Za-z0-9_]*)/g;
@@ -67,15 +69,38 @@ interface ConnectionManager {
   releaseConnection(connection: PgConnection): void;
 }
 
-/** A pooled connection for `run`, given back afterwards (a broken one is dropped by the pool's own validation). */
+/**
+ * A pooled connection for `run`, given back afterwards. An error PostgreSQL answered with (it has a SQLSTATE) comes as
+ * pg raised it; a lost connection (terminated, reset) marks the connection broken, so the pool drops it, and comes as
+ * Sequelize's ConnectionError, as from any other query: the API answers 503 for it (api/error-handler.ts).
+ */
 export async function withConnection<T>(sequelize: Sequelize, run: (connection: PgConnection) => Promise<T>): Promise<T> {
   const manager = sequelize.connectionManager as unknown as ConnectionManager;
   const connection = await manager.getConnection({ type: 'write' });
+  const guarded = {
+    query: async (q: Parameters<PgConnection['query']>[0]) => {
+      try {
+        return await connection.query(q as string);
+      } catch (err) {
+        throw asConnectionError(connection, err);
+      }
+    },
+    discard: () => {
+      (connection as { _invalid?: boolean })._invalid = true;
+    },
+  } as PgConnection;
   try {
-    return await run(connection);
+    return await run(guarded);
   } finally {
     manager.releaseConnection(connection);
   }
+}
+
+function asConnectionError(connection: PgConnection, err: unknown): unknown {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return err;
+  (connection as { _invalid?: boolean })._invalid = true;
+  return new ConnectionError(err instanceof Error ? err : new Error(String(err)));
 }
 
 /** Sends statements within the transaction; with `commit`, COMMIT goes in the same round trip. Rows per statement. */
@@ -105,7 +130,7 @@ export async function inTransaction<T>(sequelize: Sequelize, run: (send: SendSta
       if (open && !committed) await connection.query('COMMIT');
       return result;
     } catch (err) {
-      if (open && !committed) await connection.query('ROLLBACK').catch(() => ((connection as { _invalid?: boolean })._invalid = true));
+      if (open && !committed) await connection.query('ROLLBACK').catch(() => connection.discard?.());
       throw err;
     }
   });

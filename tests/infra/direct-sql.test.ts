@@ -2,10 +2,11 @@
  * The decide path's statements on the pg driver (db/direct-sql.ts), against the suite's real PostgreSQL: values written
  * as literals survive quotes, backslashes and casts; a prepared statement gets its values in order; a transaction
  * sent in two round trips commits both or neither, and a failed one leaves its connection (the pool's only one) fit for
- * the next query.
+ * the next query; a connection lost mid-transaction surfaces as Sequelize's ConnectionError (a 503) and is replaced.
  */
 import crypto from 'node:crypto';
-import type { Sequelize } from 'sequelize';
+import { Client } from 'pg';
+import { ConnectionError, type Sequelize } from 'sequelize';
 import { createSequelize } from '../../db/sequelize';
 import { inTransaction, literal, prepared, withConnection } from '../../db/direct-sql';
 import { requireEnv } from '../support/harness';
@@ -21,6 +22,16 @@ afterAll(async () => {
   await sequelize.query(`DROP TABLE IF EXISTS ${table}`);
   await sequelize.close();
 });
+
+async function withAdmin<T>(run: (admin: Client) => Promise<T>): Promise<T> {
+  const admin = new Client({ connectionString: requireEnv('TEST_DATABASE_URL') });
+  await admin.connect();
+  try {
+    return await run(admin);
+  } finally {
+    await admin.end();
+  }
+}
 
 const count = async () => Number(((await sequelize.query(`SELECT count(*)::int AS n FROM ${table}`, { plain: true })) as { n: number }).n);
 
@@ -85,6 +96,23 @@ describe('inTransaction', () => {
     ).rejects.toThrow(/duplicate key/);
     expect(await count()).toBe(before);
     await expect(inTransaction(sequelize, async (send) => (await send(['SELECT 1 AS one'], { commit: true }))[0])).resolves.toEqual([{ one: 1 }]);
+  });
+
+  it('turns a connection lost mid-transaction into ConnectionError, writes nothing, and the pool connects afresh', async () => {
+    const before = await count();
+    const err = await inTransaction(sequelize, async (send) => {
+      const [, [{ pid }]] = await send([literal(`INSERT INTO ${table} (id) VALUES (:id)`, { id: 'f' }), 'SELECT pg_backend_pid() AS pid']);
+      // Another session ends this one's backend, as a failover or an administrator would.
+      await withAdmin((admin) => admin.query(`SELECT pg_terminate_backend(${Number(pid)})`));
+      await send([literal(`INSERT INTO ${table} (id) VALUES (:id)`, { id: 'g' })], { commit: true });
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ConnectionError);
+    expect(await count()).toBe(before);
+    // The pool's only connection was dropped: the next query gets a new backend.
+    await expect(withConnection(sequelize, async (c) => (await c.query(prepared('SELECT :one::int AS one', { one: 1 }))).rows)).resolves.toEqual([{ one: 1 }]);
   });
 
   it('rolls back when the caller throws between round trips', async () => {
