@@ -40,6 +40,10 @@ export function createActivities(deps: ActivityDeps) {
     ...decisions,
     // A shard batch's context, planning and commit in one local activity (ADR 0012).
     ...createDecideBatchActivity({ loadDecisionContexts: context.loadDecisionContexts, commitDecisions: decisions.commitDecisions, mentorGatewayStatus: mentor.mentorGatewayStatus }),
+    /** The bench floor's batch (workflows/ping/workflow.ts, pingBatchShardWorkflow): answers each item, does nothing. */
+    async pingBatch(items: number[]): Promise<number[]> {
+      return items;
+    },
     ...createErisActivities(deps.external?.eris),
     ...(deps.ubi ? createUbiBaselineActivities(deps.ubi) : {}),
     ...mentor,

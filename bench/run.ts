@@ -16,7 +16,7 @@ import { createKeyedGate } from '../lib/keyed-gate';
 import { sleep } from '../lib/sleep';
 import { signalConsumerConcurrency } from '../workers/signal-bus-factory';
 import { pingUpdate, type pingShardWorkflow } from '../workflows/ping/workflow';
-import { startBenchRuntime, runBench } from './bench-runtime';
+import { startBenchRuntime, runBench, type BenchRuntime } from './bench-runtime';
 import { cpuDelta, cpuSnapshot, rssMb } from './proc-cpu';
 import { percentile, perOp, prepareDecideLoad, summarise } from './decide-load';
 
@@ -37,65 +37,21 @@ async function main() {
   try {
     const decideLoad = await prepareDecideLoad(rt);
 
-    // The floor: the same number of long-lived workflows, each Update answered by a handler that does nothing.
-    const shards = config.DECISION_SHARDS;
-    let pings = 0;
-    const started = new Set<string>();
-    // As workflows/decision/client.ts does: Update-with-Start the first time, a plain Update after, and at most as
-    // many in flight per workflow as it keeps (the server refuses an 11th).
-    const gated = createKeyedGate(config.DECISION_MAX_IN_FLIGHT_PER_SHARD);
-    const pingOnce = async () => {
-      const n = pings++;
-      const workflowId = `ping-shard/${n % shards}`;
-      const t = performance.now();
-      // A run that has taken its 1,000 refuses more while it continues as new: sent again, as the decision client does.
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await gated(workflowId, () => ping(n, workflowId));
-          break;
-        } catch (err) {
-          const draining = err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === 'PingShardDraining';
-          if (!draining || attempt > 200) throw err;
-          await sleep(Math.min(50, 2 ** attempt));
-        }
-      }
-      return performance.now() - t;
-    };
-    const ping = async (n: number, workflowId: string) => {
-      if (started.has(workflowId)) await rt.temporal.client.workflow.getHandle(workflowId).executeUpdate(pingUpdate, { args: [n], updateId: `ping-${crypto.randomUUID()}` });
-      else {
-        await rt.temporal.client.workflow.executeUpdateWithStart(pingUpdate, {
-          args: [n],
-          updateId: `ping-${crypto.randomUUID()}`,
-          startWorkflowOperation: new WithStartWorkflowOperation<typeof pingShardWorkflow>('pingShardWorkflow', {
-            taskQueue: config.TEMPORAL_TASK_QUEUE,
-            workflowId,
-            workflowIdConflictPolicy: 'USE_EXISTING',
-          }),
-        });
-        started.add(workflowId);
-      }
-    };
-    const floorLoad = async (concurrency: number, total: number) => {
-      const latencies: number[] = [];
-      let next = 0;
-      const before = cpuSnapshot();
-      const started = performance.now();
-      await Promise.all(
-        Array.from({ length: concurrency }, async () => {
-          while (next++ < total) latencies.push(await pingOnce());
-        }),
-      );
-      return { latencies, wallMs: performance.now() - started, cpu: cpuDelta(before, cpuSnapshot()) };
-    };
+    // The floors: the same number of long-lived workflows, each Update answered by a handler that does nothing, and
+    // the same with the design's shape (queued, answered after one no-op local activity per batch).
+    const floorLoad = createFloor(bench, 'pingShardWorkflow');
+    const batchFloorLoad = createFloor(bench, 'pingBatchShardWorkflow');
 
     log(`warming up (${WARMUP} decisions, ${WARMUP} floor Updates)`);
     await decideLoad(8, WARMUP);
     await floorLoad(8, WARMUP);
+    await batchFloorLoad(8, WARMUP);
     const outcomes: Record<string, number> = {};
     const decide: Record<string, unknown> = {};
     const floor: Record<string, unknown> = {};
     const ratio: Record<string, unknown> = {};
+    const batchFloor: Record<string, unknown> = {};
+    const batchRatio: Record<string, unknown> = {};
     for (const c of LEVELS) {
       log(`decide at concurrency ${c} (${REQUESTS[c]} requests)`);
       const { result: d, cpu } = await decideLoad(c, REQUESTS[c]);
@@ -107,7 +63,12 @@ async function main() {
       const n = await floorLoad(c, REQUESTS[c]);
       const ns = summarise(n.latencies, n.wallMs);
       floor[`c${c}`] = { ...ns, cpu_ms_per_update: perOp(n.cpu, n.latencies.length) };
-      ratio[`c${c}`] = { p50: Math.round((ds.p50_ms / ns.p50_ms) * 100) / 100, p95: Math.round((ds.p95_ms / ns.p95_ms) * 100) / 100 };
+      ratio[`c${c}`] = ratioOf(ds, ns);
+      log(`floor with the design's shape at concurrency ${c}`);
+      const b = await batchFloorLoad(c, REQUESTS[c]);
+      const bs = summarise(b.latencies, b.wallMs);
+      batchFloor[`c${c}`] = { ...bs, cpu_ms_per_update: perOp(b.cpu, b.latencies.length) };
+      batchRatio[`c${c}`] = ratioOf(ds, bs);
     }
 
     log(`decide sustained at concurrency 32 for ${SUSTAINED_MS} ms`);
@@ -135,11 +96,14 @@ async function main() {
     return {
       bench: 'decide',
       machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, load_avg_at_end: os.loadavg() },
-      setup: `HTTP API -> Update-with-Start into ${shards} decisionShardWorkflows per tenant (batched local activities) -> PostgreSQL + Redis, all embedded on this machine`,
+      setup: `HTTP API -> Update-with-Start into ${config.DECISION_SHARDS} decisionShardWorkflows per tenant (one local activity per batch) -> PostgreSQL + Redis, all embedded on this machine`,
       targets: 'p95 <= 40 ms at c1 and <= 100 ms at c8; >= 10,000/min at c32 with p95 <= 300 ms; <= 12 CPU ms per decision (all processes); decide/floor <= 1.5 at c8; RSS flat within 10%; burst >= 150/s',
       decide,
       floor_update_into_noop_shards: floor,
       decide_over_floor: ratio,
+      // The same Updates into workflows of decisionShardWorkflow's shape: queued, one no-op local activity per batch.
+      floor_update_into_batch_shards: batchFloor,
+      decide_over_batch_floor: batchRatio,
       sustained_c32: {
         ...ss,
         decisions_per_minute: Math.round(ss.per_s * 60),
@@ -154,6 +118,67 @@ async function main() {
   } finally {
     await bench.stop();
   }
+}
+
+const ratioOf = (d: { p50_ms: number; p95_ms: number }, f: { p50_ms: number; p95_ms: number }) => ({
+  p50: Math.round((d.p50_ms / f.p50_ms) * 100) / 100,
+  p95: Math.round((d.p95_ms / f.p95_ms) * 100) / 100,
+});
+
+/**
+ * A floor: Updates into DECISION_SHARDS long-lived workflows of `workflowType` (workflows/ping/workflow.ts), sent as
+ * workflows/decision/client.ts sends decisions: Update-with-Start the first time, a plain Update after, at most as many
+ * in flight per workflow as it keeps (the server refuses an 11th), and sent again when a run refuses while it
+ * continues as new. Returns the load: `concurrency` callers, `total` Updates, their latencies and CPU.
+ */
+function createFloor({ rt, config }: BenchRuntime, workflowType: 'pingShardWorkflow' | 'pingBatchShardWorkflow') {
+  const shards = config.DECISION_SHARDS;
+  let pings = 0;
+  const started = new Set<string>();
+  const gated = createKeyedGate(config.DECISION_MAX_IN_FLIGHT_PER_SHARD);
+  const ping = async (n: number, workflowId: string) => {
+    if (started.has(workflowId)) await rt.temporal.client.workflow.getHandle(workflowId).executeUpdate(pingUpdate, { args: [n], updateId: `ping-${crypto.randomUUID()}` });
+    else {
+      await rt.temporal.client.workflow.executeUpdateWithStart(pingUpdate, {
+        args: [n],
+        updateId: `ping-${crypto.randomUUID()}`,
+        startWorkflowOperation: new WithStartWorkflowOperation<typeof pingShardWorkflow>(workflowType, {
+          taskQueue: config.TEMPORAL_TASK_QUEUE,
+          workflowId,
+          workflowIdConflictPolicy: 'USE_EXISTING',
+        }),
+      });
+      started.add(workflowId);
+    }
+  };
+  const pingOnce = async () => {
+    const n = pings++;
+    const workflowId = `${workflowType}/${n % shards}`;
+    const t = performance.now();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await gated(workflowId, () => ping(n, workflowId));
+        break;
+      } catch (err) {
+        const draining = err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === 'PingShardDraining';
+        if (!draining || attempt > 200) throw err;
+        await sleep(Math.min(50, 2 ** attempt));
+      }
+    }
+    return performance.now() - t;
+  };
+  return async (concurrency: number, total: number) => {
+    const latencies: number[] = [];
+    let next = 0;
+    const before = cpuSnapshot();
+    const startedAt = performance.now();
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next++ < total) latencies.push(await pingOnce());
+      }),
+    );
+    return { latencies, wallMs: performance.now() - startedAt, cpu: cpuDelta(before, cpuSnapshot()) };
+  };
 }
 
 /** Signals published as one burst (latencies include the queue): bus -> consumer -> decide -> stored decision. */

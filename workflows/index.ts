@@ -1,6 +1,6 @@
 /** Everything the worker's workflow bundle exports. */
 export { decideWorkflow } from './decision/workflow';
-export { pingShardWorkflow, pingWorkflow } from './ping/workflow';
+export { pingBatchShardWorkflow, pingShardWorkflow, pingWorkflow } from './ping/workflow';
 export { receiptEmissionWorkflow } from './receipts/workflow';
 export { recomputeBaselinesWorkflow } from './baselines/workflow';
 export { ubiRetentionWorkflow } from './retention/workflow';

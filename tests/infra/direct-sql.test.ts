@@ -5,10 +5,10 @@
  * the next query; a connection lost mid-transaction surfaces as Sequelize's ConnectionError (a 503) and is replaced.
  */
 import crypto from 'node:crypto';
-import { Client } from 'pg';
+import { Client, escapeLiteral } from 'pg';
 import { ConnectionError, type Sequelize } from 'sequelize';
 import { createSequelize } from '../../db/sequelize';
-import { inTransaction, literal, prepared, withConnection } from '../../db/direct-sql';
+import { inTransaction, literal, prepared, quoteLiteral, withConnection } from '../../db/direct-sql';
 import { requireEnv } from '../support/harness';
 
 let sequelize: Sequelize;
@@ -51,6 +51,11 @@ describe('literal', () => {
       return (Array.isArray(r) ? r[0] : r).rows[0];
     });
     expect(row).toEqual({ s: hostile, n: '42.5', b: true, z: null, j: { quote: "o'clock", slash: 'a\\b' }, cast_kept: 1, listed: true });
+  });
+
+  it('quotes a string exactly as pg\'s own escapeLiteral does', () => {
+    const samples = ['', 'plain', "o'clock", "''", '\\', 'a\\b', "mixed \\ and ' and \\'", '{"json":"with \\"quotes\\" and \\\\n"}', 'ünïcödé ✓', "\n\t'"];
+    for (const s of samples) expect({ s, quoted: quoteLiteral(s) }).toEqual({ s, quoted: escapeLiteral(s) });
   });
 
   it('refuses a placeholder without a value, a non-finite number and an empty list', () => {

@@ -1,4 +1,5 @@
-import { allHandlersFinished, ApplicationFailure, condition, continueAsNew, defineUpdate, setHandler, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, condition, continueAsNew, defineUpdate, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../../activities';
 
 /**
  * A workflow that does nothing but complete: the floor of a Temporal round trip on this deployment. The bench
@@ -32,4 +33,38 @@ export async function pingShardWorkflow(): Promise<void> {
   await condition(() => accepted >= 1000 || workflowInfo().continueAsNewSuggested);
   await condition(allHandlersFinished);
   await continueAsNew<typeof pingShardWorkflow>();
+}
+
+const batchActivity = proxyLocalActivities<Pick<Activities, 'pingBatch'>>({ startToCloseTimeout: '4 seconds' });
+
+/**
+ * The floor of ADR 0012's design with its shape kept: Updates queued by the handler and answered by the main loop
+ * after one local activity per batch, as decisionShardWorkflow does, with nothing done in either. The bench prints
+ * it beside the no-op floor above, so the cost of the design's shape and the cost of a decision's own work show apart.
+ */
+export async function pingBatchShardWorkflow(): Promise<void> {
+  let accepted = 0;
+  const pending: Array<{ n: number; resolve(n: number): void }> = [];
+  const full = () => accepted >= 1000 || workflowInfo().continueAsNewSuggested;
+  setHandler(
+    pingUpdate,
+    (n: number) => {
+      accepted++;
+      return new Promise<number>((resolve) => pending.push({ n, resolve }));
+    },
+    {
+      validator: (_n: number) => {
+        if (full()) throw ApplicationFailure.create({ type: 'PingShardDraining', nonRetryable: true });
+      },
+    },
+  );
+  for (;;) {
+    await condition(() => pending.length > 0 || full());
+    if (pending.length === 0) break;
+    const batch = pending.splice(0);
+    const answers = await batchActivity.pingBatch(batch.map((p) => p.n));
+    batch.forEach((p, i) => p.resolve(answers[i]));
+  }
+  await condition(allHandlersFinished);
+  await continueAsNew<typeof pingBatchShardWorkflow>();
 }
