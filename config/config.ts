@@ -41,6 +41,11 @@ export const configSchema = z.object({
   DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(120_000).default(30_000),
   /** A pooled connection idle at least this long answers SELECT 1 before use (0: before every use). */
   DATABASE_POOL_PING_AFTER_IDLE_MS: z.coerce.number().int().min(0).max(600_000).default(1_000),
+  /**
+   * The decide path's reads as named prepared statements (db/direct-sql.ts). Off for a PgBouncer in transaction mode
+   * older than 1.21 (or without max_prepared_statements), which cannot keep them: the same statements then go unnamed.
+   */
+  DATABASE_PREPARED_STATEMENTS: bool.default(true),
   EMBEDDED_POSTGRES_PORT: port.default(54329),
 
   REDIS_URL: optionalUrl,

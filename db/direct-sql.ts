@@ -77,6 +77,14 @@ interface ConnectionManager {
   releaseConnection(connection: PgConnection): void;
 }
 
+/** Pools whose connections get no named statements (config DATABASE_PREPARED_STATEMENTS=false). */
+const unnamed = new WeakSet<Sequelize>();
+
+/** `prepared` statements on this pool's connections go unnamed: parsed and planned on each use, as any other query. */
+export function withoutPreparedStatements(sequelize: Sequelize): void {
+  unnamed.add(sequelize);
+}
+
 /**
  * A pooled connection for `run`, given back afterwards. An error PostgreSQL answered with (it has a SQLSTATE) comes as
  * pg raised it; a lost connection (terminated, reset) marks the connection broken, so the pool drops it, and comes as
@@ -85,10 +93,12 @@ interface ConnectionManager {
 export async function withConnection<T>(sequelize: Sequelize, run: (connection: PgConnection) => Promise<T>): Promise<T> {
   const manager = sequelize.connectionManager as unknown as ConnectionManager;
   const connection = await manager.getConnection({ type: 'write' });
+  const named = !unnamed.has(sequelize);
   const guarded = {
-    query: async (q: Parameters<PgConnection['query']>[0]) => {
+    query: async (q: string | { name: string; text: string; values: unknown[] }) => {
+      const sent = typeof q === 'string' || named ? q : { text: q.text, values: q.values };
       try {
-        return await connection.query(q as string);
+        return await connection.query(sent as string);
       } catch (err) {
         throw asConnectionError(connection, err);
       }

@@ -1,4 +1,5 @@
 import { Sequelize } from 'sequelize';
+import { withoutPreparedStatements } from './direct-sql';
 
 export interface DatabaseOptions {
   url: string;
@@ -12,6 +13,8 @@ export interface DatabaseOptions {
   pingAfterIdleMs?: number;
   /** How long the pre-ping waits for its answer before the connection counts as dead. */
   pingTimeoutMs?: number;
+  /** False: the decide path's statements go unnamed (a PgBouncer in transaction mode before 1.21). Default true. */
+  preparedStatements?: boolean;
 }
 
 /** The storage requirement's numbers; config/config.ts carries the same defaults for the environment. */
@@ -38,6 +41,7 @@ export function createSequelize(opts: DatabaseOptions): Sequelize {
     define: { underscored: true, timestamps: false, freezeTableName: true },
   });
   installPrePing(sequelize, o, opts.poolMax);
+  if (opts.preparedStatements === false) withoutPreparedStatements(sequelize);
   return sequelize;
 }
 

@@ -107,6 +107,7 @@ export async function startRuntime(config: AppConfig, logger: Logger, opts: Runt
       idleMs: config.DATABASE_POOL_IDLE_MS,
       connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
       pingAfterIdleMs: config.DATABASE_POOL_PING_AFTER_IDLE_MS,
+      preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
     });
     stops.push(() => sequelize.close());
     const applied = await migrate(sequelize);

@@ -78,6 +78,26 @@ describe('prepared', () => {
   });
 });
 
+describe('DATABASE_PREPARED_STATEMENTS', () => {
+  const preparedInSession = (db: Sequelize) =>
+    withConnection(db, async (c) => {
+      await c.query(prepared('SELECT CAST(:x AS int) + 1 AS y', { x: 1 }));
+      const rows = (await c.query(prepared("SELECT count(*)::int AS n FROM pg_prepared_statements WHERE statement LIKE 'SELECT CAST($1 AS int) + 1%'", {}))).rows;
+      return (rows[0] as { n: number }).n;
+    });
+
+  it('on (the default), the session keeps the named statement; off, it keeps none and answers the same', async () => {
+    expect(await preparedInSession(sequelize)).toBe(1);
+    const unnamed = createSequelize({ url: requireEnv('TEST_DATABASE_URL'), poolMin: 0, poolMax: 1, preparedStatements: false });
+    try {
+      expect(await preparedInSession(unnamed)).toBe(0);
+      await expect(withConnection(unnamed, async (c) => (await c.query(prepared('SELECT CAST(:x AS int) + 1 AS y', { x: 41 }))).rows)).resolves.toEqual([{ y: 42 }]);
+    } finally {
+      await unnamed.close();
+    }
+  });
+});
+
 describe('inTransaction', () => {
   it('commits what two round trips wrote, COMMIT riding on the second, and returns each statement\'s rows', async () => {
     const before = await count();
