@@ -1,7 +1,7 @@
 /**
  * `npm run bench` (part `decide`): decide through the HTTP API at concurrency 1, 8 and 32 and sustained at 32, side by
- * side with the bare floor of the design (ADR 0012: an Update into one of the same number of long-lived no-op
- * workflows, on the same server), CPU per decision of every process from /proc (this Node process with the API
+ * side with two floors on the same server (ADR 0012): an Update into one of the same number of long-lived no-op
+ * workflows, and the same with the design's shape (queued, one no-op local activity per batch), CPU per decision of every process from /proc (this Node process with the API
  * and the worker, the Temporal dev server, PostgreSQL, Redis, and the load generator, a process of its own), RSS
  * before and after many decisions, and a burst of signals through the bus. Everything is embedded on this machine.
  * Figures go to stdout as JSON; progress to stderr. BENCH_SCALE shrinks every run, BENCH_RSS_DECISIONS sets the RSS run.
