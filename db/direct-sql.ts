@@ -69,8 +69,17 @@ export function prepared(sql: string, values: Record<string, SqlValue | undefine
     if (i < 0) i = order.push(name) - 1;
     return `$${i + 1}`;
   });
-  return { name: `mmm_${crypto.createHash('sha1').update(text).digest('hex').slice(0, 20)}`, text, values: order.map((n) => valueOf(values, n)) };
+  let name = statementNames.get(text);
+  if (!name) {
+    // Only fixed texts are prepared; the bound only keeps a misuse from growing without end.
+    if (statementNames.size >= 1000) statementNames.clear();
+    statementNames.set(text, (name = `mmm_${crypto.createHash('sha1').update(text).digest('hex').slice(0, 20)}`));
+  }
+  return { name, text, values: order.map((n) => valueOf(values, n)) };
 }
+
+/** Statement name per text: the path's few statements, hashed once. */
+const statementNames = new Map<string, string>();
 
 interface ConnectionManager {
   getConnection(options?: unknown): Promise<PgConnection>;
