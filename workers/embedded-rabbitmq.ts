@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import amqp from 'amqplib';
-import { assertPortFree, findOnPath, getFreePort, isAddressInUse, spawnServer } from '../temporal/dev-server';
+import { assertPortFree, findOnPath, getFreePort, spawnServer, startOnFreshPorts } from '../temporal/dev-server';
 
 /** Where Debian's package puts the real start script (/usr/sbin/rabbitmq-server only wraps it, su-ing to `rabbitmq`). */
 const DEBIAN_SERVER_SCRIPT = '/usr/lib/rabbitmq/bin/rabbitmq-server';
@@ -27,23 +27,13 @@ export function findRabbitMqServer(): string | undefined {
   return fs.existsSync(DEBIAN_SERVER_SCRIPT) ? DEBIAN_SERVER_SCRIPT : findOnPath('rabbitmq-server');
 }
 
-/** Attempts when the broker's port was taken between our check and its bind (it binds seconds after it starts). */
-const PORT_CLASH_ATTEMPTS = 3;
-
 export async function startRabbitMqServer(opts: { dir?: string } = {}): Promise<RabbitMqServer> {
   const script = findRabbitMqServer();
   if (!script) throw new Error('rabbitmq-server not found: apt-get install rabbitmq-server (or set RABBITMQ_URL to use another broker)');
   const epmdBinary = findOnPath('epmd');
   if (!epmdBinary) throw new Error('epmd (Erlang) not found: apt-get install rabbitmq-server installs it');
-  // A free port can be taken by any process's outgoing connection (both come from the ephemeral range) in the seconds
-  // before the broker binds it; it then exits with eaddrinuse, and fresh ports are tried.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startOnce(script, epmdBinary, opts);
-    } catch (err) {
-      if (attempt >= PORT_CLASH_ATTEMPTS || !isAddressInUse(err)) throw err;
-    }
-  }
+  // It binds seconds after it starts, a wide window for another process to take a port it was given (eaddrinuse).
+  return startOnFreshPorts(() => startOnce(script, epmdBinary, opts), { choseThePorts: true });
 }
 
 async function startOnce(script: string, epmdBinary: string, opts: { dir?: string }): Promise<RabbitMqServer> {
