@@ -22,7 +22,7 @@ export interface PgConnection {
   query<R>(config: { name: string; text: string; values: unknown[] }): Promise<PgResult<R>>;
   query(text: string): Promise<PgResult<Record<string, unknown>> | Array<PgResult<Record<string, unknown>>>>;
   /** Marks the connection broken, so the pool drops it instead of handing it out again. */
-  discard?(): void;
+  discard(): void;
 }
 
 const PLACEHOLDER = /(?<!:):([A-Za-z_][A-Za-z0-9_]*)/g;
@@ -61,25 +61,29 @@ export function literal(sql: string, values: Record<string, SqlValue | undefined
   return sql.replace(PLACEHOLDER, (_, name: string) => literalOf(valueOf(values, name)));
 }
 
-/** A named prepared statement: `$n` parameters in order of first use, named after a hash of its text. */
+/**
+ * A named prepared statement: `$n` parameters in order of first use, named after a hash of its text. Each SQL text is
+ * turned into its `$n` form and name once; a call only picks the values.
+ */
 export function prepared(sql: string, values: Record<string, SqlValue | undefined>): { name: string; text: string; values: unknown[] } {
-  const order: string[] = [];
-  const text = sql.replace(PLACEHOLDER, (_, name: string) => {
-    let i = order.indexOf(name);
-    if (i < 0) i = order.push(name) - 1;
-    return `$${i + 1}`;
-  });
-  let name = statementNames.get(text);
-  if (!name) {
+  let compiled = compiledStatements.get(sql);
+  if (!compiled) {
+    const order: string[] = [];
+    const text = sql.replace(PLACEHOLDER, (_, name: string) => {
+      let i = order.indexOf(name);
+      if (i < 0) i = order.push(name) - 1;
+      return `$${i + 1}`;
+    });
     // Only fixed texts are prepared; the bound only keeps a misuse from growing without end.
-    if (statementNames.size >= 1000) statementNames.clear();
-    statementNames.set(text, (name = `mmm_${crypto.createHash('sha1').update(text).digest('hex').slice(0, 20)}`));
+    if (compiledStatements.size >= 1000) compiledStatements.clear();
+    compiled = { name: `mmm_${crypto.createHash('sha1').update(text).digest('hex').slice(0, 20)}`, text, order };
+    compiledStatements.set(sql, compiled);
   }
-  return { name, text, values: order.map((n) => valueOf(values, n)) };
+  return { name: compiled.name, text: compiled.text, values: compiled.order.map((n) => valueOf(values, n)) };
 }
 
-/** Statement name per text: the path's few statements, hashed once. */
-const statementNames = new Map<string, string>();
+/** Per SQL text: its `$n` form, statement name and parameter order (the path's few statements). */
+const compiledStatements = new Map<string, { name: string; text: string; order: string[] }>();
 
 interface ConnectionManager {
   getConnection(options?: unknown): Promise<PgConnection>;
@@ -103,31 +107,29 @@ export async function withConnection<T>(sequelize: Sequelize, run: (connection: 
   const manager = sequelize.connectionManager as unknown as ConnectionManager;
   const connection = await manager.getConnection({ type: 'write' });
   const named = !unnamed.has(sequelize);
+  const discard = () => {
+    (connection as { _invalid?: boolean })._invalid = true;
+  };
   const guarded = {
     query: async (q: string | { name: string; text: string; values: unknown[] }) => {
       const sent = typeof q === 'string' || named ? q : { text: q.text, values: q.values };
       try {
         return await connection.query(sent as string);
       } catch (err) {
-        throw asConnectionError(connection, err);
+        // PostgreSQL answered (the error has a SQLSTATE): as pg raised it. Anything else lost the connection.
+        const code = (err as { code?: unknown } | null)?.code;
+        if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) throw err;
+        discard();
+        throw new ConnectionError(err instanceof Error ? err : new Error(String(err)));
       }
     },
-    discard: () => {
-      (connection as { _invalid?: boolean })._invalid = true;
-    },
+    discard,
   } as PgConnection;
   try {
     return await run(guarded);
   } finally {
     manager.releaseConnection(connection);
   }
-}
-
-function asConnectionError(connection: PgConnection, err: unknown): unknown {
-  const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return err;
-  (connection as { _invalid?: boolean })._invalid = true;
-  return new ConnectionError(err instanceof Error ? err : new Error(String(err)));
 }
 
 /** Sends statements within the transaction; with `commit`, COMMIT goes in the same round trip. Rows per statement. */
@@ -157,7 +159,7 @@ export async function inTransaction<T>(sequelize: Sequelize, run: (send: SendSta
       if (open && !committed) await connection.query('COMMIT');
       return result;
     } catch (err) {
-      if (open && !committed) await connection.query('ROLLBACK').catch(() => connection.discard?.());
+      if (open && !committed) await connection.query('ROLLBACK').catch(() => connection.discard());
       throw err;
     }
   });
