@@ -5,6 +5,7 @@ import { createDecideBatchActivity } from './decisions/decide-batch-activity';
 import { createDecisionActivities, type DecisionStoreDeps } from './decisions/decision-activities';
 import type { DecisionNotifier } from '../lib/decision-notifier';
 import { createErisActivities, type ErisActivityDeps } from './eris/eris-activities';
+import { createPingActivities } from './ping/ping-activities';
 import type { FatigueStore } from './fatigue/fatigue-store';
 import type { PrivacyGuard } from './governance/privacy-guard';
 import { createMentorActivities, type MentorDeps } from './mentor/mentor-activities';
@@ -40,10 +41,7 @@ export function createActivities(deps: ActivityDeps) {
     ...decisions,
     // A shard batch's context, planning and commit in one local activity (ADR 0012).
     ...createDecideBatchActivity({ loadDecisionContexts: context.loadDecisionContexts, commitDecisions: decisions.commitDecisions, mentorGatewayStatus: mentor.mentorGatewayStatus }),
-    /** The bench floor's batch (workflows/ping/workflow.ts, pingBatchShardWorkflow): answers each item, does nothing. */
-    async pingBatch(items: number[]): Promise<number[]> {
-      return items;
-    },
+    ...createPingActivities(),
     ...createErisActivities(deps.external?.eris),
     ...(deps.ubi ? createUbiBaselineActivities(deps.ubi) : {}),
     ...mentor,

@@ -15,7 +15,7 @@ import { playbookInputSchema } from '../domain/model/playbook';
 import { createKeyedGate } from '../lib/keyed-gate';
 import { sleep } from '../lib/sleep';
 import { signalConsumerConcurrency } from '../workers/signal-bus-factory';
-import { pingUpdate, type pingShardWorkflow } from '../workflows/ping/workflow';
+import { PING_SHARD_DRAINING, pingUpdate, type pingShardWorkflow } from '../workflows/ping/workflow';
 import { startBenchRuntime, runBench, type BenchRuntime } from './bench-runtime';
 import { cpuDelta, cpuSnapshot, rssMb } from './proc-cpu';
 import { percentile, perOp, prepareDecideLoad, summarise } from './decide-load';
@@ -164,7 +164,7 @@ function createFloor({ rt, config }: BenchRuntime, workflowType: 'pingShardWorkf
         await gated(workflowId, () => ping(n, workflowId));
         break;
       } catch (err) {
-        const draining = err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === 'PingShardDraining';
+        const draining = err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === PING_SHARD_DRAINING;
         if (!draining || attempt > 200) throw err;
         await sleep(Math.min(50, 2 ** attempt));
       }

@@ -12,6 +12,21 @@ export async function pingWorkflow(): Promise<string> {
 /** The floor of ADR 0012's design: an Update into a long-lived workflow whose handler does nothing. */
 export const pingUpdate = defineUpdate<number, [number]>('ping');
 
+/** Failure type of a ping a full run refused while it continues as new; the bench sends it again. */
+export const PING_SHARD_DRAINING = 'PingShardDraining';
+
+/** A ping shard run is full at 1,000 Updates or when the server suggests continuing as new, as decision shards are. */
+const runFull = (accepted: number) => accepted >= 1000 || workflowInfo().continueAsNewSuggested;
+
+/** The validator both ping shards register: a full run refuses, nothing is recorded. */
+function refusedWhenFull(accepted: () => number) {
+  return {
+    validator: (_n: number) => {
+      if (runFull(accepted())) throw ApplicationFailure.create({ type: PING_SHARD_DRAINING, nonRetryable: true });
+    },
+  };
+}
+
 /**
  * A long-lived workflow that answers `ping` Updates at once and continues as new like decisionShardWorkflow: the
  * bench sends Update-with-Start into a few of these, next to decide, so the Temporal share of a decision shows.
@@ -24,13 +39,9 @@ export async function pingShardWorkflow(): Promise<void> {
       accepted++;
       return n;
     },
-    {
-      validator: (_n: number) => {
-        if (accepted >= 1000 || workflowInfo().continueAsNewSuggested) throw ApplicationFailure.create({ type: 'PingShardDraining', nonRetryable: true });
-      },
-    },
+    refusedWhenFull(() => accepted),
   );
-  await condition(() => accepted >= 1000 || workflowInfo().continueAsNewSuggested);
+  await condition(() => runFull(accepted));
   await condition(allHandlersFinished);
   await continueAsNew<typeof pingShardWorkflow>();
 }
@@ -45,21 +56,16 @@ const batchActivity = proxyLocalActivities<Pick<Activities, 'pingBatch'>>({ star
 export async function pingBatchShardWorkflow(): Promise<void> {
   let accepted = 0;
   const pending: Array<{ n: number; resolve(n: number): void }> = [];
-  const full = () => accepted >= 1000 || workflowInfo().continueAsNewSuggested;
   setHandler(
     pingUpdate,
     (n: number) => {
       accepted++;
       return new Promise<number>((resolve) => pending.push({ n, resolve }));
     },
-    {
-      validator: (_n: number) => {
-        if (full()) throw ApplicationFailure.create({ type: 'PingShardDraining', nonRetryable: true });
-      },
-    },
+    refusedWhenFull(() => accepted),
   );
   for (;;) {
-    await condition(() => pending.length > 0 || full());
+    await condition(() => pending.length > 0 || runFull(accepted));
     if (pending.length === 0) break;
     const batch = pending.splice(0);
     const answers = await batchActivity.pingBatch(batch.map((p) => p.n));
