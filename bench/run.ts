@@ -38,20 +38,19 @@ async function main() {
     const decideLoad = await prepareDecideLoad(rt);
 
     // The floors: the same number of long-lived workflows, each Update answered by a handler that does nothing, and
-    // the same with the design's shape (queued, answered after one no-op local activity per batch).
-    const floorLoad = createFloor(bench, 'pingShardWorkflow');
-    const batchFloorLoad = createFloor(bench, 'pingBatchShardWorkflow');
+    // the same with the design's shape (queued, answered after one no-op local activity per batch). Each keeps its
+    // figures per level and decide's ratio to them.
+    const floors = [
+      { what: 'floor', load: createFloor(bench, 'pingShardWorkflow'), figures: {} as Record<string, unknown>, ratios: {} as Record<string, unknown> },
+      { what: "floor with the design's shape", load: createFloor(bench, 'pingBatchShardWorkflow'), figures: {} as Record<string, unknown>, ratios: {} as Record<string, unknown> },
+    ];
+    const [floor, batchFloor] = floors;
 
-    log(`warming up (${WARMUP} decisions, ${WARMUP} floor Updates)`);
+    log(`warming up (${WARMUP} decisions, ${WARMUP} Updates of each floor)`);
     await decideLoad(8, WARMUP);
-    await floorLoad(8, WARMUP);
-    await batchFloorLoad(8, WARMUP);
+    for (const f of floors) await f.load(8, WARMUP);
     const outcomes: Record<string, number> = {};
     const decide: Record<string, unknown> = {};
-    const floor: Record<string, unknown> = {};
-    const ratio: Record<string, unknown> = {};
-    const batchFloor: Record<string, unknown> = {};
-    const batchRatio: Record<string, unknown> = {};
     for (const c of LEVELS) {
       log(`decide at concurrency ${c} (${REQUESTS[c]} requests)`);
       const { result: d, cpu } = await decideLoad(c, REQUESTS[c]);
@@ -59,16 +58,13 @@ async function main() {
       const ds = summarise(d.latencies, d.wallMs);
       const recorded = [...d.recorded].sort((a, b) => a - b);
       decide[`c${c}`] = { ...ds, recorded_latency_p95_ms: percentile(recorded, 95), cpu_ms_per_decision: perOp(cpu, d.latencies.length), load_avg_1m: os.loadavg()[0] };
-      log(`floor at concurrency ${c}`);
-      const n = await floorLoad(c, REQUESTS[c]);
-      const ns = summarise(n.latencies, n.wallMs);
-      floor[`c${c}`] = { ...ns, cpu_ms_per_update: perOp(n.cpu, n.latencies.length) };
-      ratio[`c${c}`] = ratioOf(ds, ns);
-      log(`floor with the design's shape at concurrency ${c}`);
-      const b = await batchFloorLoad(c, REQUESTS[c]);
-      const bs = summarise(b.latencies, b.wallMs);
-      batchFloor[`c${c}`] = { ...bs, cpu_ms_per_update: perOp(b.cpu, b.latencies.length) };
-      batchRatio[`c${c}`] = ratioOf(ds, bs);
+      for (const f of floors) {
+        log(`${f.what} at concurrency ${c}`);
+        const n = await f.load(c, REQUESTS[c]);
+        const ns = summarise(n.latencies, n.wallMs);
+        f.figures[`c${c}`] = { ...ns, cpu_ms_per_update: perOp(n.cpu, n.latencies.length) };
+        f.ratios[`c${c}`] = ratioOf(ds, ns);
+      }
     }
 
     log(`decide sustained at concurrency 32 for ${SUSTAINED_MS} ms`);
@@ -103,11 +99,11 @@ async function main() {
       setup: `HTTP API -> Update-with-Start into ${config.DECISION_SHARDS} decisionShardWorkflows per tenant (one local activity per batch) -> PostgreSQL + Redis, all embedded on this machine`,
       targets: 'p95 <= 40 ms at c1 and <= 100 ms at c8; >= 10,000/min at c32 with p95 <= 300 ms; <= 12 CPU ms per decision (all processes); decide/floor <= 1.5 at c8; RSS flat within 10%; burst >= 150/s',
       decide,
-      floor_update_into_noop_shards: floor,
-      decide_over_floor: ratio,
+      floor_update_into_noop_shards: floor.figures,
+      decide_over_floor: floor.ratios,
       // The same Updates into workflows of decisionShardWorkflow's shape: queued, one no-op local activity per batch.
-      floor_update_into_batch_shards: batchFloor,
-      decide_over_batch_floor: batchRatio,
+      floor_update_into_batch_shards: batchFloor.figures,
+      decide_over_batch_floor: batchFloor.ratios,
       sustained_c32: {
         ...ss,
         decisions_per_minute: Math.round(ss.per_s * 60),
