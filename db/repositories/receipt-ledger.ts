@@ -64,15 +64,21 @@ export function createReceiptLedger(sequelize: Sequelize, models: Models, opts: 
       });
       return key;
     }
-    const existing = await sequelize.query<{ private_key_pem: string }>(
-      `SELECT private_key_pem FROM signing_keys WHERE status = 'active' AND private_key_pem IS NOT NULL ORDER BY created_at, key_id LIMIT 1`,
-      { type: QueryTypes.SELECT },
-    );
-    if (existing[0]) return signingKeyFromPem(existing[0].private_key_pem);
-    const { key, privatePem } = generateSigningKey();
-    await models.SigningKey.create({ key_id: key.keyId, public_key: key.publicKeyB64url, private_key_pem: privatePem, status: 'active' });
-    // Two replicas may have generated a key at once: all of them converge on the oldest.
-    return loadOrCreateKey();
+    // One process at a time looks for the key and creates it when there is none, so replicas starting together on a
+    // new database all sign with the same key. (Converging on the oldest after inserting was not enough: a key's
+    // created_at is its statement's start, so a key committed later could still come out oldest, after another
+    // replica had already settled on its own.)
+    return sequelize.transaction(async (transaction) => {
+      await sequelize.query(`SELECT pg_advisory_xact_lock(hashtext('mmm_signing_key'))`, { transaction });
+      const existing = await sequelize.query<{ private_key_pem: string }>(
+        `SELECT private_key_pem FROM signing_keys WHERE status = 'active' AND private_key_pem IS NOT NULL ORDER BY created_at, key_id LIMIT 1`,
+        { type: QueryTypes.SELECT, transaction },
+      );
+      if (existing[0]) return signingKeyFromPem(existing[0].private_key_pem);
+      const { key, privatePem } = generateSigningKey();
+      await models.SigningKey.create({ key_id: key.keyId, public_key: key.publicKeyB64url, private_key_pem: privatePem, status: 'active' }, { transaction });
+      return key;
+    });
   }
 
   function signingKey(): Promise<SigningKey> {
