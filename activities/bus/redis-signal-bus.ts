@@ -188,15 +188,22 @@ export function createRedisSignalBus(deps: RedisBusDeps, options: RedisBusOption
       options.metrics?.consumed(topic);
     }
 
-    /** Entries pending longer than claimIdleMs, with their delivery counts (XAUTOCLAIM has just counted this one). */
+    /**
+     * Entries pending longer than claimIdleMs, with their delivery counts (XAUTOCLAIM has just counted this one), less
+     * those of ours in flight when the claim was sent. An entry of ours still being handled past claimIdleMs (default
+     * 30 s, beyond decide's own bounds) is not started a second time; XAUTOCLAIM has still counted it as a delivery, as
+     * it would for another consumer. The set is taken before the claim: a handler that finishes while the claim is
+     * answered leaves inFlight, yet XAUTOCLAIM took its entry before the XACK, so only the earlier set still knows it.
+     */
     async function claim(room: number): Promise<Array<{ id: string; fields: Fields | null; deliveries: number }>> {
+      const busy = new Set(inFlight.keys());
       const reply = (await commands.xautoclaim(stream, opts.group, opts.consumer, options.claimIdleMs, claimCursor, 'COUNT', room)) as [string, StreamEntry[], string[]?];
       claimCursor = reply[0];
       const entries = reply[1].filter((e): e is StreamEntry => Array.isArray(e));
       if (!entries.length) return [];
       const pending = (await commands.xpending(stream, opts.group, entries[0][0], entries[entries.length - 1][0], entries.length * 4, opts.consumer)) as Array<[string, string, number, number]>;
       const counts = new Map(pending.map(([id, , , n]) => [id, Number(n)]));
-      return entries.map(([id, fields]) => ({ id, fields, deliveries: counts.get(id) ?? options.maxDeliveries }));
+      return entries.filter(([id]) => !busy.has(id)).map(([id, fields]) => ({ id, fields, deliveries: counts.get(id) ?? options.maxDeliveries }));
     }
 
     async function read(room: number): Promise<Array<{ id: string; fields: Fields | null; deliveries: number }>> {
@@ -244,9 +251,7 @@ export function createRedisSignalBus(deps: RedisBusDeps, options: RedisBusOption
             await Promise.race(inFlight.values());
             continue;
           }
-          // An entry of ours still being handled past claimIdleMs (default 30 s, beyond decide's own bounds) is not started
-          // a second time here; XAUTOCLAIM has still counted it as a delivery, as it would for another consumer.
-          const claimed = (await claim(room)).filter((m) => !inFlight.has(m.id));
+          const claimed = await claim(room);
           const batch = claimed.length ? claimed : await read(room);
           for (const m of batch) {
             const running: Promise<void> = handleOne(m.id, m.fields, m.deliveries)

@@ -123,6 +123,52 @@ describe('Redis Streams signal bus, on the stream itself', () => {
       await bus.close();
     }
   });
+  test('when a held message finishes while a claim that took it is being answered, then it is not started a second time', async () => {
+    const prefix = uniqueId('p') + '.';
+    const stream = prefix + BEHAVIOURAL_SIGNALS_TOPIC;
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let armed = false;
+    // The one place the race can fall: XAUTOCLAIM has taken the held entry (still pending) and the bus asks XPENDING for
+    // its delivery count. The handler is let go exactly then, and its XACK lands before the bus decides what to start.
+    const connectRacing = (purpose: string): Redis => {
+      const r = connect();
+      if (purpose === 'bus-commands') {
+        const xpending = r.xpending.bind(r) as (...args: unknown[]) => Promise<unknown>;
+        (r as unknown as { xpending: (...args: unknown[]) => Promise<unknown> }).xpending = async (...args: unknown[]) => {
+          if (armed && args.length === 6) {
+            armed = false;
+            release();
+            await waitFor('the held entry acknowledged', async () => ((await redis.xpending(stream, 'engine')) as [number])[0] === 0);
+          }
+          return xpending(...args);
+        };
+      }
+      return r;
+    };
+    const bus = createRedisSignalBus({ connect: connectRacing }, { topicPrefix: prefix, maxDeliveries: MAX_DELIVERIES, concurrency: 4, maxLen: 1000, claimIdleMs: 300, blockMs: 200 });
+    const starts: string[] = [];
+    const sub = await bus.subscribe(BEHAVIOURAL_SIGNALS_TOPIC, {
+      group: 'engine',
+      consumer: 'c1',
+      handler: async (m) => {
+        starts.push(m.id);
+        if (starts.length === 1) await held;
+      },
+    });
+    try {
+      await bus.publish([behaviouralSignal()]);
+      await waitFor('the first start', () => starts.length === 1);
+      armed = true; // the next claim of the held entry (idle past claimIdleMs) springs it
+      await waitFor('the race sprung', () => !armed);
+      await new Promise((r) => setTimeout(r, 800));
+      expect(starts).toHaveLength(1);
+    } finally {
+      release();
+      await sub.stop();
+      await bus.close();
+    }
+  });
   test('when one message is slow, then the consumer keeps taking new ones beside it (a sliding window, not batch by batch), and the slow one is not started twice', async () => {
     const prefix = uniqueId('p') + '.';
     const bus = makeBus(prefix); // concurrency 4, claimIdleMs 300
