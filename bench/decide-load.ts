@@ -36,18 +36,21 @@ export function perOp(delta: CpuGroups, ops: number) {
   };
 }
 
-/** The HTTP load generator: another process, like a real client, so its JSON and socket work is measured apart. */
+/**
+ * The HTTP load generator: another process, like a real client, so its JSON and socket work is measured apart. One
+ * process for the whole bench, given one load per line on stdin and answering each with one line on stdout, so every
+ * load meets a warm client (its code compiled, its sockets open), as a service's real callers are: a process started
+ * per load spent the first part of each load compiling beside the system under test, on the same two cores.
+ */
 export const LOAD_SCRIPT = `
 const http = require('node:http');
-const { url, token, signal, concurrency, total, offset, durationMs } = JSON.parse(process.env.LOAD);
-const latencies = [], recorded = [], outcomes = {};
-let next = 0;
-const deadline = durationMs ? performance.now() + durationMs : Infinity;
-// node:http with one kept-alive socket per concurrent caller: a WHATWG fetch per request cost this process about twice
-// the CPU (ADR 0012), and every millisecond it spends is taken from the system under test on the same two cores.
-const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+const readline = require('node:readline');
+const { url, token, signal } = JSON.parse(process.env.LOAD);
+// node:http with kept-alive sockets: a WHATWG fetch per request cost this process about twice the CPU (ADR 0012), and
+// every millisecond it spends is taken from the system under test on the same two cores.
+const agent = new http.Agent({ keepAlive: true });
 const target = new URL(url);
-function post(body) {
+function post(body, retried) {
   return new Promise((resolve, reject) => {
     const req = http.request({ host: target.hostname, port: target.port, path: target.pathname, method: 'POST', agent,
       headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: 'Bearer ' + token } }, (res) => {
@@ -56,26 +59,33 @@ function post(body) {
       res.on('end', () => resolve({ status: res.statusCode, json: JSON.parse(Buffer.concat(chunks).toString()) }));
       res.on('error', reject);
     });
-    req.on('error', reject);
+    // A kept-alive socket the server closed as idle between two loads, just as it was reused: nothing was sent on.
+    req.on('error', (err) => (req.reusedSocket && err.code === 'ECONNRESET' && !retried ? post(body, true).then(resolve, reject) : reject(err)));
     req.end(body);
   });
 }
-async function one(i) {
-  const n = offset + i;
-  const body = JSON.stringify({ tenant_id: 'bench', actor_id: 'actor-' + (n % 500), actor_type: n % 5 === 0 ? 'ai_agent' : 'human',
-    surface: 'ide', repo_id: 'payments', branch: 'main', signal: { ...signal, signal_id: 's-' + n } });
-  const t = performance.now();
-  const { status, json } = await post(body);
-  const ms = performance.now() - t;
-  if (status !== 200) throw new Error('decide answered ' + status + ': ' + JSON.stringify(json));
-  latencies.push(ms); recorded.push(json.latency_ms); outcomes[json.outcome] = (outcomes[json.outcome] || 0) + 1;
-}
-(async () => {
+async function run({ concurrency, total, offset, durationMs }) {
+  const latencies = [], recorded = [], outcomes = {};
+  let next = 0;
+  const deadline = durationMs ? performance.now() + durationMs : Infinity;
+  async function one(i) {
+    const n = offset + i;
+    const body = JSON.stringify({ tenant_id: 'bench', actor_id: 'actor-' + (n % 500), actor_type: n % 5 === 0 ? 'ai_agent' : 'human',
+      surface: 'ide', repo_id: 'payments', branch: 'main', signal: { ...signal, signal_id: 's-' + n } });
+    const t = performance.now();
+    const { status, json } = await post(body);
+    const ms = performance.now() - t;
+    if (status !== 200) throw new Error('decide answered ' + status + ': ' + JSON.stringify(json));
+    latencies.push(ms); recorded.push(json.latency_ms); outcomes[json.outcome] = (outcomes[json.outcome] || 0) + 1;
+  }
   const started = performance.now();
   await Promise.all(Array.from({ length: concurrency }, async () => { while (next < total && performance.now() < deadline) await one(next++); }));
-  agent.destroy();
-  process.stdout.write(JSON.stringify({ latencies, recorded, outcomes, wallMs: performance.now() - started }));
-})().catch((err) => { console.error(err); process.exit(1); });
+  return { latencies, recorded, outcomes, wallMs: performance.now() - started };
+}
+let queue = Promise.resolve();
+readline.createInterface({ input: process.stdin }).on('line', (line) => {
+  queue = queue.then(() => run(JSON.parse(line))).then((r) => process.stdout.write(JSON.stringify(r) + '\\n'), (err) => { console.error(err); process.exit(1); });
+}).on('close', () => queue.then(() => agent.destroy()));
 `;
 
 export interface LoadResult {
@@ -105,29 +115,54 @@ export async function prepareBenchTenant(repos: Runtime['repos'], jwtSecret: str
   return { token, signal };
 }
 
-/** Readies the seeded `bench` tenant (SEED_DEMO=true, DEMO_TENANT_ID=bench) and returns its decide load. */
+/**
+ * Readies the seeded `bench` tenant (SEED_DEMO=true, DEMO_TENANT_ID=bench) and returns its decide load, run by one
+ * load generator process kept for the whole bench (it ends when this process does: its stdin closes).
+ */
 export async function prepareDecideLoad(rt: Runtime): Promise<DecideLoad> {
   const { token, signal } = await prepareBenchTenant(rt.repos, rt.jwtSecret);
+  const child = spawn(process.execPath, ['-e', LOAD_SCRIPT], {
+    env: { ...process.env, LOAD: JSON.stringify({ url: `${rt.apiUrl}/v1/mmm/decide`, token, signal }) },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const pids = new Set([child.pid as number]);
+  const waiting: Array<{ resolve(line: string): void; reject(err: Error): void }> = [];
+  let out = '';
+  child.stdout.on('data', (b: Buffer) => {
+    out += b.toString();
+    for (let i = out.indexOf('\n'); i >= 0; i = out.indexOf('\n')) {
+      const line = out.slice(0, i);
+      out = out.slice(i + 1);
+      waiting.shift()?.resolve(line);
+    }
+  });
+  child.once('exit', (code) => {
+    for (const w of waiting.splice(0)) w.reject(new Error(`load generator exited with ${code}`));
+  });
+  // Idle between loads, it must not keep this process alive.
+  const idle = () => {
+    child.unref();
+    (child.stdout as unknown as { unref(): void }).unref();
+    (child.stdin as unknown as { unref(): void }).unref();
+  };
+  idle();
   let offset = 0;
 
-  return (concurrency: number, total: number, durationMs = 0) =>
-    new Promise<{ result: LoadResult; cpu: CpuGroups }>((resolve, reject) => {
-      const load = { url: `${rt.apiUrl}/v1/mmm/decide`, token, signal, concurrency, total, offset, durationMs };
-      const child = spawn(process.execPath, ['-e', LOAD_SCRIPT], { env: { ...process.env, LOAD: JSON.stringify(load) }, stdio: ['ignore', 'pipe', 'inherit'] });
-      const pids = new Set([child.pid as number]);
+  return async (concurrency: number, total: number, durationMs = 0) => {
+    child.ref();
+    (child.stdout as unknown as { ref(): void }).ref();
+    try {
       const before = cpuSnapshot(pids);
-      let out = '';
-      let after: CpuGroups | undefined;
-      child.stdout.on('data', (b: Buffer) => {
-        out += b.toString();
-        // Read before the child exits: a process that has exited has no /proc entry left to read.
-        if (!after && out.endsWith('}')) after = cpuSnapshot(pids);
+      const line = await new Promise<string>((resolve, reject) => {
+        waiting.push({ resolve, reject });
+        child.stdin.write(JSON.stringify({ concurrency, total, offset, durationMs }) + '\n');
       });
-      child.once('exit', (code) => {
-        if (code !== 0) return reject(new Error(`load generator exited with ${code}`));
-        const result = JSON.parse(out) as LoadResult;
-        offset += result.latencies.length;
-        resolve({ result, cpu: cpuDelta(before, after ?? cpuSnapshot(pids)) });
-      });
-    });
+      const cpu = cpuDelta(before, cpuSnapshot(pids));
+      const result = JSON.parse(line) as LoadResult;
+      offset += result.latencies.length;
+      return { result, cpu };
+    } finally {
+      if (waiting.length === 0) idle();
+    }
+  };
 }
