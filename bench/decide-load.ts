@@ -139,18 +139,14 @@ export async function prepareDecideLoad(rt: Runtime): Promise<DecideLoad> {
   child.once('exit', (code) => {
     for (const w of waiting.splice(0)) w.reject(new Error(`load generator exited with ${code}`));
   });
-  // Idle between loads, it must not keep this process alive.
-  const idle = () => {
-    child.unref();
-    (child.stdout as unknown as { unref(): void }).unref();
-    (child.stdin as unknown as { unref(): void }).unref();
-  };
-  idle();
+  // The child and its pipes keep this process alive only while a load runs, not while it waits for the next.
+  const handles = [child, child.stdout, child.stdin] as unknown as Array<{ ref(): void; unref(): void }>;
+  const hold = (held: boolean) => handles.forEach((h) => (held ? h.ref() : h.unref()));
+  hold(false);
   let offset = 0;
 
   return async (concurrency: number, total: number, durationMs = 0) => {
-    child.ref();
-    (child.stdout as unknown as { ref(): void }).ref();
+    hold(true);
     try {
       const before = cpuSnapshot(pids);
       const line = await new Promise<string>((resolve, reject) => {
@@ -162,7 +158,7 @@ export async function prepareDecideLoad(rt: Runtime): Promise<DecideLoad> {
       offset += result.latencies.length;
       return { result, cpu };
     } finally {
-      if (waiting.length === 0) idle();
+      if (waiting.length === 0) hold(false);
     }
   };
 }

@@ -47,10 +47,11 @@ async function main() {
     // The floors: the same number of long-lived workflows, each Update answered by a handler that does nothing, and
     // the same with the design's shape (queued, answered after one no-op local activity per batch). Each keeps its
     // figures per level and decide's ratio to them.
-    const floors = [
-      { what: 'floor', load: createFloor(bench, 'pingShardWorkflow'), figures: {} as Record<string, unknown>, ratios: {} as Record<string, unknown> },
-      { what: "floor with the design's shape", load: createFloor(bench, 'pingBatchShardWorkflow'), figures: {} as Record<string, unknown>, ratios: {} as Record<string, unknown> },
-    ];
+    const floors = (['pingShardWorkflow', 'pingBatchShardWorkflow'] as const).map((type) => ({
+      load: createFloor(bench, type),
+      figures: {} as Record<string, unknown>,
+      ratios: {} as Record<string, unknown>,
+    }));
     const [floor, batchFloor] = floors;
 
     log(`warming up (${WARMUP} decisions, ${WARMUP} Updates of each floor)`);
@@ -65,8 +66,8 @@ async function main() {
       log(`decide and the floors at concurrency ${c} (${REQUESTS[c]} requests each, in ${ROUNDS} alternating rounds)`);
       const d = pooled();
       const floorRounds = floors.map(() => pooled());
+      const share = Math.round(REQUESTS[c] / ROUNDS);
       for (let r = 0; r < ROUNDS; r++) {
-        const share = Math.round(REQUESTS[c] / ROUNDS);
         const { result, cpu } = await decideLoad(c, share);
         d.add(result.latencies, result.wallMs, cpu, result.recorded);
         for (const [k, v] of Object.entries(result.outcomes)) outcomes[k] = (outcomes[k] ?? 0) + v;
